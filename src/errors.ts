@@ -1,0 +1,63 @@
+/**
+ * CairnError: every failure cairn reports carries a stable `code` (branch on it, never on the
+ * message), structured `data`, an optional `cause`, and whether retrying can help. The message
+ * says what happened, to what, and what to do. The table of codes is `ERROR_CODES`; spec/errors.md
+ * documents each one and a test keeps the two in step. Only cli/main.ts maps codes to exit codes.
+ */
+
+/** Every code cairn can raise, with a one-line meaning (spec/errors.md has the long form). */
+export const ERROR_CODES = {
+  ERR_USAGE: 'the command line is malformed: unknown option, missing or extra argument',
+  ERR_INVALID_ARGUMENT: 'an option or argument value is out of range or not understood',
+  ERR_CHUNKER_PARAMS: 'chunker parameters outside what the algorithm accepts',
+  ERR_NO_REPOSITORY: 'no repository given (-r/--repo, CAIRN_REPOSITORY or RESTIC_REPOSITORY)',
+  ERR_REPO_NOT_FOUND: 'the repository does not exist at the given location',
+  ERR_REPO_LOCKED: 'the repository is locked by another process',
+  ERR_NO_PASSWORD: 'no password source and no terminal to ask on',
+  ERR_PASSWORD_SOURCE: 'a password file or command could not be read or failed',
+  ERR_WRONG_PASSWORD: 'no key in the repository opens with the given password',
+  ERR_FILE_READ: 'an input file could not be read',
+  ERR_PARTIAL: 'the snapshot was saved, but some input could not be read',
+  ERR_INTERRUPTED: 'the operation was interrupted (SIGINT/SIGTERM) and stopped cleanly',
+  ERR_WORKER: 'a worker thread failed',
+  ERR_INTERNAL: 'an invariant inside cairn was violated (a bug: please report it)',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface CairnErrorOptions {
+  /** Structured details (paths, IDs, sizes) for programs; never secrets. */
+  readonly data?: Readonly<Record<string, unknown>>;
+  readonly cause?: unknown;
+  /** True when the same operation may succeed if tried again (transient backend faults). */
+  readonly retryable?: boolean;
+}
+
+export class CairnError extends Error {
+  readonly code: ErrorCode;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: CairnErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CairnError';
+    this.code = code;
+    this.data = options.data ?? {};
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** A JSON-safe view: code, message, data (for `--json` error output). */
+  toJSON(): { code: ErrorCode; message: string; data: Readonly<Record<string, unknown>> } {
+    return { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+export function isCairnError(e: unknown, code?: ErrorCode): e is CairnError {
+  return e instanceof CairnError && (code === undefined || e.code === code);
+}
+
+/** The message of any thrown value, for wrapping foreign errors into a CairnError's text. */
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
