@@ -1,0 +1,60 @@
+/**
+ * The types every CLI file shares: the injected I/O (`CliIo`), the parsed global options, and the
+ * context a command's registration function receives. Nothing here touches `process`: bin.ts
+ * builds the real `CliIo`, tests build an in-memory one, and `run()` works the same on both.
+ */
+import type { Command } from 'commander';
+
+/** Where text goes. Both strings and raw bytes are accepted (a `cat`-like command writes bytes). */
+export interface CliWriter {
+  write(chunk: string | Uint8Array): void;
+}
+
+/** Everything the CLI needs from the outside world. */
+export interface CliIo {
+  readonly stdout: CliWriter;
+  readonly stderr: CliWriter;
+  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** The environment to read (CAIRN_*, RESTIC_*), and to pass to a password command. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Relative paths (password file, command arguments) resolve against this. */
+  readonly cwd: string;
+  readonly isTTY: { readonly stdin: boolean; readonly stdout: boolean; readonly stderr: boolean };
+  /** Aborted on SIGINT/SIGTERM; long operations must watch it and stop with ERR_INTERRUPTED. */
+  readonly signal: AbortSignal;
+  /**
+   * Ask for a secret on the terminal without echo. When absent, the built-in raw-mode reader on
+   * `stdin` is used (see password.ts). Only called when `isTTY.stdin` is true.
+   */
+  readonly prompt?: (question: string) => Promise<string>;
+}
+
+/** The global options, accepted before or after the command name. */
+export interface GlobalOptions {
+  /** Machine-readable output: one JSON object per line on stdout, errors as a JSON line on stderr. */
+  readonly json: boolean;
+  /** `-r, --repo <url>`, the flag only; use `resolveRepository()` for the env fallbacks. */
+  readonly repo?: string;
+  readonly passwordFile?: string;
+  readonly passwordCommand?: string;
+  /** Suppress informational text on stdout (JSON output and errors are still written). */
+  readonly quiet: boolean;
+  /** How many times `-v` was given (0 when absent). */
+  readonly verbose: number;
+}
+
+/** What a command's registration function receives besides the program. */
+export interface CommandContext {
+  readonly io: CliIo;
+  /**
+   * The parsed global options. Call it inside the action handler (not at registration time):
+   * flags given after the command name are only known once parsing has finished.
+   */
+  globals(): GlobalOptions;
+}
+
+/**
+ * Registers one command on the program: `program.command('name')…action(async (...) => …)`.
+ * The action throws `CairnError`s; it never sets an exit code or calls `process.exit`.
+ */
+export type RegisterCommand = (program: Command, ctx: CommandContext) => void;

@@ -1,0 +1,137 @@
+/** In-memory CliIo and test-only commands for exercising run() without spawning cairn. */
+import { PassThrough } from 'node:stream';
+import type { Command } from 'commander';
+import { CairnError, type ErrorCode } from '../../src/errors.js';
+import { COMMANDS } from '../../src/cli/commands/index.js';
+import type { CliIo, CommandContext, RegisterCommand } from '../../src/cli/context.js';
+import { run } from '../../src/cli/main.js';
+import { printJson, printText } from '../../src/cli/output.js';
+import { resolvePassword, resolveRepository } from '../../src/cli/password.js';
+
+/** A fake terminal input: a PassThrough that records raw-mode switches. */
+export class FakeTty extends PassThrough {
+  readonly isTTY = true;
+  isRaw = false;
+  readonly rawModes: boolean[] = [];
+  setRawMode(mode: boolean): this {
+    this.isRaw = mode;
+    this.rawModes.push(mode);
+    return this;
+  }
+}
+
+export interface TestIo extends CliIo {
+  readonly controller: AbortController;
+  out(): string;
+  err(): string;
+}
+
+export interface TestIoOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdinIsTTY?: boolean;
+  prompt?: (question: string) => Promise<string>;
+}
+
+export function makeIo(options: TestIoOptions = {}): TestIo {
+  let out = '';
+  let err = '';
+  const decoder = new TextDecoder();
+  const text = (chunk: string | Uint8Array): string => (typeof chunk === 'string' ? chunk : decoder.decode(chunk));
+  const controller = new AbortController();
+  const stdin: NodeJS.ReadableStream & { isTTY?: boolean } = options.stdin ?? new PassThrough();
+  const isTTY = options.stdinIsTTY ?? stdin.isTTY === true;
+  return {
+    stdout: { write: (c) => void (out += text(c)) },
+    stderr: { write: (c) => void (err += text(c)) },
+    stdin,
+    // PATH only, so tests never see the developer's real CAIRN_/RESTIC_ variables.
+    env: { PATH: process.env['PATH'], ...options.env },
+    cwd: options.cwd ?? process.cwd(),
+    isTTY: { stdin: isTTY, stdout: false, stderr: false },
+    signal: controller.signal,
+    controller,
+    ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
+    out: () => out,
+    err: () => err,
+  };
+}
+
+/** `probe [file] [--size <n>]`: prints its arguments and the parsed globals as JSON. */
+export const registerProbe: RegisterCommand = (program: Command, ctx: CommandContext) => {
+  program
+    .command('probe')
+    .description('test-only: echo arguments and global options')
+    .argument('[file]', 'any operand')
+    .option('--size <n>', 'any value')
+    .action((file: string | undefined, opts: { size?: string }) => {
+      printJson(ctx, { file: file ?? null, size: opts.size ?? null, globals: ctx.globals() });
+    });
+};
+
+/** `fail <code>`: throws a CairnError with that code. */
+export const registerFail: RegisterCommand = (program, ctx) => {
+  program
+    .command('fail')
+    .argument('<code>', 'an error code')
+    .action((code: string) => {
+      void ctx;
+      throw new CairnError(code as ErrorCode, `failed on purpose with ${code}`, {
+        data: { path: '/some/file' },
+        cause: new Error('the underlying reason'),
+      });
+    });
+};
+
+/** `crash`: throws a plain TypeError, as a bug would. */
+export const registerCrash: RegisterCommand = (program) => {
+  program.command('crash').action(() => {
+    throw new TypeError('boom: undefined is not a function');
+  });
+};
+
+/** `say <text>`: prints text (subject to --quiet). */
+export const registerSay: RegisterCommand = (program, ctx) => {
+  program
+    .command('say')
+    .argument('<text>')
+    .action((t: string) => printText(ctx, t));
+};
+
+/** `wait-for-abort`: waits until io.signal aborts, then throws a foreign AbortError. */
+export const registerWait: RegisterCommand = (program, ctx) => {
+  program.command('wait-for-abort').action(async () => {
+    await new Promise<void>((resolve) => ctx.io.signal.addEventListener('abort', () => resolve(), { once: true }));
+    throw new DOMException('This operation was aborted', 'AbortError');
+  });
+};
+
+/** `open-repo`: resolves repository and password like a real command, prints what it got. */
+export const registerOpenRepo: RegisterCommand = (program, ctx) => {
+  program.command('open-repo').action(async () => {
+    const repo = resolveRepository(ctx.globals(), ctx.io);
+    const password = await resolvePassword(ctx.globals(), ctx.io);
+    printJson(ctx, { message_type: 'opened', repo, password });
+  });
+};
+
+export const TEST_COMMANDS: readonly RegisterCommand[] = [
+  ...COMMANDS,
+  registerProbe,
+  registerFail,
+  registerCrash,
+  registerSay,
+  registerWait,
+  registerOpenRepo,
+];
+
+/** run() with the test commands; returns the exit code and what was printed. */
+export async function cairn(
+  argv: string[],
+  options: TestIoOptions = {},
+): Promise<{ code: number; out: string; err: string; io: TestIo }> {
+  const io = makeIo(options);
+  const code = await run(argv, io, TEST_COMMANDS);
+  return { code, out: io.out(), err: io.err(), io };
+}
