@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: runs the benchmarks, prints a table and writes machine-readable results to
+ * bench/results/. Never part of `npm test`. Options: --quick (smaller inputs, fewer repeats).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { chunkerBench } from './chunker.js';
+
+const quick = process.argv.includes('--quick');
+const log = (s: string): void => void process.stderr.write(s + '\n');
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  date: new Date().toISOString(),
+};
+log(`cairn bench on ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}${quick ? ' (quick)' : ''}`);
+log('chunker:');
+const chunker = await chunkerBench({
+  singleBytes: quick ? 64 << 20 : 256 << 20,
+  parallelBytes: quick ? 256 << 20 : 1 << 30,
+  repeats: quick ? 3 : 7,
+  log,
+});
+
+const rows = chunker.results.map((r) => [r.implementation, r.input, r.mbPerSecond.toFixed(0), r.ratioToSha256.toFixed(2), String(r.chunks)]);
+const head = ['implementation', 'input', 'MB/s (median)', '× SHA-256', 'chunks'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
+console.log(line(head));
+console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const r of rows) console.log(line(r));
+
+console.log('');
+for (const s of chunker.speedups) console.log(`2 workers / 1 thread, ${s.input}: ${s.medianRatio.toFixed(2)}× (median of alternating pairs: ${s.ratios.join(', ')})`);
+
+const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+const out = { machine, quick, chunker };
+writeFileSync(dir + 'chunker.json', JSON.stringify(out, null, 2) + '\n');
+log(`results written to bench/results/chunker.json`);
