@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { CairnError } from '../errors.js';
+import { fromHex, toHex } from '../util/index.js';
+
+declare const idBrand: unique symbol;
+
+/**
+ * A 32-byte identifier as 64 lowercase hex characters: restic's storage IDs (SHA-256 of a file's
+ * stored bytes) and blob IDs (SHA-256 of a blob's plaintext).
+ */
+export type Id = string & { readonly [idBrand]: true };
+export type BlobId = Id;
+export type TreeId = Id;
+export type PackId = Id;
+export type SnapshotId = Id;
+
+const ID_RE = /^[0-9a-f]{64}$/;
+
+export function isId(s: string): s is Id {
+  return ID_RE.test(s);
+}
+
+/** Parses a 64-hex-digit ID (upper case accepted, normalized to lower). */
+export function parseId(s: string, what = 'ID'): Id {
+  const t = s.toLowerCase();
+  if (!ID_RE.test(t)) {
+    throw new CairnError('ERR_INVALID_ARGUMENT', `${what} "${s}" is not 64 hexadecimal digits`, { data: { value: s } });
+  }
+  return t as Id;
+}
+
+export function idFromBytes(b: Uint8Array): Id {
+  if (b.length !== 32) throw new CairnError('ERR_INTERNAL', `an ID has 32 bytes, got ${b.length}`);
+  return toHex(b) as Id;
+}
+
+export function idToBytes(id: Id): Uint8Array {
+  return fromHex(id);
+}
+
+/** SHA-256 of `data` as an Id. */
+export function hashId(...parts: Uint8Array[]): Id {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex') as Id;
+}
+
+/** The first 8 hex digits, as restic shows IDs. */
+export function shortId(id: Id): string {
+  return id.slice(0, 8);
+}

@@ -1,0 +1,24 @@
+/**
+ * Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. On the
+ * first failure no new call starts; the running ones finish, then that failure is thrown.
+ */
+export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]!, i);
+      } catch (e) {
+        if (!failed) failure = e;
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed) throw failure;
+  return results;
+}
