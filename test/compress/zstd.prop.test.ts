@@ -1,0 +1,101 @@
+/**
+ * zstd properties: compress/decompress round-trips any data at any sensible level through both
+ * decoders; the bounded decoder enforces its limit to the byte; and damaged or hostile input
+ * (flipped bits, truncation, appended bytes, random garbage behind a zstd magic, absurd sizes)
+ * fails with ERR_CORRUPT, quickly, or — without a checksum to catch it — yields exactly the
+ * expected length and never more.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isCairnError } from '../../src/errors.js';
+import { compress, decompress, decompressBounded } from '../../src/compress/index.js';
+import { pseudoRandomBytes } from '../helpers/fixtures.js';
+import { expectBytes } from '../crypto/bytes.js';
+
+const SEED = 20261124;
+
+/** Random, repetitive, or mixed data up to ~200 KiB. */
+const dataArb: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc.uint8Array({ maxLength: 300 }),
+  fc.record({ n: fc.integer({ min: 0, max: 200_000 }), seed: fc.nat() }).map(({ n, seed }) => pseudoRandomBytes(n, seed)),
+  fc
+    .record({ word: fc.uint8Array({ minLength: 1, maxLength: 40 }), times: fc.integer({ min: 1, max: 5000 }), seed: fc.nat() })
+    .map(({ word, times, seed }) => {
+      const out = new Uint8Array(word.length * times + 100);
+      for (let i = 0; i < times; i++) out.set(word, i * word.length);
+      out.set(pseudoRandomBytes(100, seed), word.length * times);
+      return out;
+    }),
+);
+
+function corruptOnly(f: () => Uint8Array): Uint8Array | undefined {
+  try {
+    return f();
+  } catch (e) {
+    expect(isCairnError(e, 'ERR_CORRUPT'), String(e)).toBe(true);
+    return undefined;
+  }
+}
+
+describe('zstd round trip', () => {
+  it('decompress(compress(x), |x|) and decompressBounded(compress(x), |x|) give x back', () => {
+    fc.assert(
+      fc.property(dataArb, fc.integer({ min: -3, max: 6 }), (data, level) => {
+        const z = compress(data, level);
+        expectBytes(decompress(z, data.length), data);
+        expectBytes(decompressBounded(z, data.length), data);
+        if (data.length > 0) expect(corruptOnly(() => decompressBounded(z, data.length - 1))).toBeUndefined();
+        if (data.length > 0) expect(corruptOnly(() => decompress(z, data.length - 1))).toBeUndefined();
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
+  });
+});
+
+describe('damaged and hostile input', () => {
+  const edit = fc.record({ at: fc.nat(), op: fc.constantFrom('flip', 'truncate', 'append'), byte: fc.integer({ min: 0, max: 255 }) });
+
+  it('a damaged frame gives ERR_CORRUPT or output of exactly the expected length', () => {
+    fc.assert(
+      fc.property(dataArb, fc.array(edit, { minLength: 1, maxLength: 3 }), (data, edits) => {
+        let z = compress(data);
+        for (const { at, op, byte } of edits) {
+          if (op === 'flip') {
+            z = z.slice();
+            z[at % z.length]! ^= 1 << (byte & 7);
+          } else if (op === 'truncate') {
+            z = z.subarray(0, at % z.length);
+          } else {
+            z = new Uint8Array([...z, byte]);
+          }
+        }
+        const out = corruptOnly(() => decompress(z, data.length));
+        if (out !== undefined) expect(out.length).toBe(data.length);
+        const bounded = corruptOnly(() => decompressBounded(z, data.length + 10));
+        if (bounded !== undefined) expect(bounded.length).toBeLessThanOrEqual(data.length + 10);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+
+  it('garbage behind a zstd magic, with any claimed size, is refused quickly without big allocations', () => {
+    const magic = [0x28, 0xb5, 0x2f, 0xfd];
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.boolean(),
+        fc.oneof(fc.integer({ min: 0, max: 4096 }), fc.constantFrom(2 ** 32, 2 ** 32 + 1, 2 ** 40, Number.MAX_SAFE_INTEGER)),
+        (tail, withMagic, size) => {
+          const data = withMagic ? new Uint8Array([...magic, ...tail]) : tail;
+          const t0 = performance.now();
+          const out = corruptOnly(() => decompress(data, size));
+          if (out !== undefined) expect(out.length).toBe(size);
+          const bounded = corruptOnly(() => decompressBounded(data, 1 << 16));
+          if (bounded !== undefined) expect(bounded.length).toBeLessThanOrEqual(1 << 16);
+          expect(performance.now() - t0).toBeLessThan(200);
+        },
+      ),
+      { seed: SEED, numRuns: 1000 },
+    );
+  });
+});
