@@ -1,0 +1,426 @@
+/**
+ * A repository in a local directory, laid out and written as restic 0.14's local backend does, so
+ * restic reads what cairn writes and the other way round.
+ *
+ * Saving (atomic, durable): the bytes go to a temporary file in the target's own directory
+ * (`.tmp-<name>-<random>`, a name `list` never yields), which is written in full, made read-only,
+ * fsync'ed and closed, then renamed over the final name; then the directory is fsync'ed so the
+ * rename survives a crash. A reader (or a crash) therefore sees either no file or the whole file.
+ * On any failure the temporary file is removed. Renaming over an existing name replaces it, even
+ * though restic's files are read-only (POSIX rename needs only the directory to be writable).
+ *
+ * Permissions (restic `backend/paths.go`, `local/local.go`): directories 0700 and files 0400
+ * (created 0600, then the write bits are dropped). When `config` is group-readable the repository
+ * is shared with a group: directories 0770, files 0440. Directories are subject to the umask as
+ * restic's are; the final file mode is set explicitly. restic chmods after the rename; cairn does
+ * it before, so the final name is never writable.
+ *
+ * Loading uses positional reads of exactly the range asked for: a range past the end of the file
+ * is ERR_INVALID_ARGUMENT, and a file that yields fewer bytes than its size said (it shrank) is a
+ * retryable ERR_BACKEND.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, type Stats } from 'node:fs';
+import { chmod, lstat, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { CairnError, messageOf } from '../../errors.js';
+import type { FileType } from '../../model/index.js';
+import type { Backend, FileInfo, Handle } from '../types.js';
+import { checkHandle, checkRangeArgs, checkType, describe, isValidName, notFound, rangeLength } from './checks.js';
+import { filePath, PACK_PREFIXES, repositoryDirs, TYPE_DIRS } from './layout.js';
+
+/** Where a save or load can be made to fail in tests (see {@link LocalBackendOptions.fault}). */
+export type LocalFaultPoint = 'save:open' | 'save:write' | 'save:sync' | 'save:rename' | 'load:read';
+
+export interface LocalBackendOptions {
+  /**
+   * Test hook: called at each {@link LocalFaultPoint} with the path being worked on (the
+   * temporary file while saving, the file while loading, after it was opened and sized). If it
+   * throws, the operation fails there as if the file system had failed; an error with an errno
+   * `code` (e.g. `EIO`) is reported like the real one. Never set outside tests.
+   */
+  readonly fault?: (point: LocalFaultPoint, path: string) => void | Promise<void>;
+}
+
+/** Directory and file creation modes; see the file comment. */
+export interface LocalModes {
+  readonly dir: number;
+  readonly file: number;
+}
+
+export const DEFAULT_MODES: LocalModes = { dir: 0o700, file: 0o600 };
+export const GROUP_MODES: LocalModes = { dir: 0o770, file: 0o660 };
+
+/** Transient errno codes: trying the same operation again can succeed. */
+const RETRYABLE = new Set(['EAGAIN', 'EWOULDBLOCK', 'EBUSY', 'EINTR', 'EIO', 'ETIMEDOUT', 'EMFILE', 'ENFILE', 'ESTALE', 'ECONNRESET', 'ENOLCK']);
+
+/** How many `stat` calls a listing runs at once. */
+const STAT_CONCURRENCY = 32;
+
+function errnoOf(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function adviceFor(code: string | undefined, retryable: boolean): string {
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'check the permissions of the file and its directory';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'free some space (or quota) on that disk, then run the command again';
+    case 'EROFS':
+      return 'the file system is mounted read-only; remount it read-write';
+    case 'ENOTDIR':
+    case 'EISDIR':
+    case 'EEXIST':
+      return 'something else is in the way at that path; the repository directory is damaged or is not a repository';
+    default:
+      return retryable ? 'this may be transient: try again' : 'check the disk and the path';
+  }
+}
+
+export class LocalBackend implements Backend {
+  /** The repository directory (absolute). */
+  readonly path: string;
+  readonly location: string;
+  readonly #fault: LocalBackendOptions['fault'];
+  #modes: Promise<LocalModes> | undefined;
+
+  /** A backend for the repository in directory `path` (resolved against the process's cwd). */
+  constructor(path: string, options: LocalBackendOptions = {}) {
+    if (typeof path !== 'string' || path === '') {
+      throw new CairnError('ERR_INVALID_ARGUMENT', 'the local repository path is empty; give a directory', { data: { path } });
+    }
+    this.path = resolve(path);
+    this.location = this.path;
+    this.#fault = options.fault;
+  }
+
+  /** The path of the file `h` names (restic's default layout). */
+  filename(h: Handle): string {
+    checkHandle(h, this.location);
+    return filePath(this.path, h);
+  }
+
+  /**
+   * The modes new files and directories get: restic's defaults, or the group-shared ones when
+   * `config` is group-readable. Decided once, at first use, as restic decides when it opens.
+   */
+  modes(): Promise<LocalModes> {
+    this.#modes ??= stat(join(this.path, 'config')).then(
+      (st) => ((st.mode & 0o040) !== 0 ? GROUP_MODES : DEFAULT_MODES),
+      () => DEFAULT_MODES,
+    );
+    return this.#modes;
+  }
+
+  async create(): Promise<void> {
+    const config = join(this.path, 'config');
+    try {
+      await lstat(config);
+      throw new CairnError('ERR_REPO_EXISTS', `a repository already exists at ${this.location} (it has a config file); use it, or choose an empty location`, {
+        data: { location: this.location },
+      });
+    } catch (e) {
+      if (e instanceof CairnError) throw e;
+      if (errnoOf(e) !== 'ENOENT') throw this.#osError(e, 'check for a config file at', config);
+    }
+    const { dir } = await this.modes();
+    // restic creates missing parents too (MkdirAll), with the same mode.
+    await this.#mkdirp(this.path, dir);
+    const dirs = repositoryDirs(this.path);
+    const flat = dirs.filter((d) => !d.startsWith(join(this.path, TYPE_DIRS.pack) + '/'));
+    await Promise.all(flat.map((d) => this.#mkdirp(d, dir)));
+    await Promise.all(dirs.filter((d) => !flat.includes(d)).map((d) => this.#mkdirp(d, dir)));
+  }
+
+  async save(h: Handle, data: Uint8Array): Promise<void> {
+    checkHandle(h, this.location);
+    if (!(data instanceof Uint8Array)) {
+      throw new CairnError('ERR_INVALID_ARGUMENT', `${this.location}: cannot save ${describe(h)}: the data is not a Uint8Array; this is a bug in the caller`, {
+        data: { type: h.type, name: h.name },
+      });
+    }
+    const modes = await this.modes();
+    const final = filePath(this.path, h);
+    const dir = dirname(final);
+    const tmp = join(dir, `.tmp-${h.name}-${randomBytes(8).toString('hex')}`);
+    let fh: FileHandle | undefined;
+    let step = 'create the temporary file';
+    let at = tmp;
+    try {
+      await this.#fault?.('save:open', tmp);
+      fh = await this.#openTemp(tmp, dir, modes);
+      step = 'write';
+      await this.#fault?.('save:write', tmp);
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, done);
+        if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+        done += bytesWritten;
+      }
+      step = 'make read-only';
+      await ignorePermission(fh.chmod(modes.file & ~0o222));
+      step = 'fsync';
+      await this.#fault?.('save:sync', tmp);
+      const synced = await syncIgnoringUnsupported(fh);
+      step = 'close';
+      const closing = fh;
+      fh = undefined;
+      await closing.close();
+      step = 'rename into place';
+      await this.#fault?.('save:rename', tmp);
+      await renameOver(tmp, final);
+      if (synced) {
+        step = 'fsync the directory of';
+        at = final;
+        await syncDir(dir);
+      }
+    } catch (e) {
+      if (fh !== undefined) await fh.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      if (e instanceof CairnError) throw e;
+      throw this.#osError(e, `save ${describe(h)}: could not ${step}`, at, h);
+    }
+  }
+
+  async load(h: Handle, offset = 0, length?: number): Promise<Uint8Array> {
+    checkHandle(h, this.location);
+    checkRangeArgs(h, this.location, offset, length);
+    const path = filePath(this.path, h);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') throw notFound(h, this.location, e);
+      throw this.#osError(e, `load ${describe(h)}: could not open`, path, h);
+    }
+    try {
+      let st: Stats;
+      try {
+        st = await fh.stat();
+      } catch (e) {
+        throw this.#osError(e, `load ${describe(h)}: could not stat`, path, h);
+      }
+      if (!st.isFile()) throw this.#osError(notAFile(), `load ${describe(h)}`, path, h);
+      const want = rangeLength(h, this.location, offset, length, st.size);
+      const out = allocBytes(want);
+      let got = 0;
+      try {
+        await this.#fault?.('load:read', path);
+        while (got < want) {
+          const { bytesRead } = await fh.read(out, got, want - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+      } catch (e) {
+        throw this.#osError(e, `load ${describe(h)}: could not read`, path, h);
+      }
+      if (got < want) {
+        throw new CairnError('ERR_BACKEND', `${this.location}: short read of ${describe(h)} (${path}): got ${got} of ${want} bytes at offset ${offset}; the file changed while it was read (or the disk failed): try again, then run \`cairn check\``, {
+          data: { type: h.type, name: h.name, path, offset, length: want, got },
+          retryable: true,
+        });
+      }
+      return out;
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+
+  async stat(h: Handle): Promise<FileInfo> {
+    checkHandle(h, this.location);
+    const path = filePath(this.path, h);
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw notAFile();
+      return { name: h.name, size: st.size };
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') throw notFound(h, this.location, e);
+      throw this.#osError(e, `stat ${describe(h)}: could not stat`, path, h);
+    }
+  }
+
+  async *list(type: FileType): AsyncIterable<FileInfo> {
+    checkType(type, this.location);
+    if (type === 'config') {
+      const info = await this.#statEntry(join(this.path, 'config'), 'config', type);
+      if (info !== undefined) yield info;
+      return;
+    }
+    const base = join(this.path, TYPE_DIRS[type]);
+    if (type !== 'pack') {
+      yield* this.#listDir(base, type, undefined);
+      return;
+    }
+    const subdirs = await this.#readdir(base, type);
+    for (const sub of subdirs.filter((s) => PACK_PREFIXES.includes(s)).sort()) {
+      yield* this.#listDir(join(base, sub), type, sub);
+    }
+  }
+
+  async remove(h: Handle): Promise<void> {
+    checkHandle(h, this.location);
+    const path = filePath(this.path, h);
+    try {
+      await unlink(path);
+    } catch (e) {
+      const code = errnoOf(e);
+      if (code === 'ENOENT') throw notFound(h, this.location, e);
+      if (code === 'EPERM' && process.platform === 'win32') {
+        // Windows refuses to delete read-only files; restic clears the flag first.
+        try {
+          await chmod(path, 0o600);
+          await unlink(path);
+          return;
+        } catch (e2) {
+          throw this.#osError(e2, `remove ${describe(h)}: could not remove`, path, h);
+        }
+      }
+      throw this.#osError(e, `remove ${describe(h)}: could not remove`, path, h);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+
+  /** Entries of `dir` that name a valid file of `type` (and lie in the right `data/xx`), with sizes. */
+  async *#listDir(dir: string, type: FileType, prefix: string | undefined): AsyncIterable<FileInfo> {
+    const names = (await this.#readdir(dir, type)).filter((n) => isValidName(type, n) && (prefix === undefined || n.startsWith(prefix)));
+    for (let i = 0; i < names.length; i += STAT_CONCURRENCY) {
+      const batch = await Promise.all(names.slice(i, i + STAT_CONCURRENCY).map((n) => this.#statEntry(join(dir, n), n, type)));
+      for (const info of batch) if (info !== undefined) yield info;
+    }
+  }
+
+  /** Names in `dir`; none if it is missing (restic) or, for a `data/xx`, not a directory. */
+  async #readdir(dir: string, type: FileType): Promise<string[]> {
+    try {
+      return await readdir(dir);
+    } catch (e) {
+      const code = errnoOf(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw this.#osError(e, `list ${type} files: could not read the directory`, dir);
+    }
+  }
+
+  /** The size of a regular file, or undefined when it vanished (removed meanwhile) or is not a file. */
+  async #statEntry(path: string, name: string, type: FileType): Promise<FileInfo | undefined> {
+    try {
+      const st = await stat(path);
+      return st.isFile() ? { name, size: st.size } : undefined;
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return undefined;
+      throw this.#osError(e, `list ${type} files: could not stat`, path);
+    }
+  }
+
+  async #openTemp(tmp: string, dir: string, modes: LocalModes): Promise<FileHandle> {
+    const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+    try {
+      return await open(tmp, flags, modes.file);
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOENT') throw e;
+    }
+    // The directory is missing (restic creates it then, too); but only inside an existing
+    // repository directory, so a missing (e.g. unmounted) location is not silently recreated.
+    try {
+      await stat(this.path);
+    } catch (e) {
+      throw new CairnError('ERR_BACKEND', `the repository directory ${this.location} does not exist (is the disk mounted?); check the location, or create a repository there with \`cairn repo init\``, {
+        data: { location: this.location, path: this.path },
+        cause: e,
+      });
+    }
+    await mkdir(dir, { recursive: true, mode: modes.dir });
+    return await open(tmp, flags, modes.file);
+  }
+
+  async #mkdirp(dir: string, mode: number): Promise<void> {
+    try {
+      await mkdir(dir, { recursive: true, mode });
+    } catch (e) {
+      throw this.#osError(e, 'create the repository: could not create the directory', dir);
+    }
+  }
+
+  /** ERR_BACKEND for an OS error: what failed, on which path, why, what to do, and if retrying helps. */
+  #osError(e: unknown, what: string, path: string, h?: Handle): CairnError {
+    const code = errnoOf(e);
+    const retryable = code !== undefined && RETRYABLE.has(code);
+    return new CairnError('ERR_BACKEND', `${this.location}: ${what} ${path}: ${osMessage(e)}; ${adviceFor(code, retryable)}`, {
+      data: { location: this.location, path, ...(code === undefined ? {} : { errno: code }), ...(h === undefined ? {} : { type: h.type, name: h.name }) },
+      cause: e,
+      retryable,
+    });
+  }
+}
+
+/** A Node fs error's message without the `, open '/the/path'` tail (the caller names the path). */
+function osMessage(e: unknown): string {
+  const m = messageOf(e);
+  const p = (e as { path?: unknown } | null)?.path;
+  if (typeof p !== 'string') return m;
+  const tail = m.lastIndexOf(`, `);
+  return tail > 0 && m.endsWith(`'${p}'`) ? m.slice(0, tail) : m;
+}
+
+/** The error for a directory (or device…) where a file should be. */
+function notAFile(): Error {
+  return Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+}
+
+/** A fresh, unpooled, non-zeroed buffer (its contents are overwritten by the read). */
+function allocBytes(n: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(n);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** fsync; false when the file system has no fsync (restic carries on then, and skips the dir sync). */
+async function syncIgnoringUnsupported(fh: FileHandle): Promise<boolean> {
+  try {
+    await fh.sync();
+    return true;
+  } catch (e) {
+    if (errnoOf(e) === 'ENOTSUP' || errnoOf(e) === 'EOPNOTSUPP') return false;
+    throw e;
+  }
+}
+
+/** chmod that tolerates file systems refusing it (exfat, some network mounts), as restic does. */
+async function ignorePermission(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    const code = errnoOf(e);
+    if (code !== 'EPERM' && code !== 'EACCES' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+  }
+}
+
+async function renameOver(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (e) {
+    // Windows will not replace a read-only file: make it writable and try once more.
+    if (process.platform !== 'win32' || (errnoOf(e) !== 'EPERM' && errnoOf(e) !== 'EACCES')) throw e;
+    await chmod(to, 0o600);
+    await rename(from, to);
+  }
+}
+
+/** fsync a directory so a rename in it is durable; a no-op where directories cannot be synced. */
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch (e) {
+    const code = errnoOf(e);
+    if (code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EINVAL' && code !== 'ENOENT') throw e;
+  } finally {
+    await fh.close();
+  }
+}
