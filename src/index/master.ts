@@ -1,0 +1,174 @@
+/**
+ * The in-memory master index: every (blob type, blob ID) → where it is stored. Built for millions
+ * of blobs, at most 64 bytes each:
+ *
+ * - columns in typed arrays: ID 32 bytes, pack number 4, offset 4, stored length 4, uncompressed
+ *   length 4, type 1 — 49 bytes; they grow by an eighth at a time, so at most 49 × 9/8 ≈ 55 bytes
+ *   per blob are reserved;
+ * - an open-addressing hash table of entry numbers (4 bytes a slot) keyed by the ID's first four
+ *   bytes (IDs are SHA-256, uniformly distributed), mapped to a slot by multiply-shift range
+ *   reduction, so its size need not be a power of two; it is kept between 48% and 72% full:
+ *   5.6–8.4 bytes per blob;
+ * - pack IDs once each.
+ *
+ * A blob stored in several packs (restic tolerates duplicates) has several entries; the same pack
+ * and offset added twice is one entry.
+ */
+import { idFromBytes, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
+import type { PackedBlob } from '../pack/index.js';
+
+export interface IndexEntry {
+  readonly pack: PackId;
+  readonly type: BlobType;
+  readonly offset: number;
+  readonly length: number;
+  /** 0 when stored uncompressed. */
+  readonly uncompressedLength: number;
+}
+
+const MAX_LOAD = 0.72;
+const GROW_LOAD = 0.48;
+
+export class MasterIndex {
+  private cap = 0;
+  private n = 0;
+  private ids = new Uint8Array(0);
+  private packIdx = new Uint32Array(0);
+  private offsets = new Uint32Array(0);
+  private lengths = new Uint32Array(0);
+  private ulengths = new Uint32Array(0);
+  private types = new Uint8Array(0);
+  private table = new Int32Array(0);
+  private readonly packs: PackId[] = [];
+  private readonly packNumbers = new Map<PackId, number>();
+
+  /** Number of entries (a blob in two packs counts twice). */
+  get size(): number {
+    return this.n;
+  }
+
+  /** Number of distinct packs. */
+  get packCount(): number {
+    return this.packs.length;
+  }
+
+  /** Bytes held for the index (typed arrays, plus an estimate for the pack list). */
+  byteSize(): number {
+    const arrays = [this.ids, this.packIdx, this.offsets, this.lengths, this.ulengths, this.types, this.table].reduce((s, a) => s + a.byteLength, 0);
+    return arrays + this.packs.length * 160;
+  }
+
+  /** Adds a pack's blobs. */
+  addPack(pack: PackId, blobs: readonly PackedBlob[]): void {
+    let p = this.packNumbers.get(pack);
+    if (p === undefined) {
+      p = this.packs.length;
+      this.packs.push(pack);
+      this.packNumbers.set(pack, p);
+    }
+    this.reserve(this.n + blobs.length);
+    for (const b of blobs) {
+      const bytes = idToBytes(b.id);
+      if (this.find(bytes, b.type, (i) => this.packIdx[i] === p && this.offsets[i] === b.offset) >= 0) continue;
+      const i = this.n++;
+      this.ids.set(bytes, i * 32);
+      this.packIdx[i] = p;
+      this.offsets[i] = b.offset;
+      this.lengths[i] = b.length;
+      this.ulengths[i] = b.uncompressedLength;
+      this.types[i] = b.type === 'tree' ? 1 : 0;
+      this.insert(i);
+    }
+  }
+
+  has(id: BlobId, type: BlobType): boolean {
+    return this.find(idToBytes(id), type) >= 0;
+  }
+
+  /** Every place the blob is stored (empty when unknown). */
+  lookup(id: BlobId, type: BlobType): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    this.find(idToBytes(id), type, (i) => {
+      out.push(this.entry(i));
+      return false;
+    });
+    return out;
+  }
+
+  /** All entries: (id, entry). */
+  *entries(): Generator<{ id: BlobId; entry: IndexEntry }> {
+    for (let i = 0; i < this.n; i++) yield { id: idFromBytes(this.ids.subarray(i * 32, i * 32 + 32)), entry: this.entry(i) };
+  }
+
+  /** The packs the index knows. */
+  packIds(): readonly PackId[] {
+    return this.packs;
+  }
+
+  private entry(i: number): IndexEntry {
+    return {
+      pack: this.packs[this.packIdx[i]!]!,
+      type: this.types[i] === 1 ? 'tree' : 'data',
+      offset: this.offsets[i]!,
+      length: this.lengths[i]!,
+      uncompressedLength: this.ulengths[i]!,
+    };
+  }
+
+  /** The first table slot to probe for an ID (multiply-shift of its first four bytes). */
+  private home(bytes: Uint8Array, at = 0): number {
+    const k = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+    return Math.floor((k * this.table.length) / 4294967296);
+  }
+
+  /**
+   * Walks the entries with this ID and type; returns the first for which `accept` (default: any)
+   * says true, or -1.
+   */
+  private find(bytes: Uint8Array, type: BlobType, accept: (i: number) => boolean = () => true): number {
+    const size = this.table.length;
+    if (this.n === 0 || size === 0) return -1;
+    const t = type === 'tree' ? 1 : 0;
+    for (let s = this.home(bytes); ; s = s + 1 === size ? 0 : s + 1) {
+      const v = this.table[s]!;
+      if (v === 0) return -1;
+      const i = v - 1;
+      if (this.types[i] === t && equalId(this.ids, i, bytes) && accept(i)) return i;
+    }
+  }
+
+  private insert(i: number): void {
+    const size = this.table.length;
+    let s = this.home(this.ids, i * 32);
+    while (this.table[s] !== 0) s = s + 1 === size ? 0 : s + 1;
+    this.table[s] = i + 1;
+  }
+
+  private reserve(count: number): void {
+    if (count > this.cap) {
+      const cap = Math.max(count, 1024, Math.ceil(this.cap * 1.125));
+      const grow = <T extends Uint8Array | Uint32Array>(a: T, make: (m: number) => T, per = 1): T => {
+        const b = make(cap * per);
+        b.set(a.subarray(0, this.n * per));
+        return b;
+      };
+      this.ids = grow(this.ids, (m) => new Uint8Array(m), 32);
+      this.packIdx = grow(this.packIdx, (m) => new Uint32Array(m));
+      this.offsets = grow(this.offsets, (m) => new Uint32Array(m));
+      this.lengths = grow(this.lengths, (m) => new Uint32Array(m));
+      this.ulengths = grow(this.ulengths, (m) => new Uint32Array(m));
+      this.types = grow(this.types, (m) => new Uint8Array(m));
+      this.cap = cap;
+    }
+    if (count > this.table.length * MAX_LOAD) {
+      this.table = new Int32Array(Math.max(64, Math.ceil(count / GROW_LOAD)));
+      for (let i = 0; i < this.n; i++) this.insert(i);
+    }
+  }
+}
+
+function equalId(ids: Uint8Array, i: number, bytes: Uint8Array): boolean {
+  const o = i * 32;
+  for (let j = 0; j < 32; j++) if (ids[o + j] !== bytes[j]) return false;
+  return true;
+}
