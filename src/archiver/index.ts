@@ -1,0 +1,7 @@
+/**
+ * Snapshots: walking the source, storing file chunks and directory trees, writing the snapshot.
+ * Invariants: blobs and packs are durable and indexed before the snapshot that refers to them is
+ * written; an entry that cannot be read is a warning, never an abort; nothing is followed across
+ * symlinks.
+ */
+export { takeSnapshot, type ArchiverRepository, type ArchiverWarning, type SnapshotOptions, type SnapshotSummary } from './archiver.js';

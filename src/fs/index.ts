@@ -1,0 +1,9 @@
+/**
+ * The file system as the archiver and restorer see it: names and paths as bytes (never decoded),
+ * byte-order comparison, stat metadata to tree nodes and back, user and group names. Invariants:
+ * no path below what the user typed is ever decoded or re-encoded; a name that could escape a
+ * directory is never created.
+ */
+export { joinPath, displayPath, SLASH } from './paths.js';
+export { userName, groupName, uidOf, gidOf } from './names.js';
+export { nodeFromStat, timestampToSeconds, unixPermissions, type NodeContent } from './node.js';

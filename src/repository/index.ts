@@ -1,0 +1,12 @@
+/**
+ * The repository layer: opening and creating repositories (keys, config), loading and saving
+ * encrypted files and blobs, packing blobs, the master index, locks. Invariants: packs are durable
+ * before an index names them, indexes before a snapshot refers to their blobs; every loaded file
+ * and blob is checked (name or ID against content, MAC before decryption) before use; opening
+ * writes nothing.
+ */
+export { Repository, type InitOptions, type OpenOptions, type BlobSaveResult } from './repository.js';
+export { newConfig, encodeConfig, decodeConfig, type RepoConfig, type ChunkerConfig } from './config.js';
+export { sealUnpacked, openUnpacked, MAX_UNPACKED_SIZE } from './unpacked.js';
+export { currentUser, openWithPassword } from './keys.js';
+export { lockRepository, encodeLock, decodeLock, isStale, type LockInfo, type RepoLock, type LockStore } from './lock.js';

@@ -1,0 +1,313 @@
+/**
+ * A repository: a backend, the master key, the config, and the master index. Everything that
+ * touches encryption, compression and the on-disk format goes through here.
+ *
+ * Write order keeps the repository valid at every instant: packs are durable before an index names
+ * them, indexes before a snapshot refers to their blobs. Nothing is written when opening.
+ */
+import { hkdfSync } from 'node:crypto';
+import { CairnError, messageOf } from '../errors.js';
+import type { Backend } from '../backend/index.js';
+import {
+  createFastCdc, createRabinChunker, keyedGearTable, ParallelChunker,
+  type Chunker, type CreateFastCdcOptions,
+} from '../chunker/index.js';
+import { compress, decompress } from '../compress/index.js';
+import { calibrateKdf, newMasterKey, open, seal, type KdfParams, type MasterKey } from '../crypto/index.js';
+import { decodeIndex, encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type IndexPack } from '../index/index.js';
+import { hashId, idToBytes, shortId, type BlobId, type BlobType, type FileType, type Id, type PackId, type SnapshotId } from '../model/index.js';
+import { readPackHeader, type PackedBlob } from '../pack/index.js';
+import { decodeSnapshot, encodeSnapshot, findSnapshot, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
+import { mapConcurrent } from '../util/index.js';
+import { decodeConfig, encodeConfig, newConfig, type ChunkerConfig, type RepoConfig } from './config.js';
+import { addKey, openWithPassword } from './keys.js';
+import { Packer } from './packer.js';
+import { openUnpacked, sealUnpacked } from './unpacked.js';
+
+export interface InitOptions {
+  /** @default FastCDC with min 512 KiB, avg 1 MiB, max 8 MiB, normalization 2 */
+  readonly chunker?: ChunkerConfig;
+  /** scrypt parameters of the first key. @default calibrated like restic (~0.5 s) */
+  readonly kdf?: KdfParams;
+}
+
+export interface OpenOptions {
+  /** Target pack size in bytes. @default 16 MiB */
+  readonly packSize?: number;
+  /** Pack saves in flight per packer. @default 2 */
+  readonly saveConcurrency?: number;
+  /** Files loaded at once (index, snapshots). @default 8 */
+  readonly loadConcurrency?: number;
+}
+
+export interface BlobSaveResult {
+  /** False when the blob was already stored (deduplicated). */
+  readonly added: boolean;
+  /** Bytes added to the repository for it (sealed, possibly compressed). */
+  readonly storedSize: number;
+}
+
+const DEFAULT_CHUNKER: ChunkerConfig = { algorithm: 'fastcdc', min: 512 * 1024, avg: 1024 * 1024, max: 8 * 1024 * 1024, normalization: 2 };
+
+export class Repository {
+  readonly index = new MasterIndex();
+  private readonly packers: Record<BlobType, Packer>;
+  /** Blobs handed to a packer whose pack is not saved yet (they count as known). */
+  private readonly pending = new Set<string>();
+  /** Packs saved since the last index was written. */
+  private unindexed: IndexPack[] = [];
+  private readonly loadConcurrency: number;
+
+  private constructor(
+    readonly backend: Backend,
+    private readonly key: MasterKey,
+    readonly config: RepoConfig,
+    readonly keyId: Id,
+    options: OpenOptions,
+  ) {
+    this.loadConcurrency = options.loadConcurrency ?? 8;
+    const make = (): Packer =>
+      new Packer(key, backend, options.packSize ?? 16 << 20, options.saveConcurrency ?? 2, (id, blobs) => {
+        this.index.addPack(id, blobs);
+        for (const b of blobs) this.pending.delete(`${b.type}:${b.id}`);
+        this.unindexed.push({ id, blobs });
+      });
+    this.packers = { data: make(), tree: make() };
+  }
+
+  /** Creates a repository (format version 2) at an empty location and opens it. */
+  static async init(backend: Backend, password: string, options: InitOptions & OpenOptions = {}): Promise<Repository> {
+    const config = newConfig(options.chunker ?? DEFAULT_CHUNKER);
+    await backend.create();
+    const key = newMasterKey();
+    const keyId = await addKey(backend, key, password, options.kdf ?? (await calibrateKdf()));
+    // The config goes last: a location with a config is a repository, and it has a key by then.
+    await backend.save({ type: 'config', name: 'config' }, seal(key, encodeConfig(config)));
+    return new Repository(backend, key, config, keyId, options);
+  }
+
+  /** Opens the repository at `backend` with `password`; writes nothing. */
+  static async open(backend: Backend, password: string, options: OpenOptions = {}): Promise<Repository> {
+    let sealedConfig: Uint8Array;
+    try {
+      sealedConfig = await backend.load({ type: 'config', name: 'config' });
+    } catch (e) {
+      if (e instanceof CairnError && e.code === 'ERR_NOT_FOUND') {
+        throw new CairnError('ERR_REPO_NOT_FOUND', `there is no repository at ${backend.location} (no config file); create one with \`cairn repo init\` or check the location`, { cause: e, data: { location: backend.location } });
+      }
+      throw e;
+    }
+    const { key, keyId } = await openWithPassword(backend, password);
+    const config = decodeConfig(open(key, sealedConfig, `config of ${backend.location}`), `config of ${backend.location}`);
+    return new Repository(backend, key, config, keyId, options);
+  }
+
+  /** Repository format version: 2 compresses (zstd); 1 never does. */
+  get version(): 1 | 2 {
+    return this.config.version;
+  }
+
+  /** Adds a key file for another password (restic-compatible); returns its ID. */
+  addKey(password: string, kdf: KdfParams): Promise<Id> {
+    return addKey(this.backend, this.key, password, kdf);
+  }
+
+  // ---- chunking -------------------------------------------------------------------------------
+
+  /** The FastCDC options of this repository (keyed gear table), or undefined for Rabin. */
+  fastCdcOptions(): CreateFastCdcOptions | undefined {
+    const c = this.config.chunker;
+    if (c.algorithm !== 'fastcdc') return undefined;
+    // The gear table is a PRF of the master key (HKDF-SHA256, salted with the repository ID).
+    const ikm = new Uint8Array(64);
+    ikm.set(this.key.encrypt, 0);
+    ikm.set(this.key.macK, 32);
+    ikm.set(this.key.macR, 48);
+    const gearKey = new Uint8Array(hkdfSync('sha256', ikm, idToBytes(this.config.id), 'cairn fastcdc gear table v1', 32));
+    return { min: c.min, avg: c.avg, max: c.max, normalization: c.normalization, gear: keyedGearTable(gearKey) };
+  }
+
+  /** A chunker for this repository's snapshots (one stream at a time per chunker). */
+  createChunker(): Chunker {
+    const f = this.fastCdcOptions();
+    return f === undefined ? createRabinChunker(this.config.chunkerPolynomial) : createFastCdc(f);
+  }
+
+  /** A parallel chunker for large files, or undefined when the repository uses Rabin. */
+  createParallelChunker(workers?: number): ParallelChunker | undefined {
+    const f = this.fastCdcOptions();
+    return f === undefined ? undefined : new ParallelChunker({ ...f, ...(workers === undefined ? {} : { workers }) });
+  }
+
+  // ---- unpacked files -------------------------------------------------------------------------
+
+  async *list(type: FileType): AsyncGenerator<Id> {
+    for await (const f of this.backend.list(type)) yield f.name as Id;
+  }
+
+  /** Stores a JSON document as an index, snapshot or lock file; returns its ID. */
+  async saveUnpacked(type: 'index' | 'snapshot' | 'lock', json: Uint8Array): Promise<Id> {
+    const { id, bytes } = sealUnpacked(this.key, this.version, json);
+    await this.backend.save({ type, name: id }, bytes);
+    return id;
+  }
+
+  /** Loads, verifies and decrypts an index, snapshot or lock file; returns its JSON. */
+  async loadUnpacked(type: 'index' | 'snapshot' | 'lock', id: Id): Promise<Uint8Array> {
+    const what = `${dirOf(type)}/${id}`;
+    const bytes = await this.backend.load({ type, name: id });
+    return openUnpacked(this.key, this.version, id, bytes, what);
+  }
+
+  /** Decrypts the config file as stored (JSON). */
+  async loadConfigJson(): Promise<Uint8Array> {
+    return open(this.key, await this.backend.load({ type: 'config', name: 'config' }), 'config');
+  }
+
+  // ---- index ----------------------------------------------------------------------------------
+
+  /** Loads every index file into the master index. */
+  async loadIndex(): Promise<void> {
+    const ids: Id[] = [];
+    for await (const id of this.list('index')) ids.push(id);
+    await mapConcurrent(ids, this.loadConcurrency, async (id) => {
+      const idx = decodeIndex(await this.loadUnpacked('index', id), `index/${id}`);
+      for (const p of idx.packs) {
+        if (this.version === 1 && p.blobs.some((b) => b.uncompressedLength > 0)) {
+          throw new CairnError('ERR_CORRUPT', `index/${id}: lists compressed blobs, which a version 1 repository cannot hold`);
+        }
+        this.index.addPack(p.id, p.blobs);
+      }
+    });
+  }
+
+  /** Writes index files for the packs saved since the last call. */
+  private async writeIndex(): Promise<void> {
+    const packs = this.unindexed;
+    this.unindexed = [];
+    let batch: IndexPack[] = [];
+    let count = 0;
+    const write = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      await this.saveUnpacked('index', encodeIndex({ supersedes: [], packs: batch }));
+      batch = [];
+      count = 0;
+    };
+    for (const p of packs) {
+      if (count + p.blobs.length > INDEX_MAX_BLOBS) await write();
+      batch.push(p);
+      count += p.blobs.length;
+    }
+    await write();
+  }
+
+  // ---- blobs ----------------------------------------------------------------------------------
+
+  /** True when the blob is stored or on its way into a pack. */
+  hasBlob(type: BlobType, id: BlobId): boolean {
+    return this.pending.has(`${type}:${id}`) || this.index.has(id, type);
+  }
+
+  /**
+   * Stores a blob unless it is already there. `id` must be SHA-256 of `plain`. In version 2 the
+   * blob is compressed when that makes it smaller (never stored larger than needed).
+   */
+  async saveBlob(type: BlobType, id: BlobId, plain: Uint8Array): Promise<BlobSaveResult> {
+    if (this.hasBlob(type, id)) return { added: false, storedSize: 0 };
+    this.pending.add(`${type}:${id}`);
+    let stored = plain;
+    let uncompressedLength = 0;
+    if (this.version >= 2 && plain.length > 0) {
+      const z = compress(plain);
+      if (z.length < plain.length) {
+        stored = z;
+        uncompressedLength = plain.length;
+      }
+    }
+    const sealed = seal(this.key, stored);
+    await this.packers[type].add({ id, type, uncompressedLength, sealed });
+    return { added: true, storedSize: sealed.length };
+  }
+
+  /** Stores every pack in progress and writes the index for them. */
+  async flush(): Promise<void> {
+    await Promise.all([this.packers.data.flush(), this.packers.tree.flush()]);
+    await this.writeIndex();
+  }
+
+  /**
+   * Loads a blob: reads its range from the pack, checks the MAC, decompresses, and checks that the
+   * plaintext hashes to the blob ID. Tries every copy the index knows before giving up.
+   */
+  async loadBlob(type: BlobType, id: BlobId): Promise<Uint8Array> {
+    const entries = this.index.lookup(id, type);
+    if (entries.length === 0) {
+      throw new CairnError('ERR_NOT_FOUND', `${type} blob ${id} is not in the repository's index; run \`cairn check\`, and \`cairn repair index\` if packs exist that the index misses`, { data: { blob: id, type } });
+    }
+    const errors: unknown[] = [];
+    for (const e of entries) {
+      try {
+        const bytes = await this.backend.load({ type: 'pack', name: e.pack }, e.offset, e.length);
+        return this.unsealBlob(bytes, { ...e, id, type });
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    throw new CairnError('ERR_CORRUPT', `${type} blob ${id}: every stored copy failed (${errors.map(messageOf).join('; ')})`, { cause: errors[0], data: { blob: id } });
+  }
+
+  /** Decrypts, decompresses and verifies one stored blob (bytes = exactly its stored range). */
+  unsealBlob(bytes: Uint8Array, blob: PackedBlob & { readonly pack: PackId }): Uint8Array {
+    const what = `${blob.type} blob ${blob.id} in pack ${blob.pack}`;
+    let plain = open(this.key, bytes, what);
+    if (blob.uncompressedLength > 0) plain = decompress(plain, blob.uncompressedLength, what);
+    const actual = hashId(plain);
+    if (actual !== blob.id) {
+      throw new CairnError('ERR_CORRUPT', `${what}: its plaintext hashes to ${actual}, not to its ID; the pack is damaged`, { data: { blob: blob.id, pack: blob.pack, actual } });
+    }
+    return plain;
+  }
+
+  /** The blobs a pack holds, from its header. */
+  async listPack(pack: PackId): Promise<PackedBlob[]> {
+    const h = { type: 'pack' as const, name: pack };
+    const { size } = await this.backend.stat(h);
+    return readPackHeader(this.key, (offset, length) => this.backend.load(h, offset, length), size, `pack ${pack}`);
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  async saveSnapshot(s: Snapshot): Promise<SnapshotId> {
+    return this.saveUnpacked('snapshot', encodeSnapshot(s));
+  }
+
+  async loadSnapshot(id: SnapshotId): Promise<Snapshot> {
+    return decodeSnapshot(await this.loadUnpacked('snapshot', id), `snapshots/${id}`);
+  }
+
+  /** Every snapshot, oldest first. */
+  async listSnapshots(): Promise<SnapshotEntry[]> {
+    const ids: Id[] = [];
+    for await (const id of this.list('snapshot')) ids.push(id);
+    return sortSnapshots(await mapConcurrent(ids, this.loadConcurrency, async (id) => ({ id, snapshot: await this.loadSnapshot(id) })));
+  }
+
+  /** Resolves a full ID, a unique prefix or `latest` (optionally filtered). */
+  async findSnapshot(ref: string, filter: SnapshotFilter = {}): Promise<SnapshotEntry> {
+    return findSnapshot(await this.listSnapshots(), ref, filter);
+  }
+
+  /** A short, human name for messages. */
+  describe(id: Id): string {
+    return shortId(id);
+  }
+
+  async close(): Promise<void> {
+    await this.backend.close();
+  }
+}
+
+function dirOf(type: FileType): string {
+  return { config: 'config', key: 'keys', pack: 'data', index: 'index', snapshot: 'snapshots', lock: 'locks' }[type];
+}
