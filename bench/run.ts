@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chunkerBench } from './chunker.js';
+import { cryptoBench } from './crypto.js';
 
 const quick = process.argv.includes('--quick');
 const log = (s: string): void => void process.stderr.write(s + '\n');
@@ -37,8 +38,15 @@ for (const r of rows) console.log(line(r));
 console.log('');
 for (const s of chunker.speedups) console.log(`2 workers / 1 thread, ${s.input}: ${s.medianRatio.toFixed(2)}× (median of alternating pairs: ${s.ratios.join(', ')})`);
 
+log('crypto and compression:');
+const crypto = await cryptoBench(log);
+console.log('');
+console.log('| operation | MB/s |');
+console.log('| --- | --- |');
+for (const c of crypto) console.log(`| ${c.name} | ${c.mbPerSecond.toFixed(0)} |`);
+
 const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
-const out = { machine, quick, chunker };
+const out = { machine, quick, chunker, crypto };
 writeFileSync(dir + 'chunker.json', JSON.stringify(out, null, 2) + '\n');
 log(`results written to bench/results/chunker.json`);

@@ -94,6 +94,8 @@ export function choosePasswordSource(
 export interface ResolvePasswordOptions {
   /** @default 'enter password for repository: ' */
   readonly question?: string;
+  /** When prompting, ask a second time and require the same answer (new repositories, new keys). */
+  readonly confirm?: boolean;
 }
 
 /** Resolves the repository password (see the module comment for the rules). */
@@ -133,8 +135,12 @@ export async function resolvePassword(
         );
       }
       const question = options.question ?? 'enter password for repository: ';
-      password = io.prompt !== undefined ? await io.prompt(question) : await readPasswordFromTty(io, question);
+      const ask = (q: string): Promise<string> => (io.prompt !== undefined ? io.prompt(q) : readPasswordFromTty(io, q));
+      password = await ask(question);
       if (password === '') throw new CairnError('ERR_NO_PASSWORD', 'an empty password is not allowed');
+      if (options.confirm === true && (await ask('enter password again: ')) !== password) {
+        throw new CairnError('ERR_INVALID_ARGUMENT', 'the two passwords you typed differ; nothing was created, run the command again');
+      }
       return password;
     }
   }

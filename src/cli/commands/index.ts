@@ -5,6 +5,12 @@
  * register function to `COMMANDS` below.
  */
 import type { RegisterCommand } from '../context.js';
+import { registerCat } from './cat.js';
 import { registerChunk } from './chunk.js';
+import { registerLs } from './ls.js';
+import { registerRepo } from './repo.js';
+import { registerRestore } from './restore.js';
+import { registerSnapshot } from './snapshot.js';
+import { registerSnapshots } from './snapshots.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerChunk];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerLs, registerRestore, registerCat, registerChunk];

@@ -1,0 +1,78 @@
+/**
+ * `cairn cat config|snapshot|index|key|blob|pack ID`: print a repository file or blob, decrypted.
+ */
+import type { Command } from 'commander';
+import { CairnError, type Id, type Repository } from '../../index.js';
+import type { CommandContext } from '../context.js';
+import { withRepo } from '../repository.js';
+
+const KINDS = ['config', 'snapshot', 'index', 'key', 'blob', 'pack'] as const;
+type Kind = (typeof KINDS)[number];
+
+/** The one ID of `type` starting with `prefix`. */
+async function resolveFile(repo: Repository, type: 'snapshot' | 'index' | 'key' | 'pack', prefix: string): Promise<Id> {
+  const p = prefix.toLowerCase();
+  const found: Id[] = [];
+  for await (const id of repo.list(type)) if (id.startsWith(p)) found.push(id);
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) {
+    throw new CairnError(type === 'snapshot' ? 'ERR_SNAPSHOT_NOT_FOUND' : 'ERR_NOT_FOUND', `no ${type} file with an ID starting with "${prefix}"`, { data: { type, prefix } });
+  }
+  throw new CairnError('ERR_AMBIGUOUS_ID', `"${prefix}" matches ${found.length} ${type} files; give more digits`, { data: { type, prefix } });
+}
+
+function pretty(json: Uint8Array): string {
+  return JSON.stringify(JSON.parse(new TextDecoder().decode(json)), null, 2) + '\n';
+}
+
+export function registerCat(program: Command, ctx: CommandContext): void {
+  program
+    .command('cat')
+    .description('print a repository file or blob, decrypted: config, snapshot, index, key, blob, pack')
+    .argument('<kind>', KINDS.join('|'))
+    .argument('[id]', 'ID or unique ID prefix (not for config); blob IDs must be complete')
+    .addHelpText('after', `
+Examples:
+  cairn -r /srv/backup cat config
+  cairn -r /srv/backup cat snapshot 1a2b3c4d
+  cairn -r /srv/backup cat blob 0123…cdef > blob.bin`)
+    .action(async (kind: string, id: string | undefined) => {
+      if (!(KINDS as readonly string[]).includes(kind)) throw new CairnError('ERR_USAGE', `cat: unknown kind "${kind}"; use one of ${KINDS.join(', ')}`);
+      const k = kind as Kind;
+      if (k !== 'config' && id === undefined) throw new CairnError('ERR_USAGE', `cat ${k} needs an ID`);
+      await withRepo(ctx, async (repo) => {
+        const out = ctx.io.stdout;
+        switch (k) {
+          case 'config':
+            out.write(pretty(await repo.loadConfigJson()));
+            return;
+          case 'snapshot':
+          case 'index':
+            out.write(pretty(await repo.loadUnpacked(k, await resolveFile(repo, k, id!))));
+            return;
+          case 'key': {
+            const name = await resolveFile(repo, 'key', id!);
+            out.write(pretty(await repo.backend.load({ type: 'key', name })));
+            return;
+          }
+          case 'pack': {
+            const name = await resolveFile(repo, 'pack', id!);
+            out.write(await repo.backend.load({ type: 'pack', name }));
+            return;
+          }
+          case 'blob': {
+            const blob = id!.toLowerCase();
+            if (!/^[0-9a-f]{64}$/.test(blob)) throw new CairnError('ERR_INVALID_ARGUMENT', `cat blob needs a full 64-hex-digit blob ID, got "${id}"`);
+            await repo.loadIndex();
+            for (const type of ['data', 'tree'] as const) {
+              if (repo.index.has(blob as Id, type)) {
+                out.write(await repo.loadBlob(type, blob as Id));
+                return;
+              }
+            }
+            throw new CairnError('ERR_NOT_FOUND', `blob ${blob} is not in the repository's index`, { data: { blob } });
+          }
+        }
+      });
+    });
+}

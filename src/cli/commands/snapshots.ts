@@ -1,0 +1,72 @@
+/**
+ * `cairn snapshots`: list snapshots, as a table or as restic's JSON array.
+ */
+import type { Command } from 'commander';
+import { formatSnapshotsJson, listSnapshots, type SnapshotFilter } from '../../index.js';
+import type { CommandContext } from '../context.js';
+import { tableTime } from '../format.js';
+import { printText } from '../output.js';
+import { withRepo } from '../repository.js';
+
+interface FilterOptions {
+  host: string[];
+  tag: string[];
+  path: string[];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The --host/--tag/--path filter options, shared by commands that select snapshots. */
+export function addFilterOptions(cmd: Command): Command {
+  return cmd
+    .option('--host <host>', 'only snapshots of this host (repeatable)', collect, [])
+    .option('--tag <tags>', 'only snapshots with all these comma-separated tags (repeatable: any of the lists)', collect, [])
+    .option('--path <path>', 'only snapshots of this path (repeatable)', collect, []);
+}
+
+export function filterFrom(opts: FilterOptions): SnapshotFilter {
+  return {
+    ...(opts.host.length > 0 ? { hosts: opts.host } : {}),
+    ...(opts.tag.length > 0 ? { tags: opts.tag.map((t) => t.split(',').filter((x) => x.length > 0)) } : {}),
+    ...(opts.path.length > 0 ? { paths: opts.path } : {}),
+  };
+}
+
+export function registerSnapshots(program: Command, ctx: CommandContext): void {
+  addFilterOptions(program.command('snapshots').description('list snapshots'))
+    .addHelpText('after', `
+Examples:
+  cairn -r /srv/backup snapshots
+  cairn -r /srv/backup snapshots --host web1 --json`)
+    .action(async (opts: FilterOptions) => {
+      const g = ctx.globals();
+      await withRepo(ctx, async (repo) => {
+        const list = await listSnapshots(repo, filterFrom(opts));
+        if (g.json) {
+          ctx.io.stdout.write(formatSnapshotsJson(list)); // byte-identical to restic's output
+          return;
+        }
+        const rows = list.map((e) => [
+          e.id.slice(0, 8),
+          tableTime(e.snapshot.time),
+          e.snapshot.hostname ?? '',
+          (e.snapshot.tags ?? []).join(','),
+          e.snapshot.paths.join('\n'),
+        ]);
+        const head = ['ID', 'Time', 'Host', 'Tags', 'Paths'];
+        const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => Math.max(...r[i]!.split('\n').map((x) => x.length)))));
+        const line = (cells: string[]): string => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(w[i]!) : c)).join('  ').trimEnd();
+        const rule = '-'.repeat(w.reduce((a, b) => a + b + 2, -2));
+        const out = [line(head), rule];
+        for (const r of rows) {
+          const [first, ...more] = r[4]!.split('\n');
+          out.push(line([...r.slice(0, 4), first ?? '']));
+          for (const p of more) out.push(line(['', '', '', '', p]));
+        }
+        out.push(rule, `${list.length} snapshots`);
+        printText(ctx, out.join('\n'));
+      });
+    });
+}
