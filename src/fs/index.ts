@@ -6,4 +6,6 @@
  */
 export { joinPath, displayPath, SLASH } from './paths.js';
 export { userName, groupName, uidOf, gidOf } from './names.js';
-export { nodeFromStat, timestampToSeconds, unixPermissions, type NodeContent } from './node.js';
+export { nodeFromStat, timestampToSeconds, unixPermissions, unixModeOf, type NodeContent } from './node.js';
+export { readXattrs, writeXattrs } from './xattrs.js';
+export { nativeAvailable, makeNode, setTimes, listXattrs, setXattr } from './native.js';

@@ -14,6 +14,8 @@ export interface NodeContent {
   readonly size?: number;
   /** Directories: their tree. */
   readonly subtree?: TreeId;
+  /** Symlinks: the target, raw bytes. */
+  readonly linktarget?: Uint8Array;
 }
 
 export function nodeFromStat(name: Uint8Array, st: BigIntStats, extra: NodeContent): Node {
@@ -40,6 +42,8 @@ export function nodeFromStat(name: Uint8Array, st: BigIntStats, extra: NodeConte
     deviceId: st.dev,
     ...(type === 'file' ? { size: extra.size ?? Number(st.size) } : {}),
     ...(withLinks ? { links: Number(st.nlink) } : {}),
+    ...(type === 'symlink' && extra.linktarget !== undefined ? { linktarget: extra.linktarget } : {}),
+    ...((type === 'dev' || type === 'chardev') && st.rdev !== 0n ? { device: st.rdev } : {}),
     content: type === 'file' ? [...(extra.content ?? [])] : null,
     ...(extra.subtree !== undefined ? { subtree: extra.subtree } : {}),
   };
@@ -58,4 +62,9 @@ export function timestampToSeconds(t: Timestamp): number {
 /** The chmod bits (permissions, setuid, setgid, sticky) of a Go FileMode. */
 export function unixPermissions(mode: number): number {
   return unixModeFromFileMode(mode) & 0o7777;
+}
+
+/** The full st_mode (type and permission bits) of a node, for mknod. */
+export function unixModeOf(node: Node): number {
+  return unixModeFromFileMode(node.mode ?? 0);
 }

@@ -1,0 +1,538 @@
+/*
+ * cairn_native: the few file-system calls Node's fs lacks, as a plain N-API addon (Linux).
+ *
+ *   listXattrs(path)                    -> [[name, value], ...]   llistxattr + lgetxattr
+ *   setXattr(path, name, value)                                   lsetxattr
+ *   utimens(path, aSec, aNsec, mSec, mNsec, followSymlinks)       utimensat (nanoseconds, 64-bit)
+ *   mknod(path, mode, dev)                                        mknod (FIFOs, devices)
+ *
+ * Every call is one or a few fast syscalls, so all are synchronous. Paths, attribute names and
+ * values are raw bytes (any Uint8Array, Buffers included), never decoded: a path is copied and
+ * NUL-terminated, and one holding a NUL byte is refused. Nothing touches a symlink's target unless
+ * the caller asks (utimens followSymlinks).
+ *
+ * A failed syscall throws an Error shaped like Node's fs errors:
+ *   message "ENOENT: no such file or directory, lsetxattr '/x'", code 'ENOENT',
+ *   errno -2 (negative, libuv's convention, as Node's fs uses), syscall 'lsetxattr', path '/x'.
+ * Bad arguments throw a TypeError (code ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE) or a
+ * RangeError (ERR_OUT_OF_RANGE), as Node does.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <node_api.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Give up when an attribute list or value keeps growing between the size query and the read. */
+#define XATTR_MAX_RETRIES 64
+/* First buffer for names and values; most fit, so one syscall per attribute is the common case. */
+#define XATTR_INITIAL_CAPACITY 1024
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------------------------- */
+
+static const char *errno_name(int err) {
+  switch (err) {
+#define E(x) case x: return #x;
+    E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF)
+    E(ECHILD) E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(ENOTBLK) E(EBUSY) E(EEXIST) E(EXDEV)
+    E(ENODEV) E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG)
+    E(ENOSPC) E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(EDOM) E(ERANGE) E(EDEADLK)
+    E(ENAMETOOLONG) E(ENOLCK) E(ENOSYS) E(ENOTEMPTY) E(ELOOP) E(ENODATA) E(EOVERFLOW)
+    E(EILSEQ) E(ENOTSUP) E(EDQUOT) E(ESTALE) E(ENOTCONN) E(ETIMEDOUT) E(ECONNREFUSED)
+    E(EHOSTDOWN) E(ECANCELED) E(EREMOTEIO)
+#undef E
+    default: return "UNKNOWN";
+  }
+}
+
+/* Throws a generic error unless one is already pending (after a failed napi_* call). */
+static void throw_napi_failure(napi_env env, const char *what) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return;
+  const napi_extended_error_info *info = NULL;
+  napi_get_last_error_info(env, &info);
+  char msg[256];
+  snprintf(msg, sizeof msg, "cairn_native: %s failed: %s", what,
+           info != NULL && info->error_message != NULL ? info->error_message : "N-API call failed");
+  napi_throw_error(env, NULL, msg);
+}
+
+#define NAPI_CALL(env, call)                        \
+  do {                                              \
+    if ((call) != napi_ok) {                        \
+      throw_napi_failure((env), #call);             \
+      return NULL;                                  \
+    }                                               \
+  } while (0)
+
+/* Sets obj[key] = value; false (with an exception pending) on failure. */
+static bool set_prop(napi_env env, napi_value obj, const char *key, napi_value value) {
+  if (napi_set_named_property(env, obj, key, value) != napi_ok) {
+    throw_napi_failure(env, "napi_set_named_property");
+    return false;
+  }
+  return true;
+}
+
+/* Throws Node's fs error shape for errno `err` from `syscall` on `path`. Returns NULL. */
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  char reason[256];
+  /* GNU strerror_r returns the string (maybe not in reason). */
+  const char *text = strerror_r(err, reason, sizeof reason);
+  const char *code = errno_name(err);
+  size_t len = strlen(code) + strlen(text) + strlen(syscall) + strlen(path) + 16;
+  char *msg = malloc(len);
+  if (msg == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  int n = snprintf(msg, len, "%s: %s, %s '%s'", code, text, syscall, path);
+  /* libuv (and so Node) words its messages in lower case: "no such file or directory". */
+  size_t at = strlen(code) + 2;
+  if (n > 0 && at < (size_t)n && msg[at] >= 'A' && msg[at] <= 'Z' &&
+      !(msg[at + 1] >= 'A' && msg[at + 1] <= 'Z')) {
+    msg[at] = (char)(msg[at] - 'A' + 'a');
+  }
+
+  napi_value js_code, js_msg, error, js_errno, js_syscall, js_path;
+  bool ok = napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code) == napi_ok &&
+            napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &js_msg) == napi_ok &&
+            napi_create_error(env, js_code, js_msg, &error) == napi_ok &&
+            napi_create_int32(env, -err, &js_errno) == napi_ok &&
+            napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &js_syscall) == napi_ok &&
+            /* Invalid UTF-8 decodes to U+FFFD here: display only; the bytes stay the caller's. */
+            napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &js_path) == napi_ok;
+  free(msg);
+  if (!ok) {
+    throw_napi_failure(env, "creating an error");
+    return NULL;
+  }
+  if (!set_prop(env, error, "errno", js_errno) || !set_prop(env, error, "syscall", js_syscall) ||
+      !set_prop(env, error, "path", js_path)) {
+    return NULL;
+  }
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throw_type(napi_env env, const char *code, const char *msg) {
+  napi_throw_type_error(env, code, msg);
+  return NULL;
+}
+
+static napi_value throw_range(napi_env env, const char *msg) {
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Arguments
+ * ------------------------------------------------------------------------------------------- */
+
+/* The bytes of a Uint8Array (a Buffer is one). False with a TypeError pending otherwise. */
+static bool get_bytes(napi_env env, napi_value v, const char *what, const uint8_t **data,
+                      size_t *length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok) {
+    throw_napi_failure(env, "napi_is_typedarray");
+    return false;
+  }
+  if (is_typed) {
+    napi_typedarray_type type;
+    void *p = NULL;
+    if (napi_get_typedarray_info(env, v, &type, length, &p, NULL, NULL) != napi_ok) {
+      throw_napi_failure(env, "napi_get_typedarray_info");
+      return false;
+    }
+    if (type == napi_uint8_array) {
+      /* N-API already adds the view's byte offset to p. */
+      *data = p;
+      return true;
+    }
+  }
+  char msg[128];
+  snprintf(msg, sizeof msg, "The \"%s\" argument must be a Buffer or Uint8Array", what);
+  throw_type(env, "ERR_INVALID_ARG_TYPE", msg);
+  return false;
+}
+
+/* A fresh NUL-terminated copy of a byte argument (free it). NULL with an exception pending. */
+static char *get_cstring(napi_env env, napi_value v, const char *what) {
+  const uint8_t *data = NULL;
+  size_t length = 0;
+  if (!get_bytes(env, v, what, &data, &length)) return NULL;
+  if (length > 0 && memchr(data, 0, length) != NULL) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "The \"%s\" argument must not contain null bytes", what);
+    throw_type(env, "ERR_INVALID_ARG_VALUE", msg);
+    return NULL;
+  }
+  char *s = malloc(length + 1);
+  if (s == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  if (length > 0) memcpy(s, data, length);
+  s[length] = '\0';
+  return s;
+}
+
+/* An integer given as a number (exactly integral, |x| <= 2^53) or a bigint (lossless). */
+static bool get_int64(napi_env env, napi_value v, const char *what, int64_t *out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    throw_napi_failure(env, "napi_typeof");
+    return false;
+  }
+  char msg[160];
+  if (t == napi_bigint) {
+    bool lossless = false;
+    if (napi_get_value_bigint_int64(env, v, out, &lossless) != napi_ok) {
+      throw_napi_failure(env, "napi_get_value_bigint_int64");
+      return false;
+    }
+    if (!lossless) {
+      snprintf(msg, sizeof msg, "The value of \"%s\" is out of range: it must fit in 64 bits", what);
+      throw_range(env, msg);
+      return false;
+    }
+    return true;
+  }
+  if (t == napi_number) {
+    double d = 0;
+    if (napi_get_value_double(env, v, &d) != napi_ok) {
+      throw_napi_failure(env, "napi_get_value_double");
+      return false;
+    }
+    /* 2^53: beyond it a double no longer names one integer. */
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || d != (double)(int64_t)d) {
+      snprintf(msg, sizeof msg, "The value of \"%s\" is out of range: it must be a safe integer", what);
+      throw_range(env, msg);
+      return false;
+    }
+    *out = (int64_t)d;
+    return true;
+  }
+  snprintf(msg, sizeof msg, "The \"%s\" argument must be of type number or bigint", what);
+  throw_type(env, "ERR_INVALID_ARG_TYPE", msg);
+  return false;
+}
+
+/* An integer in [lo, hi] given as a number or bigint. */
+static bool get_ranged(napi_env env, napi_value v, const char *what, int64_t lo, int64_t hi,
+                       int64_t *out) {
+  if (!get_int64(env, v, what, out)) return false;
+  if (*out < lo || *out > hi) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "The value of \"%s\" is out of range: it must be >= %lld and <= %lld",
+             what, (long long)lo, (long long)hi);
+    throw_range(env, msg);
+    return false;
+  }
+  return true;
+}
+
+/* An unsigned 64-bit integer given as a bigint or a non-negative safe-integer number. */
+static bool get_uint64(napi_env env, napi_value v, const char *what, uint64_t *out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    throw_napi_failure(env, "napi_typeof");
+    return false;
+  }
+  if (t == napi_bigint) {
+    bool lossless = false;
+    if (napi_get_value_bigint_uint64(env, v, out, &lossless) != napi_ok) {
+      throw_napi_failure(env, "napi_get_value_bigint_uint64");
+      return false;
+    }
+    if (!lossless) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "The value of \"%s\" is out of range: it must be >= 0 and < 2^64", what);
+      throw_range(env, msg);
+      return false;
+    }
+    return true;
+  }
+  int64_t s = 0;
+  if (!get_ranged(env, v, what, 0, INT64_MAX, &s)) return false;
+  *out = (uint64_t)s;
+  return true;
+}
+
+static bool get_bool(napi_env env, napi_value v, const char *what, bool *out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    throw_napi_failure(env, "napi_typeof");
+    return false;
+  }
+  if (t != napi_boolean) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "The \"%s\" argument must be of type boolean", what);
+    throw_type(env, "ERR_INVALID_ARG_TYPE", msg);
+    return false;
+  }
+  if (napi_get_value_bool(env, v, out) != napi_ok) {
+    throw_napi_failure(env, "napi_get_value_bool");
+    return false;
+  }
+  return true;
+}
+
+/* Fetches exactly `want` arguments into argv. */
+static bool get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_napi_failure(env, "napi_get_cb_info");
+    return false;
+  }
+  if (argc < want) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "expected %zu arguments, got %zu", want, argc);
+    throw_type(env, "ERR_MISSING_ARGS", msg);
+    return false;
+  }
+  return true;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Extended attributes
+ * ------------------------------------------------------------------------------------------- */
+
+/* A growable byte buffer. */
+typedef struct {
+  char *data;
+  size_t capacity;
+} buf_t;
+
+static bool buf_reserve(buf_t *b, size_t want) {
+  if (want <= b->capacity) return true;
+  size_t cap = b->capacity > 0 ? b->capacity : XATTR_INITIAL_CAPACITY;
+  while (cap < want) cap *= 2;
+  char *p = realloc(b->data, cap);
+  if (p == NULL) return false;
+  b->data = p;
+  b->capacity = cap;
+  return true;
+}
+
+/*
+ * Reads the attribute list into b: one call when it fits, else ask the size, grow, try again
+ * (the list may change in between: ERANGE means it grew). Returns its length, or -1 with errno.
+ */
+static ssize_t read_list(const char *path, buf_t *b) {
+  for (int attempt = 0; attempt < XATTR_MAX_RETRIES; attempt++) {
+    ssize_t n = llistxattr(path, b->data, b->capacity);
+    if (n >= 0) return n;
+    if (errno != ERANGE) return -1;
+    ssize_t size = llistxattr(path, NULL, 0);
+    if (size < 0) return -1;
+    if (!buf_reserve(b, (size_t)size)) {
+      errno = ENOMEM;
+      return -1;
+    }
+  }
+  errno = ERANGE;
+  return -1;
+}
+
+/* Reads one attribute's value into b, like read_list. */
+static ssize_t read_value(const char *path, const char *name, buf_t *b) {
+  for (int attempt = 0; attempt < XATTR_MAX_RETRIES; attempt++) {
+    ssize_t n = lgetxattr(path, name, b->data, b->capacity);
+    if (n >= 0) return n;
+    if (errno != ERANGE) return -1;
+    ssize_t size = lgetxattr(path, name, NULL, 0);
+    if (size < 0) return -1;
+    if (!buf_reserve(b, (size_t)size)) {
+      errno = ENOMEM;
+      return -1;
+    }
+  }
+  errno = ERANGE;
+  return -1;
+}
+
+static napi_value ListXattrs(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  char *path = get_cstring(env, argv[0], "path");
+  if (path == NULL) return NULL;
+
+  napi_value result = NULL;
+  buf_t names = {NULL, 0}, value = {NULL, 0};
+  if (!buf_reserve(&names, XATTR_INITIAL_CAPACITY) || !buf_reserve(&value, XATTR_INITIAL_CAPACITY)) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    goto done;
+  }
+  ssize_t list_len = read_list(path, &names);
+  if (list_len < 0) {
+    /* No xattr support on this file system (or CIFS's ENODATA for "none"): no attributes. */
+    if (errno != ENOTSUP && errno != ENODATA) {
+      throw_errno(env, errno, "llistxattr", path);
+      goto done;
+    }
+    list_len = 0;
+  }
+  if (napi_create_array(env, &result) != napi_ok) {
+    throw_napi_failure(env, "napi_create_array");
+    result = NULL;
+    goto done;
+  }
+  uint32_t count = 0;
+  for (ssize_t at = 0; at < list_len;) {
+    const char *name = names.data + at;
+    size_t remaining = (size_t)(list_len - at);
+    size_t name_len = strnlen(name, remaining);
+    /* Defensive: an unterminated last name (the kernel always terminates each one). */
+    if (name_len == remaining) break;
+    at += (ssize_t)name_len + 1;
+    if (name_len == 0) continue;
+    ssize_t value_len = read_value(path, name, &value);
+    if (value_len < 0) {
+      /* Removed since the list was read: it is no longer there to back up. */
+      if (errno == ENODATA) continue;
+      throw_errno(env, errno, "lgetxattr", path);
+      result = NULL;
+      goto done;
+    }
+    napi_value pair, js_name, js_value;
+    if (napi_create_buffer_copy(env, name_len, name, NULL, &js_name) != napi_ok ||
+        napi_create_buffer_copy(env, (size_t)value_len, value.data, NULL, &js_value) != napi_ok ||
+        napi_create_array_with_length(env, 2, &pair) != napi_ok ||
+        napi_set_element(env, pair, 0, js_name) != napi_ok ||
+        napi_set_element(env, pair, 1, js_value) != napi_ok ||
+        napi_set_element(env, result, count, pair) != napi_ok) {
+      throw_napi_failure(env, "building the attribute list");
+      result = NULL;
+      goto done;
+    }
+    count++;
+  }
+
+done:
+  free(names.data);
+  free(value.data);
+  free(path);
+  return result;
+}
+
+static napi_value SetXattr(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv)) return NULL;
+  const uint8_t *value = NULL;
+  size_t value_len = 0;
+  if (!get_bytes(env, argv[2], "value", &value, &value_len)) return NULL;
+  char *path = get_cstring(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  char *name = get_cstring(env, argv[1], "name");
+  if (name == NULL) {
+    free(path);
+    return NULL;
+  }
+  static const uint8_t empty = 0;
+  if (lsetxattr(path, name, value_len > 0 ? (const void *)value : (const void *)&empty, value_len, 0) != 0) {
+    throw_errno(env, errno, "lsetxattr", path);
+  }
+  free(name);
+  free(path);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Times
+ * ------------------------------------------------------------------------------------------- */
+
+static bool get_timespec(napi_env env, napi_value sec, napi_value nsec, const char *sec_what,
+                         const char *nsec_what, struct timespec *out) {
+  int64_t s = 0, ns = 0;
+  if (!get_int64(env, sec, sec_what, &s)) return false;
+  if (!get_ranged(env, nsec, nsec_what, 0, 999999999, &ns)) return false;
+  /* time_t is 64-bit on every 64-bit Linux and on 32-bit with _TIME_BITS=64 (see binding.gyp). */
+  if ((int64_t)(time_t)s != s) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "The value of \"%s\" is out of range: time_t has only %zu bits here",
+             sec_what, sizeof(time_t) * 8);
+    throw_range(env, msg);
+    return false;
+  }
+  out->tv_sec = (time_t)s;
+  out->tv_nsec = (long)ns;
+  return true;
+}
+
+static napi_value Utimens(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  if (!get_args(env, info, 6, argv)) return NULL;
+  struct timespec times[2];
+  bool follow = false;
+  if (!get_timespec(env, argv[1], argv[2], "atimeSec", "atimeNsec", &times[0]) ||
+      !get_timespec(env, argv[3], argv[4], "mtimeSec", "mtimeNsec", &times[1]) ||
+      !get_bool(env, argv[5], "followSymlinks", &follow)) {
+    return NULL;
+  }
+  char *path = get_cstring(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  if (utimensat(AT_FDCWD, path, times, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0) {
+    throw_errno(env, errno, "utimensat", path);
+  }
+  free(path);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Special files
+ * ------------------------------------------------------------------------------------------- */
+
+static napi_value Mknod(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv)) return NULL;
+  int64_t mode = 0;
+  uint64_t dev = 0;
+  if (!get_ranged(env, argv[1], "mode", 0, UINT32_MAX, &mode) ||
+      !get_uint64(env, argv[2], "dev", &dev)) {
+    return NULL;
+  }
+  if ((uint64_t)(dev_t)dev != dev) {
+    return throw_range(env, "The value of \"dev\" is out of range for dev_t");
+  }
+  char *path = get_cstring(env, argv[0], "path");
+  if (path == NULL) return NULL;
+  /* dev is st_rdev as stat reports it (glibc's makedev encoding), which mknod takes back as is. */
+  if (mknod(path, (mode_t)mode, (dev_t)dev) != 0) {
+    throw_errno(env, errno, "mknod", path);
+  }
+  free(path);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Module
+ * ------------------------------------------------------------------------------------------- */
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"listXattrs", NULL, ListXattrs, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setXattr", NULL, SetXattr, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"utimens", NULL, Utimens, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
