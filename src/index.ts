@@ -18,9 +18,10 @@ export { openBackend, parseLocation, LocalBackend, MemoryBackend, type Backend, 
 export { encodeTree, decodeTree, formatTime, parseTime, nowTime, type Node, type NodeType, type Tree, type Timestamp } from './tree/index.js';
 export { encodeSnapshot, decodeSnapshot, findSnapshot, filterSnapshots, snapshotJson, formatSnapshotsJson, type Snapshot, type SnapshotFilter, type SnapshotEntry } from './snapshot/index.js';
 export { Repository, lockRepository, type RepoConfig, type ChunkerConfig, type InitOptions, type OpenOptions, type RepoLock } from './repository/index.js';
-export { takeSnapshot, type SnapshotOptions, type SnapshotSummary, type ArchiverWarning } from './archiver/index.js';
-export { restore, findNode, loadTree, type RestoreOptions, type RestoreSummary, type RestoreWarning } from './restorer/index.js';
+export { takeSnapshot, takeStdinSnapshot, readListFile, createSelector, type SnapshotOptions, type SnapshotSummary, type ArchiverWarning, type Selector, type SelectionOptions, type StdinSnapshotOptions } from './archiver/index.js';
+export { restore, findNode, loadTree, type RestoreOptions, type RestoreSummary, type RestoreWarning, type RestoreAction, type OverwriteMode } from './restorer/index.js';
 export {
-  initRepository, openRepository, snapshot, listSnapshots, restoreSnapshot,
-  type RepositoryOptions, type InitRepositoryOptions, type RestoreSnapshotOptions,
+  initRepository, openRepository, snapshot, snapshotStream, listSnapshots, restoreSnapshot, dumpFile, restoreSelector,
+  type RepositoryOptions, type InitRepositoryOptions, type RestoreSnapshotOptions, type SnapshotCallOptions,
 } from './api/index.js';
+export { parseExcludeFile, parseFilesFrom, parseFilesFromVerbatim, parseFilesFromRaw, expandGlob, invalidPatterns, type GlobFs } from './filter/index.js';

@@ -1,14 +1,20 @@
 /**
  * The library's high-level operations, the ones the CLI runs: create or open a repository at a
- * location, take a snapshot, list snapshots, restore. Each write operation holds a restic-compatible
- * lock for its duration.
+ * location, take a snapshot (of paths, or of a stream), list snapshots, restore, dump a file.
+ * Each write operation holds a restic-compatible lock for its duration.
  */
+import { resolve as resolvePath } from 'node:path';
+import { CairnError } from '../errors.js';
 import { openBackend } from '../backend/index.js';
-import { takeSnapshot, type SnapshotOptions, type SnapshotSummary } from '../archiver/index.js';
+import {
+  createSelector, takeSnapshot, takeStdinSnapshot,
+  type SelectionOptions, type SnapshotOptions, type SnapshotSummary, type StdinSnapshotOptions,
+} from '../archiver/index.js';
 import type { KdfParams } from '../crypto/index.js';
 import { currentUser, lockRepository, Repository, type ChunkerConfig, type OpenOptions } from '../repository/index.js';
 import { findNode, restore, type RestoreOptions, type RestoreSummary } from '../restorer/index.js';
 import { filterSnapshots, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
+import { restoreSelector as compileRestoreSelector } from '../filter/index.js';
 
 export interface RepositoryOptions extends OpenOptions {
   readonly password: string;
@@ -40,23 +46,66 @@ export async function openRepository(location: string, options: RepositoryOption
   }
 }
 
-/** Backs up `paths` into the repository under a shared lock. */
-export async function snapshot(repo: Repository, paths: readonly string[], options: Omit<SnapshotOptions, 'paths'> = {}): Promise<SnapshotSummary> {
-  const user = currentUser();
-  const lock = await lockRepository(repo, { exclusive: false });
+export interface SnapshotCallOptions extends Omit<SnapshotOptions, 'paths' | 'parent' | 'selector'>, SelectionOptions {
+  /** Compare with this snapshot (ID or prefix) instead of the latest one of the same host and paths. */
+  readonly parent?: string;
+  /** Read every file, ignoring the parent (restic's --force). */
+  readonly force?: boolean;
+}
+
+/** Runs `fn` under a lock of the repository (shared unless `exclusive`). */
+async function locked<T>(repo: Repository, exclusive: boolean, fn: () => Promise<T>): Promise<T> {
+  const lock = await lockRepository(repo, { exclusive });
   try {
-    await repo.loadIndex();
-    return await takeSnapshot(repo, {
-      hostname: user.hostname,
-      username: user.username,
-      uid: user.uid,
-      gid: user.gid,
-      ...options,
-      paths,
-    });
+    return await fn();
   } finally {
     await lock.release();
   }
+}
+
+function userDefaults(): Pick<SnapshotOptions, 'hostname' | 'username' | 'uid' | 'gid'> {
+  const u = currentUser();
+  return { hostname: u.hostname, username: u.username, uid: u.uid, gid: u.gid };
+}
+
+/**
+ * Backs up `paths` into the repository under a shared lock. The parent is `options.parent`, or
+ * the latest snapshot with the same host and the same paths (restic's rule), unless `force`.
+ */
+export async function snapshot(repo: Repository, paths: readonly string[], options: SnapshotCallOptions = {}): Promise<SnapshotSummary> {
+  return locked(repo, false, async () => {
+    await repo.loadIndex();
+    const { parent: parentRef, force, ...rest } = options;
+    const opts = { ...userDefaults(), ...rest };
+    const cwd = opts.cwd ?? process.cwd();
+    const absolute = [...new Set(paths.map((p) => resolvePath(cwd, p)))].sort();
+    let parent: SnapshotOptions['parent'];
+    if (force !== true) {
+      if (parentRef !== undefined) {
+        const e = await repo.findSnapshot(parentRef);
+        parent = { id: e.id, tree: e.snapshot.tree };
+      } else {
+        const same = (await repo.listSnapshots()).filter((e) => (e.snapshot.hostname ?? '') === (opts.hostname ?? '') && sameList(e.snapshot.paths, absolute));
+        const latest = same[same.length - 1];
+        if (latest !== undefined) parent = { id: latest.id, tree: latest.snapshot.tree };
+      }
+    }
+    const selector = createSelector(options, cwd);
+    return takeSnapshot(repo, { ...opts, paths, ...(parent ? { parent } : {}), ...(selector ? { selector } : {}) });
+  });
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  const x = [...a].sort();
+  return x.length === b.length && x.every((v, i) => v === b[i]);
+}
+
+/** Backs up one stream as the file `/<filename>` (restic's --stdin). */
+export async function snapshotStream(repo: Repository, options: StdinSnapshotOptions): Promise<SnapshotSummary> {
+  return locked(repo, false, async () => {
+    await repo.loadIndex();
+    return takeStdinSnapshot(repo, { ...userDefaults(), ...options });
+  });
 }
 
 /** All snapshots, oldest first (optionally filtered). */
@@ -65,20 +114,51 @@ export async function listSnapshots(repo: Repository, filter: SnapshotFilter = {
 }
 
 export interface RestoreSnapshotOptions extends RestoreOptions {
-  /** Restore only this path of the snapshot (its contents when a directory). */
+  /** Restore only this path of the snapshot (its contents, for a directory). */
   readonly path?: string;
   readonly filter?: SnapshotFilter;
 }
 
 /**
  * Restores snapshot `ref` (full ID, unique prefix or `latest`) into `options.target`, recreating
- * the snapshot's absolute paths under it (or, with `path`, that path's contents).
+ * the snapshot's paths under it (or, with `path`, that path's contents).
  */
 export async function restoreSnapshot(repo: Repository, ref: string, options: RestoreSnapshotOptions): Promise<RestoreSummary & { snapshot: SnapshotEntry }> {
   const entry = await repo.findSnapshot(ref, options.filter ?? {});
   await repo.loadIndex();
   // findNode throws ERR_PATH_NOT_FOUND for a missing path; undefined means the root.
   const node = options.path === undefined ? undefined : await findNode(repo, entry.snapshot.tree, options.path);
+  // Selection paths are relative to what is restored (restic: `ID:/work --include /foo`).
   const summary = await restore(repo, entry.snapshot.tree, node, options);
   return { ...summary, snapshot: entry };
+}
+
+
+/**
+ * Writes the content of the file at `path` in snapshot `ref` to `write`, blob by blob, each
+ * verified before it is written.
+ */
+export async function dumpFile(repo: Repository, ref: string, path: string, write: (chunk: Uint8Array) => Promise<void> | void, filter: SnapshotFilter = {}): Promise<{ bytes: number; snapshot: SnapshotEntry }> {
+  const entry = await repo.findSnapshot(ref, filter);
+  await repo.loadIndex();
+  const node = await findNode(repo, entry.snapshot.tree, path);
+  if (node === undefined || node.type !== 'file') {
+    throw new CairnError('ERR_INVALID_ARGUMENT', `${path} in snapshot ${entry.id.slice(0, 8)} is ${node === undefined ? 'the snapshot root' : `a ${node.type}`}, not a file; dump writes one file (restore a directory instead)`);
+  }
+  let bytes = 0;
+  for (const id of node.content ?? []) {
+    const data = await repo.loadBlob('data', id);
+    await write(data);
+    bytes += data.length;
+  }
+  return { bytes, snapshot: entry };
+}
+
+/**
+ * restic restore's --include/--iinclude/--exclude/--iexclude as the restorer's `select`, or
+ * undefined when no pattern is given.
+ */
+export function restoreSelector(options: { include?: readonly string[]; iinclude?: readonly string[]; exclude?: readonly string[]; iexclude?: readonly string[] }): RestoreOptions['select'] {
+  const select = compileRestoreSelector(options);
+  return select === undefined ? undefined : (path, isDir) => select(path, isDir);
 }

@@ -1,32 +1,42 @@
 /**
  * Taking a snapshot: walk the given paths, store every file's chunks as data blobs and every
- * directory as a tree blob, bottom-up, then the snapshot. The root tree mirrors the absolute paths
- * as restic's does: backing up /home/ann/src gives a root with `home`, then `ann`, then `src`, the
- * intermediate directories carrying their real metadata.
+ * directory as a tree blob, bottom-up, then the snapshot. The root tree mirrors the paths as
+ * restic 0.14 does: an absolute path by all its components, a relative one by its normalized
+ * components without leading `..` (`.` puts the directory's entries at the root); intermediate
+ * directories carry their real metadata.
  *
- * This version stores regular files and directories with content, mode and times; other entries
- * (symlinks, devices, FIFOs, sockets) are skipped with a warning. A file that cannot be read is a
- * warning too: the snapshot is still saved (and the CLI exits 3).
+ * Everything restic 0.14 records is recorded: directories, files, symlinks (target bytes), hard
+ * links (inode, device, link count), FIFOs, devices (rdev), sockets; permissions, owner, times to
+ * the nanosecond, extended attributes. With a parent snapshot, a file whose type, size, mtime,
+ * ctime and inode are unchanged (and whose blobs are all still indexed) is not read: its content
+ * list is reused. An entry that cannot be read is a warning, never an abort: the snapshot is still
+ * saved (and the CLI exits 3). A file that changes while it is read is reported.
  */
-import { open as openFile, lstat, readdir } from 'node:fs/promises';
+import { open as openFile, lstat, readdir, readlink, readFile } from 'node:fs/promises';
 import { posix, resolve as resolvePath } from 'node:path';
+import type { BigIntStats } from 'node:fs';
 import { CairnError, messageOf } from '../errors.js';
-import { chunkFile, type Chunker } from '../chunker/index.js';
-import { displayPath, joinPath, nodeFromStat } from '../fs/index.js';
+import { chunkFile, chunkStream, type ByteSource, type Chunker } from '../chunker/index.js';
+import { displayPath, joinPath, nodeFromStat, readXattrs } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type SnapshotId, type TreeId } from '../model/index.js';
 import type { Snapshot } from '../snapshot/index.js';
-import { compareNames, encodeTree, nowTime, type Node } from '../tree/index.js';
+import { mapConcurrent } from '../util/index.js';
+import { compareNames, decodeTree, encodeTree, nowTime, type Node } from '../tree/index.js';
+import type { Selector } from './select.js';
 
 /** What the archiver needs from a repository. */
 export interface ArchiverRepository {
   createChunker(): Chunker;
+  hasBlob(type: BlobType, id: BlobId): boolean;
   saveBlob(type: BlobType, id: BlobId, plain: Uint8Array): Promise<{ added: boolean; storedSize: number }>;
+  loadBlob(type: BlobType, id: BlobId): Promise<Uint8Array>;
   flush(): Promise<void>;
   saveSnapshot(s: Snapshot): Promise<SnapshotId>;
 }
 
 export interface ArchiverWarning {
-  readonly code: 'ERR_FILE_READ' | 'SKIPPED';
+  /** ERR_FILE_READ (could not read), SKIPPED (left out), CHANGED (changed while read). */
+  readonly code: 'ERR_FILE_READ' | 'SKIPPED' | 'CHANGED';
   readonly path: string;
   readonly message: string;
 }
@@ -37,18 +47,25 @@ export interface SnapshotOptions {
   /** @default process.cwd() */
   readonly cwd?: string;
   readonly tags?: readonly string[];
-  /** @default os.hostname() */
   readonly hostname?: string;
   readonly username?: string;
   readonly uid?: number;
   readonly gid?: number;
   /** Snapshot time. @default now */
   readonly time?: Snapshot['time'];
+  /** The snapshot to compare with (unchanged files are not read). */
+  readonly parent?: { readonly id: SnapshotId; readonly tree: TreeId };
+  /** Compare unchanged files without their ctime (restic's --ignore-ctime). */
+  readonly ignoreCtime?: boolean;
+  /** Compare unchanged files without their inode (restic's --ignore-inode). */
+  readonly ignoreInode?: boolean;
+  /** What to leave out (patterns, caches, sizes, other file systems, .gitignore). */
+  readonly selector?: Selector;
   readonly signal?: AbortSignal;
   readonly onWarning?: (w: ArchiverWarning) => void;
 }
 
-/** restic's `backup --json` summary, plus the full snapshot ID. */
+/** restic's `backup --json` summary, plus the full snapshot ID and cairn's extra counts. */
 export interface SnapshotSummary {
   readonly files_new: number;
   readonly files_changed: number;
@@ -63,8 +80,10 @@ export interface SnapshotSummary {
   readonly total_bytes_processed: number;
   readonly total_duration: number;
   readonly snapshot_id: SnapshotId;
-  /** Entries that could not be read or were skipped. */
+  /** Entries that could not be read (each was reported). */
   readonly errors: number;
+  /** Files that changed while they were read (each was reported; the snapshot holds what was read). */
+  readonly files_changed_during_read: number;
 }
 
 /** A directory on the way to a backed-up path (or the path itself, when `target`). */
@@ -74,32 +93,31 @@ interface VirtualDir {
   target: boolean;
 }
 
-export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOptions): Promise<SnapshotSummary> {
-  const started = performance.now();
-  if (options.paths.length === 0) throw new CairnError('ERR_USAGE', 'nothing to back up: give at least one path');
-  const cwd = options.cwd ?? process.cwd();
-  const paths = [...new Set(options.paths.map((p) => resolvePath(cwd, p)))].sort();
-  const counts = { files_new: 0, dirs_new: 0, data_blobs: 0, tree_blobs: 0, data_added: 0, total_files_processed: 0, total_bytes_processed: 0, errors: 0 };
-  const warn = (code: ArchiverWarning['code'], path: Uint8Array | string, message: string): void => {
-    counts.errors++;
-    options.onWarning?.({ code, path: displayPath(path), message });
-  };
-  for (const p of paths) {
-    try {
-      await lstat(p);
-    } catch (e) {
-      throw new CairnError('ERR_FILE_READ', `cannot back up ${p}: ${messageOf(e)}`, { cause: e, data: { path: p } });
-    }
-  }
+/** The parent's version of a directory: its nodes by name. */
+type ParentDir = Map<string, Node> | undefined;
 
-  // The tree of directories leading to the targets, named as restic names them: an absolute path
-  // by all its components, a relative one by its components after normalization, without leading
-  // `..` (`.` puts the directory's entries at the root). A target inside another is covered by it.
+const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
+
+/** lstat calls in flight while a directory is read. */
+const STAT_CONCURRENCY = 16;
+
+/** Mutable counters of one snapshot run. */
+function newCounts() {
+  return {
+    files_new: 0, files_changed: 0, files_unmodified: 0, dirs_new: 0, dirs_changed: 0, dirs_unmodified: 0,
+    data_blobs: 0, tree_blobs: 0, data_added: 0, total_files_processed: 0, total_bytes_processed: 0, errors: 0, changed_during_read: 0,
+  };
+}
+type Counts = ReturnType<typeof newCounts>;
+
+/** Builds the virtual root from the paths as given (restic's naming rules, see the file comment). */
+function virtualRoot(given: readonly string[], cwd: string): VirtualDir {
   const root: VirtualDir = { path: Buffer.from(resolvePath(cwd)), children: new Map(), target: false };
-  for (const given of options.paths) {
-    const clean = posix.normalize(given);
+  for (const g of given) {
+    const clean = posix.normalize(g);
     const parts = clean.split('/').filter((s) => s.length > 0 && s !== '.');
-    const ups = posix.isAbsolute(clean) ? 0 : parts.findIndex((s) => s !== '..') === -1 ? parts.length : parts.findIndex((s) => s !== '..');
+    const firstReal = parts.findIndex((s) => s !== '..');
+    const ups = posix.isAbsolute(clean) ? 0 : firstReal === -1 ? parts.length : firstReal;
     const names = parts.slice(ups);
     const base = posix.isAbsolute(clean) ? '/' : resolvePath(cwd, ...parts.slice(0, ups));
     if (names.length === 0) {
@@ -122,124 +140,29 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   if (root.target && root.children.size > 0) {
     throw new CairnError('ERR_USAGE', 'a path that puts its entries at the snapshot root (such as "." or "/") cannot be combined with other paths; back them up in separate snapshots');
   }
+  return root;
+}
 
-  const chunker = repo.createChunker();
-  const checkAbort = (): void => {
-    if (options.signal?.aborted) throw new CairnError('ERR_INTERRUPTED', 'the snapshot was interrupted; nothing was saved as a snapshot (stored blobs are reused next time)');
-  };
-
-  const saveTree = async (nodes: Node[]): Promise<TreeId> => {
-    nodes.sort((a, b) => compareNames(a.name, b.name));
-    const bytes = encodeTree({ nodes });
-    const id = hashId(bytes);
-    if ((await repo.saveBlob('tree', id, bytes)).added) counts.tree_blobs++;
-    return id;
-  };
-
-  /** The node for `path` (a real entry), or undefined when it is skipped. */
-  const archive = async (path: Buffer, name: Uint8Array): Promise<Node | undefined> => {
-    checkAbort();
-    let st;
+export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOptions): Promise<SnapshotSummary> {
+  const started = performance.now();
+  if (options.paths.length === 0) throw new CairnError('ERR_USAGE', 'nothing to back up: give at least one path');
+  const cwd = options.cwd ?? process.cwd();
+  const paths = [...new Set(options.paths.map((p) => resolvePath(cwd, p)))].sort();
+  for (const p of paths) {
     try {
-      st = await lstat(path, { bigint: true });
+      await lstat(p);
     } catch (e) {
-      warn('ERR_FILE_READ', path, `cannot stat: ${messageOf(e)}`);
-      return undefined;
+      throw new CairnError('ERR_FILE_READ', `cannot back up ${p}: ${messageOf(e)}`, { cause: e, data: { path: p } });
     }
-    if (st.isDirectory()) {
-      const subtree = await archiveDir(path);
-      if (subtree === undefined) return undefined;
-      counts.dirs_new++;
-      return nodeFromStat(name, st, { subtree });
-    }
-    if (st.isFile()) {
-      const content = await archiveFile(path, Number(st.size));
-      if (content === undefined) return undefined;
-      counts.files_new++;
-      counts.total_files_processed++;
-      return nodeFromStat(name, st, { content: content.ids, size: content.size });
-    }
-    const kind = st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'FIFO' : st.isSocket() ? 'socket' : st.isCharacterDevice() ? 'character device' : st.isBlockDevice() ? 'block device' : 'special file';
-    warn('SKIPPED', path, `skipped: ${kind}s are not backed up by this version of cairn`);
-    return undefined;
-  };
-
-  const archiveDir = async (path: Buffer): Promise<TreeId | undefined> => {
-    let names: Buffer[];
-    try {
-      names = await readdir(path, { encoding: 'buffer' });
-    } catch (e) {
-      warn('ERR_FILE_READ', path, `cannot list directory: ${messageOf(e)}`);
-      return undefined;
-    }
-    names.sort(compareNames);
-    const nodes: Node[] = [];
-    for (const n of names) {
-      const node = await archive(joinPath(path, n), n);
-      if (node !== undefined) nodes.push(node);
-    }
-    return saveTree(nodes);
-  };
-
-  const archiveFile = async (path: Buffer, expected: number): Promise<{ ids: BlobId[]; size: number } | undefined> => {
-    let fh;
-    try {
-      fh = await openFile(path, 'r');
-    } catch (e) {
-      warn('ERR_FILE_READ', path, `cannot open: ${messageOf(e)}`);
-      return undefined;
-    }
-    try {
-      const ids: BlobId[] = [];
-      let size = 0;
-      for await (const c of chunkFile(chunker, fh.fd, { size: expected, name: displayPath(path) })) {
-        checkAbort();
-        const id = hashId(c.data);
-        const r = await repo.saveBlob('data', id, c.data);
-        if (r.added) {
-          counts.data_blobs++;
-          counts.data_added += r.storedSize;
-        }
-        ids.push(id);
-        size += c.length;
-      }
-      counts.total_bytes_processed += size;
-      return { ids, size };
-    } catch (e) {
-      if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
-      warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
-      return undefined;
-    } finally {
-      await fh.close();
-    }
-  };
-
-  /** The tree of a virtual directory: its children, each virtual or a real target. */
-  const archiveVirtual = async (dir: VirtualDir): Promise<TreeId> => {
-    if (dir.target) {
-      const id = await archiveDir(dir.path);
-      if (id === undefined) throw new CairnError('ERR_FILE_READ', `cannot back up ${displayPath(dir.path)}: it cannot be listed`);
-      return id;
-    }
-    const nodes: Node[] = [];
-    for (const [part, child] of [...dir.children].sort((a, b) => compareNames(Buffer.from(a[0]), Buffer.from(b[0])))) {
-      const name = Buffer.from(part);
-      if (child.target) {
-        const node = await archive(child.path, name);
-        if (node !== undefined) nodes.push(node);
-        continue;
-      }
-      const st = await lstat(child.path, { bigint: true });
-      nodes.push(nodeFromStat(name, st, { subtree: await archiveVirtual(child) }));
-    }
-    return saveTree(nodes);
-  };
-
-  const tree = await archiveVirtual(root);
-  checkAbort();
+  }
+  const counts = newCounts();
+  const archiver = new Walk(repo, options, counts);
+  const tree = await archiver.virtual(virtualRoot(options.paths, cwd), await archiver.parentDir(options.parent?.tree));
+  archiver.checkAbort();
   await repo.flush();
   const snapshot: Snapshot = {
     time: options.time ?? nowTime(),
+    ...(options.parent !== undefined ? { parent: options.parent.id } : {}),
     tree,
     paths,
     ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
@@ -249,20 +172,321 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
     ...(options.tags !== undefined && options.tags.length > 0 ? { tags: [...options.tags] } : {}),
   };
   const id = await repo.saveSnapshot(snapshot);
-  return {
-    files_new: counts.files_new,
-    files_changed: 0,
-    files_unmodified: 0,
-    dirs_new: counts.dirs_new,
-    dirs_changed: 0,
-    dirs_unmodified: 0,
-    data_blobs: counts.data_blobs,
-    tree_blobs: counts.tree_blobs,
-    data_added: counts.data_added,
-    total_files_processed: counts.total_files_processed,
-    total_bytes_processed: counts.total_bytes_processed,
-    total_duration: (performance.now() - started) / 1000,
-    snapshot_id: id,
-    errors: counts.errors,
+  return summarize(counts, started, id);
+}
+
+function summarize(counts: Counts, started: number, id: SnapshotId): SnapshotSummary {
+  const { changed_during_read, ...rest } = counts;
+  return { ...rest, total_duration: (performance.now() - started) / 1000, snapshot_id: id, files_changed_during_read: changed_during_read };
+}
+
+/** One snapshot's walk over the file system. */
+class Walk {
+  private readonly chunker: Chunker;
+  /** Content of files with several links, by device:inode, read once per run. */
+  private readonly hardLinks = new Map<string, { content: BlobId[]; size: number; mtime: bigint; ctime: bigint }>();
+
+  constructor(
+    private readonly repo: ArchiverRepository,
+    private readonly options: SnapshotOptions,
+    private readonly counts: Counts,
+  ) {
+    this.chunker = repo.createChunker();
+  }
+
+  checkAbort(): void {
+    if (this.options.signal?.aborted) throw new CairnError('ERR_INTERRUPTED', 'the snapshot was interrupted; nothing was saved as a snapshot (stored blobs are reused next time)');
+  }
+
+  private warn(code: ArchiverWarning['code'], path: Uint8Array | string, message: string): void {
+    if (code !== 'CHANGED') this.counts.errors++;
+    this.options.onWarning?.({ code, path: displayPath(path), message });
+  }
+
+  /** The parent's tree as a name → node map (undefined without one, or when it cannot be read). */
+  async parentDir(tree: TreeId | undefined): Promise<ParentDir> {
+    if (tree === undefined) return undefined;
+    try {
+      const nodes = decodeTree(await this.repo.loadBlob('tree', tree), `parent tree ${tree}`).nodes;
+      return new Map(nodes.map((n) => [key(n.name), n]));
+    } catch (e) {
+      // A damaged parent only costs speed: everything below is read again.
+      this.options.onWarning?.({ code: 'ERR_FILE_READ', path: `tree ${tree}`, message: `parent snapshot's tree cannot be read, files below are read again: ${messageOf(e)}` });
+      return undefined;
+    }
+  }
+
+  private async saveTree(nodes: Node[]): Promise<TreeId> {
+    nodes.sort((a, b) => compareNames(a.name, b.name));
+    const bytes = encodeTree({ nodes });
+    const id = hashId(bytes);
+    if ((await this.repo.saveBlob('tree', id, bytes)).added) this.counts.tree_blobs++;
+    return id;
+  }
+
+  /** The tree of a virtual directory: its children, each virtual or a real target. */
+  async virtual(dir: VirtualDir, parent: ParentDir): Promise<TreeId> {
+    if (dir.target) {
+      const st = await lstat(dir.path, { bigint: true });
+      const id = await this.directory(dir.path, st, parent);
+      if (id === undefined) throw new CairnError('ERR_FILE_READ', `cannot back up ${displayPath(dir.path)}: it cannot be listed`);
+      return id;
+    }
+    const nodes: Node[] = [];
+    for (const [part, child] of [...dir.children].sort((a, b) => compareNames(Buffer.from(a[0]), Buffer.from(b[0])))) {
+      const name = Buffer.from(part);
+      const old = parent?.get(key(name));
+      if (child.target) {
+        const node = await this.entry(child.path, name, old, await this.deviceOf(child.path));
+        if (node !== undefined) nodes.push(node);
+        continue;
+      }
+      const st = await lstat(child.path, { bigint: true });
+      const subtree = await this.virtual(child, await this.parentDir(old?.type === 'dir' ? old.subtree : undefined));
+      nodes.push(await this.withXattrs(child.path, nodeFromStat(name, st, { subtree })));
+    }
+    return this.saveTree(nodes);
+  }
+
+  private async deviceOf(path: Buffer): Promise<bigint> {
+    return (await lstat(path, { bigint: true })).dev;
+  }
+
+  /**
+   * The node for the entry at `path`, or undefined when it is left out or cannot be read. `stat`
+   * is its lstat result when already known (or the error lstat gave).
+   */
+  private async entry(path: Buffer, name: Uint8Array, old: Node | undefined, rootDevice: bigint, stat?: BigIntStats | Error): Promise<Node | undefined> {
+    this.checkAbort();
+    let st: BigIntStats;
+    try {
+      if (stat instanceof Error) throw stat;
+      st = stat ?? (await lstat(path, { bigint: true }));
+    } catch (e) {
+      this.warn('ERR_FILE_READ', path, `cannot stat: ${messageOf(e)}`);
+      return undefined;
+    }
+    const sel = this.options.selector;
+    const isDir = st.isDirectory();
+    if (sel !== undefined && (await sel.excludes(path, st))) return undefined;
+    if (isDir) {
+      if (sel?.oneFileSystem === true && st.dev !== rootDevice) {
+        // Another file system: recorded as an empty directory, not entered.
+        this.countDir(old, undefined);
+        return this.withXattrs(path, nodeFromStat(name, st, { subtree: await this.saveTree([]) }));
+      }
+      const subtree = await this.directory(path, st, await this.parentDir(old?.type === 'dir' ? old.subtree : undefined), rootDevice);
+      if (subtree === undefined) return undefined;
+      this.countDir(old, subtree);
+      return this.withXattrs(path, nodeFromStat(name, st, { subtree }));
+    }
+    if (st.isFile()) {
+      const content = await this.file(path, st, old);
+      if (content === undefined) return undefined;
+      return this.withXattrs(path, nodeFromStat(name, content.stat, { content: content.ids, size: content.size }));
+    }
+    if (st.isSymbolicLink()) {
+      try {
+        return this.withXattrs(path, nodeFromStat(name, st, { linktarget: await readlink(path, { encoding: 'buffer' }) }));
+      } catch (e) {
+        this.warn('ERR_FILE_READ', path, `cannot read the link: ${messageOf(e)}`);
+        return undefined;
+      }
+    }
+    // FIFOs, devices, sockets: metadata only (restic records sockets and skips them on restore).
+    return this.withXattrs(path, nodeFromStat(name, st, {}));
+  }
+
+  private countDir(old: Node | undefined, subtree: TreeId | undefined): void {
+    if (old?.type !== 'dir') this.counts.dirs_new++;
+    else if (subtree !== undefined && old.subtree === subtree) this.counts.dirs_unmodified++;
+    else this.counts.dirs_changed++;
+  }
+
+  /** The tree of the directory at `path`. */
+  private async directory(path: Buffer, st: BigIntStats, parent: ParentDir, rootDevice = st.dev): Promise<TreeId | undefined> {
+    let names: Buffer[];
+    try {
+      names = await readdir(path, { encoding: 'buffer' });
+    } catch (e) {
+      this.warn('ERR_FILE_READ', path, `cannot list directory: ${messageOf(e)}`);
+      return undefined;
+    }
+    names.sort(compareNames);
+    const sel = this.options.selector;
+    const scope = sel === undefined ? undefined : await sel.enter(path, names);
+    try {
+      const keep = scope?.keepOnly;
+      const entries = keep === undefined ? names : names.filter((x) => keep.some((k) => k.equals(x)));
+      // Stat the entries ahead, several at once: each lstat is a round trip to libuv's threads.
+      const stats = await mapConcurrent(entries, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));
+      const nodes: Node[] = [];
+      for (let i = 0; i < entries.length; i++) {
+        const n = entries[i]!;
+        const node = await this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, stats[i]!);
+        if (node !== undefined) nodes.push(node);
+      }
+      return await this.saveTree(nodes);
+    } finally {
+      if (scope?.entered === true) sel!.leave(path);
+    }
+  }
+
+  /** Adds extended attributes (when the file system has any) to a node. */
+  private withXattrs(path: Buffer, node: Node): Node {
+    try {
+      const xattrs = readXattrs(path);
+      return xattrs.length > 0 ? { ...node, extendedAttributes: xattrs } : node;
+    } catch (e) {
+      this.warn('ERR_FILE_READ', path, `cannot read extended attributes: ${messageOf(e)}`);
+      return node;
+    }
+  }
+
+  /** A file's content: reused from the parent when unchanged, else read, chunked and stored. */
+  private async file(path: Buffer, st: BigIntStats, old: Node | undefined): Promise<{ ids: BlobId[]; size: number; stat: BigIntStats } | undefined> {
+    if (old?.type === 'file' && this.unchanged(old, st)) {
+      this.counts.files_unmodified++;
+      this.counts.total_files_processed++;
+      this.counts.total_bytes_processed += old.size ?? 0;
+      return { ids: [...old.content!], size: old.size ?? 0, stat: st };
+    }
+    const linkKey = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
+    const known = linkKey === undefined ? undefined : this.hardLinks.get(linkKey);
+    if (known !== undefined && known.mtime === st.mtimeNs && known.ctime === st.ctimeNs && BigInt(known.size) === st.size) {
+      this.counts[old?.type === 'file' ? 'files_changed' : 'files_new']++;
+      this.counts.total_files_processed++;
+      this.counts.total_bytes_processed += known.size;
+      return { ids: [...known.content], size: known.size, stat: st };
+    }
+    let fh;
+    try {
+      fh = await openFile(path, 'r');
+    } catch (e) {
+      this.warn('ERR_FILE_READ', path, `cannot open: ${messageOf(e)}`);
+      return undefined;
+    }
+    try {
+      const ids: BlobId[] = [];
+      let size = 0;
+      for await (const c of chunkFile(this.chunker, fh.fd, { size: Number(st.size), name: displayPath(path) })) {
+        this.checkAbort();
+        ids.push(await this.storeChunk(c.data));
+        size += c.length;
+      }
+      const after = await fh.stat({ bigint: true });
+      if (after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {
+        this.counts.changed_during_read++;
+        this.warn('CHANGED', path, `changed while it was read (size ${st.size} → ${after.size}); the snapshot holds the ${size} bytes read`);
+      }
+      this.counts[old?.type === 'file' ? 'files_changed' : 'files_new']++;
+      this.counts.total_files_processed++;
+      this.counts.total_bytes_processed += size;
+      if (linkKey !== undefined) this.hardLinks.set(linkKey, { content: ids, size, mtime: st.mtimeNs, ctime: st.ctimeNs });
+      return { ids, size, stat: { ...st, size: BigInt(size) } as BigIntStats };
+    } catch (e) {
+      if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
+      this.warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
+      return undefined;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async storeChunk(data: Uint8Array): Promise<BlobId> {
+    const id = hashId(data);
+    const r = await this.repo.saveBlob('data', id, data);
+    if (r.added) {
+      this.counts.data_blobs++;
+      this.counts.data_added += r.storedSize;
+    }
+    return id;
+  }
+
+  /** restic's change detection: type, size, mtime, ctime, inode — and every blob still indexed. */
+  private unchanged(old: Node, st: BigIntStats): boolean {
+    const o = this.options;
+    const ns = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+    if (BigInt(old.size ?? 0) !== st.size) return false;
+    if (ns(old.mtime) !== st.mtimeNs) return false;
+    if (o.ignoreCtime !== true && ns(old.ctime) !== st.ctimeNs) return false;
+    if (o.ignoreInode !== true && old.inode !== undefined && old.inode !== st.ino) return false;
+    return (old.content ?? []).every((id) => this.repo.hasBlob('data', id));
+  }
+}
+
+export interface StdinSnapshotOptions extends Omit<SnapshotOptions, 'paths' | 'selector' | 'parent' | 'ignoreCtime' | 'ignoreInode'> {
+  /** The file's name in the snapshot. @default 'stdin' */
+  readonly filename?: string;
+  /** The bytes to store. */
+  readonly source: ByteSource;
+  /** Resolves when the source is known to be complete; rejects (no snapshot is saved) otherwise. */
+  readonly completed?: Promise<void>;
+}
+
+/**
+ * A snapshot of one stream (stdin, or a command's output) stored as the file `/<filename>`, as
+ * restic's `backup --stdin` does: mode 0644, owned by the current user, modified now. If
+ * `completed` rejects (the command failed), nothing is saved as a snapshot.
+ */
+export async function takeStdinSnapshot(repo: ArchiverRepository, options: StdinSnapshotOptions): Promise<SnapshotSummary> {
+  const started = performance.now();
+  const filename = options.filename ?? 'stdin';
+  if (filename.length === 0 || filename.includes('/') || filename === '.' || filename === '..') {
+    throw new CairnError('ERR_INVALID_ARGUMENT', `--stdin-filename "${filename}" must be a plain file name (no "/")`);
+  }
+  const counts = newCounts();
+  const walk = new Walk(repo, { ...options, paths: [] }, counts);
+  const chunker = repo.createChunker();
+  const ids: BlobId[] = [];
+  let size = 0;
+  for await (const c of chunkStream(chunker, options.source)) {
+    walk.checkAbort();
+    ids.push(await walk.storeChunk(c.data));
+    size += c.length;
+  }
+  await options.completed;
+  counts.files_new++;
+  counts.total_files_processed++;
+  counts.total_bytes_processed = size;
+  const now = nowTime();
+  const uid = options.uid ?? 0;
+  const gid = options.gid ?? 0;
+  const node: Node = {
+    name: Buffer.from(filename),
+    type: 'file',
+    mode: 0o644,
+    mtime: now,
+    atime: now,
+    ctime: now,
+    uid,
+    gid,
+    ...(options.username ? { user: options.username } : {}),
+    ...(size > 0 ? { size } : {}),
+    content: ids,
   };
+  const bytes = encodeTree({ nodes: [node] });
+  const tree = hashId(bytes);
+  if ((await repo.saveBlob('tree', tree, bytes)).added) counts.tree_blobs++;
+  await repo.flush();
+  const id = await repo.saveSnapshot({
+    time: options.time ?? now,
+    tree,
+    paths: [`/${filename}`],
+    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+    ...(options.tags !== undefined && options.tags.length > 0 ? { tags: [...options.tags] } : {}),
+  });
+  return summarize(counts, started, id);
+}
+
+/** Reads a list file (exclude files, files-from lists) as bytes: the parsers decode them as restic does. */
+export async function readListFile(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new CairnError('ERR_FILE_READ', `cannot read ${what} ${path}: ${messageOf(e)}`, { cause: e, data: { path } });
+  }
 }

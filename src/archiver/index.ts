@@ -4,4 +4,5 @@
  * written; an entry that cannot be read is a warning, never an abort; nothing is followed across
  * symlinks.
  */
-export { takeSnapshot, type ArchiverRepository, type ArchiverWarning, type SnapshotOptions, type SnapshotSummary } from './archiver.js';
+export { takeSnapshot, takeStdinSnapshot, readListFile, type ArchiverRepository, type ArchiverWarning, type SnapshotOptions, type SnapshotSummary, type StdinSnapshotOptions } from './archiver.js';
+export { createSelector, type Selector, type SelectionOptions } from './select.js';

@@ -75,6 +75,13 @@ export interface DecodeTreeOptions {
    * @default false
    */
   readonly allowUnsorted?: boolean;
+  /**
+   * Keep nodes whose names are unsafe (empty, `.`, `..`, containing `/` or NUL) instead of failing
+   * the whole tree, so that a restore can refuse just those nodes (check each with
+   * `invalidNameReason`) and go on with the rest. Such a tree cannot be encoded again.
+   * @default false
+   */
+  readonly allowUnsafeNames?: boolean;
 }
 
 /** Orders byte strings as Go orders strings (bytewise, a prefix first). */
@@ -396,7 +403,7 @@ function readContent(r: JsonReader): BlobId[] | null {
   return ids;
 }
 
-function readNode(r: JsonReader, index: number): Node {
+function readNode(r: JsonReader, index: number, allowUnsafe = false): Node {
   if (r.isNull()) r.fail(`node ${index} is null`);
   const start = r.pos;
   r.openObject();
@@ -514,7 +521,7 @@ function readNode(r: JsonReader, index: number): Node {
     return r.fail(`${label}: name is not a valid Go-quoted string (${messageOf(e)})`, start);
   }
   const bad = invalidNameReason(name);
-  if (bad !== undefined) r.fail(`${label}: ${bad}`, start);
+  if (bad !== undefined && !allowUnsafe) r.fail(`${label}: ${bad}`, start);
   if (type === 'dir' && d.subtree === undefined) r.fail(`${label}: directory without subtree`, start);
   if (type === 'file' && content === null) r.fail(`${label}: file with a null content list`, start);
 
@@ -566,7 +573,7 @@ export function decodeTree(bytes: Uint8Array, what = 'tree', options: DecodeTree
       if (r.isNull()) r.fail('"nodes" is null');
       const list: Node[] = [];
       r.openArray();
-      for (let f = true; r.nextItem(f); f = false) list.push(readNode(r, list.length));
+      for (let f = true; r.nextItem(f); f = false) list.push(readNode(r, list.length, options.allowUnsafeNames === true));
       nodes = list;
     }
     r.end();

@@ -3,7 +3,7 @@
  * of more than 200 MB are snapshotted and restored byte-identically, with permissions and times;
  * snapshotting again adds no data; identical files are stored once.
  */
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,17 +85,30 @@ describe('deduplication and partial input', () => {
     expect(copies.total_bytes_processed).toBe(3 * data.length);
   });
 
-  it('skips entries it does not store yet with a warning, and still saves the snapshot', async () => {
-    const src = join(root, 'mixed');
-    await makeMixedTree(src, { dirs: 1, perDir: 3 });
-    await symlink('dir-0/file-1.bin', join(src, 'link'));
+  it('reports a file that grows while it is read, and stores what was read', async () => {
+    const src = join(root, 'growing');
+    await mkdir(src);
+    const file = join(src, 'log.bin');
+    await writeFile(file, pseudoRandomBytes(60_000_000, 8));
+    const fh = await open(file, 'a');
+    let stop = false;
+    const appender = (async () => {
+      while (!stop) {
+        await fh.write(Buffer.alloc(4096, 1));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
     const warnings: ArchiverWarning[] = [];
-    const s = await snapshot(repo, [src], { onWarning: (w) => warnings.push(w) });
-    expect(s.errors).toBe(1);
-    expect(warnings).toEqual([expect.objectContaining({ code: 'SKIPPED', path: join(src, 'link') })]);
-    const out = join(root, 'mixed-out');
-    const r = await restoreSnapshot(repo, s.snapshot_id.slice(0, 10), { target: out });
-    expect(r.files).toBe(3);
-    expect(diffTrees(await describeTree(join(src, 'dir-0')), await describeTree(join(out, src, 'dir-0')))).toEqual([]);
+    try {
+      const s = await snapshot(repo, [src], { onWarning: (w) => warnings.push(w) });
+      expect(s.files_changed_during_read).toBe(1);
+      expect(s.errors).toBe(0);
+      expect(warnings).toEqual([expect.objectContaining({ code: 'CHANGED', path: file })]);
+    } finally {
+      stop = true;
+      await appender;
+      await fh.close();
+    }
   });
+
 });

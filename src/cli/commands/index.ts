@@ -7,10 +7,11 @@
 import type { RegisterCommand } from '../context.js';
 import { registerCat } from './cat.js';
 import { registerChunk } from './chunk.js';
+import { registerDump } from './dump.js';
 import { registerLs } from './ls.js';
 import { registerRepo } from './repo.js';
 import { registerRestore } from './restore.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerLs, registerRestore, registerCat, registerChunk];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerLs, registerRestore, registerDump, registerCat, registerChunk];

@@ -2,37 +2,87 @@
  * `cairn restore SNAPSHOT[:PATH] --target DIR`: restore a snapshot (or one path of it).
  */
 import type { Command } from 'commander';
-import { CairnError, formatSize, restoreSnapshot } from '../../index.js';
+import { CairnError, formatSize, restoreSelector, restoreSnapshot, type OverwriteMode, type RestoreAction } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration, tableTime } from '../format.js';
 import { printJson, printText } from '../output.js';
 import { withRepo } from '../repository.js';
 import { addFilterOptions, filterFrom } from './snapshots.js';
 
+interface RestoreFlags {
+  target: string;
+  include: string[];
+  iinclude: string[];
+  exclude: string[];
+  iexclude: string[];
+  overwrite: string;
+  delete?: boolean;
+  dryRun?: boolean;
+  verify?: boolean;
+  sparse?: boolean;
+  host: string[];
+  tag: string[];
+  path: string[];
+}
+
+const MODES: readonly OverwriteMode[] = ['always', 'if-changed', 'if-newer', 'never'];
+
+function repeat(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export function registerRestore(program: Command, ctx: CommandContext): void {
   addFilterOptions(program.command('restore').description('restore a snapshot into a directory'))
     .argument('<snapshot>', 'snapshot ID, unique prefix, or "latest"; SNAPSHOT:PATH restores only PATH (its contents, for a directory)')
     .requiredOption('-t, --target <dir>', 'directory to restore into (created if missing); the snapshot\'s paths are recreated under it')
+    .option('-i, --include <pattern>', 'restore only paths matching the pattern (repeatable)', repeat, [])
+    .option('--iinclude <pattern>', 'like --include, ignoring case', repeat, [])
+    .option('-e, --exclude <pattern>', 'do not restore paths matching the pattern (repeatable)', repeat, [])
+    .option('--iexclude <pattern>', 'like --exclude, ignoring case', repeat, [])
+    .option('--overwrite <mode>', 'existing files: always (rewrite what differs), if-changed (size or mtime differ), if-newer, never', 'always')
+    .option('--delete', 'remove files in restored directories that the snapshot does not have')
+    .option('--dry-run', 'show what would be done, change nothing')
+    .option('--verify', 'read every restored file back and compare it with the snapshot')
+    .option('--sparse', 'restore runs of zeros as holes')
     .addHelpText('after', `
 Examples:
   cairn -r /srv/backup restore latest --target /tmp/restore
-  cairn -r /srv/backup restore 1a2b3c4d:/home/ann/projects --target /tmp/projects
+  cairn -r /srv/backup restore 1a2b3c4d:/home/ann --target /tmp/ann --include '*.md' --verify
+  cairn -r /srv/backup restore latest --target / --overwrite if-changed --delete --dry-run
 
 Every blob is verified (MAC and SHA-256) before a byte is written; a file that cannot be restored
-whole is removed and reported, and the command exits 1 after restoring everything else.`)
-    .action(async (spec: string, opts: { target: string; host: string[]; tag: string[]; path: string[] }) => {
+whole is removed and reported, and the command exits 1 after restoring everything else. Patterns:
+spec/patterns.md.`)
+    .action(async (spec: string, opts: RestoreFlags) => {
       const g = ctx.globals();
+      if (!(MODES as readonly string[]).includes(opts.overwrite)) throw new CairnError('ERR_INVALID_ARGUMENT', `--overwrite must be one of ${MODES.join(', ')}, got "${opts.overwrite}"`);
+      const includes = opts.include.length + opts.iinclude.length;
+      if (includes > 0 && opts.exclude.length + opts.iexclude.length > 0) throw new CairnError('ERR_USAGE', '--include and --exclude exclude each other (as in restic)');
       const colon = spec.indexOf(':');
       const ref = colon >= 0 ? spec.slice(0, colon) : spec;
       const path = colon >= 0 ? spec.slice(colon + 1) : undefined;
+      const select = restoreSelector({ include: opts.include, iinclude: opts.iinclude, exclude: opts.exclude, iexclude: opts.iexclude });
       await withRepo(ctx, async (repo) => {
         const failures: string[] = [];
+        const onAction = opts.dryRun === true || g.verbose > 0
+          ? (a: RestoreAction): void => {
+              if (g.json) printJson(ctx, { message_type: 'action', ...a, dry_run: opts.dryRun === true });
+              else if (a.action !== 'unchanged' || g.verbose > 1) printText(ctx, `${opts.dryRun === true ? 'would ' : ''}${a.action} ${a.type} ${a.path}`);
+            }
+          : undefined;
         const summary = await restoreSnapshot(repo, ref, {
           target: opts.target,
           cwd: ctx.io.cwd,
           signal: ctx.io.signal,
           filter: filterFrom(opts),
+          overwrite: opts.overwrite as OverwriteMode,
+          delete: opts.delete === true,
+          dryRun: opts.dryRun === true,
+          verify: opts.verify === true,
+          sparse: opts.sparse === true,
+          ...(select ? { select } : {}),
           ...(path !== undefined ? { path } : {}),
+          ...(onAction ? { onAction } : {}),
           onWarning: (w) => {
             if (w.code !== 'SKIPPED') failures.push(w.path);
             if (g.json) ctx.io.stderr.write(JSON.stringify({ message_type: 'error', error: { message: w.message, code: w.code }, during: 'restore', item: w.path }) + '\n');
@@ -45,15 +95,20 @@ whole is removed and reported, and the command exits 1 after restoring everythin
             message_type: 'summary',
             snapshot_id: s.id,
             target: opts.target,
+            dry_run: opts.dryRun === true,
             files_restored: summary.files,
             dirs_restored: summary.dirs,
+            others_restored: summary.others,
             bytes_restored: summary.bytes,
+            files_unchanged: summary.unchanged,
+            deleted: summary.deleted,
+            verified: summary.verified,
             skipped: summary.skipped,
             errors: summary.errors,
             total_duration: summary.duration,
           });
         } else {
-          printText(ctx, `restored snapshot ${s.id.slice(0, 8)} of [${s.snapshot.paths.join(' ')}] at ${tableTime(s.snapshot.time)} to ${opts.target}: ${summary.files} files, ${summary.dirs} directories, ${formatSize(summary.bytes)} in ${formatDuration(summary.duration)}`);
+          printText(ctx, `${opts.dryRun === true ? 'would restore' : 'restored'} snapshot ${s.id.slice(0, 8)} of [${s.snapshot.paths.join(' ')}] at ${tableTime(s.snapshot.time)} to ${opts.target}: ${summary.files} files (${summary.unchanged} already right), ${summary.dirs} directories, ${summary.others} other entries, ${formatSize(summary.bytes)}${summary.deleted > 0 ? `, ${summary.deleted} deleted` : ''}${opts.verify === true ? `, ${summary.verified} verified` : ''} in ${formatDuration(summary.duration)}`);
         }
         if (summary.errors > 0) {
           throw new CairnError('ERR_INCOMPLETE', `the restore finished with ${summary.errors} ${summary.errors === 1 ? 'error' : 'errors'}: ${failures.slice(0, 5).join(', ')}${failures.length > 5 ? ', …' : ''} could not be restored (nothing wrong was written; see the messages above)`, { data: { errors: summary.errors } });

@@ -1,67 +1,195 @@
 /**
- * `cairn snapshot PATH...`: back up files and directories into the repository.
+ * `cairn snapshot PATH...` (alias `backup`): back up files and directories, or a stream
+ * (`--stdin`, `--stdin-from-command -- CMD ARGS…`), into a new snapshot.
  */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { CairnError, formatSize, snapshot as takeSnapshot } from '../../index.js';
+import { lstat, readdir, stat } from 'node:fs/promises';
+import {
+  CairnError, expandGlob, formatSize, parseExcludeFile, parseFilesFrom, parseFilesFromRaw, parseFilesFromVerbatim, parseSize,
+  snapshot as takeSnapshot, snapshotStream, readListFile, type ArchiverWarning, type GlobFs, type SnapshotSummary,
+} from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../format.js';
 import { printJson, printText } from '../output.js';
 import { withRepo } from '../repository.js';
 
-interface SnapshotOptions {
+interface SnapshotFlags {
   tag: string[];
   host?: string;
+  parent?: string;
+  force?: boolean;
+  ignoreCtime?: boolean;
+  ignoreInode?: boolean;
+  exclude: string[];
+  iexclude: string[];
+  excludeFile: string[];
+  iexcludeFile: string[];
+  filesFrom: string[];
+  filesFromVerbatim: string[];
+  filesFromRaw: string[];
+  excludeCaches?: boolean;
+  excludeIfPresent: string[];
+  excludeLargerThan?: string;
+  oneFileSystem?: boolean;
+  gitIgnore?: boolean;
+  stdin?: boolean;
+  stdinFilename?: string;
+  stdinFromCommand?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
+function tags(value: string, previous: string[]): string[] {
   // restic: --tag a,b adds two tags; the option repeats.
   return [...previous, ...value.split(',').map((t) => t.trim()).filter((t) => t.length > 0)];
+}
+
+function repeat(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export function registerSnapshot(program: Command, ctx: CommandContext): void {
   program
     .command('snapshot')
     .alias('backup')
-    .description('back up files and directories into a new snapshot')
-    .argument('<path...>', 'files and directories to back up')
-    .option('--tag <tags>', 'add tags (comma-separated; repeatable)', collect, [])
+    .description('back up files and directories (or a stream) into a new snapshot')
+    .argument('[path...]', 'files and directories to back up (with --stdin-from-command: the command and its arguments, after --)')
+    .option('--tag <tags>', 'add tags (comma-separated; repeatable)', tags, [])
     .option('--host <name>', 'hostname recorded in the snapshot (default: this host)')
+    .option('--parent <snapshot>', 'compare with this snapshot (default: the latest of this host with the same paths)')
+    .option('-f, --force', 'read every file, ignoring the parent snapshot')
+    .option('--ignore-ctime', 'a file is unchanged if type, size, mtime and inode are (ctime not compared)')
+    .option('--ignore-inode', 'a file is unchanged if type, size, mtime and ctime are (inode not compared)')
+    .option('-e, --exclude <pattern>', 'leave out paths matching the pattern (repeatable; see spec/patterns.md)', repeat, [])
+    .option('--iexclude <pattern>', 'like --exclude, ignoring case', repeat, [])
+    .option('--exclude-file <file>', 'read --exclude patterns from a file (repeatable)', repeat, [])
+    .option('--iexclude-file <file>', 'read --iexclude patterns from a file (repeatable)', repeat, [])
+    .option('--files-from <file>', 'read paths (globs) to back up from a file, one per line; - for stdin (repeatable)', repeat, [])
+    .option('--files-from-verbatim <file>', 'read paths from a file, one per line, taken literally (repeatable)', repeat, [])
+    .option('--files-from-raw <file>', 'read NUL-separated paths from a file, taken literally (repeatable)', repeat, [])
+    .option('--exclude-caches', 'leave out directories marked with a valid CACHEDIR.TAG')
+    .option('--exclude-if-present <name[:header]>', 'leave out directories containing this file (whose content starts with header)', repeat, [])
+    .option('--exclude-larger-than <size>', 'leave out files larger than SIZE (e.g. 1G)')
+    .option('-x, --one-file-system', 'stay on the file system of each path given')
+    .option('--git-ignore', 'leave out what the .gitignore files found in the tree ignore')
+    .option('--stdin', 'back up standard input as one file')
+    .option('--stdin-filename <name>', 'the file name for --stdin / --stdin-from-command', 'stdin')
+    .option('--stdin-from-command', 'back up the output of the command given after --; a failing command saves no snapshot')
     .addHelpText('after', `
 Examples:
-  cairn -r /srv/backup snapshot /home/ann
-  cairn -r /srv/backup snapshot --tag nightly,models /data/checkpoints --json
+  cairn -r /srv/backup snapshot /home/ann --exclude '*.tmp' --exclude-caches
+  cairn -r /srv/backup snapshot --git-ignore --one-file-system /srv/projects
+  pg_dump db | cairn -r /srv/backup snapshot --stdin --stdin-filename db.sql
+  cairn -r /srv/backup snapshot --stdin-from-command --stdin-filename db.sql -- pg_dump db
 
 Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings).`)
-    .action(async (paths: string[], opts: SnapshotOptions) => {
+    .action(async (args: string[], opts: SnapshotFlags) => {
       const g = ctx.globals();
-      await withRepo(ctx, async (repo) => {
-        const summary = await takeSnapshot(repo, paths, {
-          cwd: ctx.io.cwd,
-          signal: ctx.io.signal,
-          ...(opts.tag.length > 0 ? { tags: opts.tag } : {}),
-          ...(opts.host !== undefined ? { hostname: opts.host } : {}),
-          onWarning: (w) => {
-            if (g.json) ctx.io.stderr.write(JSON.stringify({ message_type: 'error', error: { message: w.message, code: w.code }, during: 'archival', item: w.path }) + '\n');
-            else ctx.io.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-          },
+      const onWarning = (w: ArchiverWarning): void => {
+        if (g.json) ctx.io.stderr.write(JSON.stringify({ message_type: 'error', error: { message: w.message, code: w.code }, during: 'archival', item: w.path }) + '\n');
+        else ctx.io.stderr.write(`warning: ${w.path}: ${w.message}\n`);
+      };
+      const common = {
+        cwd: ctx.io.cwd,
+        signal: ctx.io.signal,
+        onWarning,
+        ...(opts.tag.length > 0 ? { tags: opts.tag } : {}),
+        ...(opts.host !== undefined ? { hostname: opts.host } : {}),
+      };
+      const summary = await withRepo(ctx, async (repo) => {
+        if (opts.stdin === true || opts.stdinFromCommand === true) {
+          if (opts.stdin === true && opts.stdinFromCommand === true) throw new CairnError('ERR_USAGE', '--stdin and --stdin-from-command exclude each other');
+          if (opts.stdin === true && args.length > 0) throw new CairnError('ERR_USAGE', '--stdin takes no paths');
+          const stream = opts.stdin === true ? { source: ctx.io.stdin as AsyncIterable<Uint8Array> } : runCommand(args, ctx);
+          return snapshotStream(repo, { ...common, filename: opts.stdinFilename ?? 'stdin', ...stream });
+        }
+        const paths = [...args];
+        const list = async (f: string, what: string): Promise<Uint8Array> => (f === '-' ? readAll(ctx.io.stdin as AsyncIterable<Uint8Array>) : readListFile(resolve(ctx.io.cwd, f), what));
+        for (const f of opts.filesFrom) {
+          for (const line of parseFilesFrom(await list(f, '--files-from file'))) {
+            const found = await expandGlob(line, globFs(ctx.io.cwd));
+            if (found.length === 0) onWarning({ code: 'SKIPPED', path: line, message: `--files-from: ${line} matches nothing; skipped` });
+            paths.push(...found);
+          }
+        }
+        for (const f of opts.filesFromVerbatim) paths.push(...parseFilesFromVerbatim(await list(f, '--files-from-verbatim file')));
+        for (const f of opts.filesFromRaw) paths.push(...parseFilesFromRaw(await list(f, '--files-from-raw file')).map((b) => Buffer.from(b).toString('utf8')));
+        if (paths.length === 0) throw new CairnError('ERR_USAGE', 'nothing to back up: give paths, --files-from, --stdin or --stdin-from-command');
+        const exclude = [...opts.exclude];
+        for (const f of opts.excludeFile) exclude.push(...parseExcludeFile(await readListFile(resolve(ctx.io.cwd, f), '--exclude-file'), ctx.io.env));
+        const iexclude = [...opts.iexclude];
+        for (const f of opts.iexcludeFile) iexclude.push(...parseExcludeFile(await readListFile(resolve(ctx.io.cwd, f), '--iexclude-file'), ctx.io.env));
+        return takeSnapshot(repo, paths, {
+          ...common,
+          ...(opts.parent !== undefined ? { parent: opts.parent } : {}),
+          force: opts.force === true,
+          ignoreCtime: opts.ignoreCtime === true,
+          ignoreInode: opts.ignoreInode === true,
+          exclude,
+          iexclude,
+          excludeCaches: opts.excludeCaches === true,
+          excludeIfPresent: opts.excludeIfPresent,
+          ...(opts.excludeLargerThan !== undefined ? { excludeLargerThan: parseSize(opts.excludeLargerThan, '--exclude-larger-than') } : {}),
+          oneFileSystem: opts.oneFileSystem === true,
+          gitIgnore: opts.gitIgnore === true,
         });
-        if (g.json) {
-          const { errors: _errors, ...rest } = summary;
-          void _errors;
-          printJson(ctx, { message_type: 'summary', ...rest });
-        } else {
-          printText(ctx, [
-            `Files:       ${String(summary.files_new).padStart(5)} new, ${String(summary.files_changed).padStart(5)} changed, ${String(summary.files_unmodified).padStart(5)} unmodified`,
-            `Dirs:        ${String(summary.dirs_new).padStart(5)} new, ${String(summary.dirs_changed).padStart(5)} changed, ${String(summary.dirs_unmodified).padStart(5)} unmodified`,
-            `Added to the repository: ${formatSize(summary.data_added)} (${summary.data_blobs} data blobs, ${summary.tree_blobs} tree blobs)`,
-            '',
-            `processed ${summary.total_files_processed} files, ${formatSize(summary.total_bytes_processed)} in ${formatDuration(summary.total_duration)}`,
-            `snapshot ${summary.snapshot_id.slice(0, 8)} saved`,
-          ].join('\n'));
-        }
-        if (summary.errors > 0) {
-          throw new CairnError('ERR_PARTIAL', `snapshot ${summary.snapshot_id.slice(0, 8)} was saved, but ${summary.errors} ${summary.errors === 1 ? 'entry' : 'entries'} could not be read or were skipped (see the warnings above)`, { data: { snapshot_id: summary.snapshot_id, errors: summary.errors } });
-        }
       });
+      report(ctx, summary);
+      if (summary.errors > 0) {
+        throw new CairnError('ERR_PARTIAL', `snapshot ${summary.snapshot_id.slice(0, 8)} was saved, but ${summary.errors} ${summary.errors === 1 ? 'entry' : 'entries'} could not be read (see the warnings above)`, { data: { snapshot_id: summary.snapshot_id, errors: summary.errors } });
+      }
     });
+}
+
+/** The file system for --files-from globs, relative to the working directory. */
+function globFs(cwd: string): GlobFs {
+  return {
+    exists: (p) => lstat(resolve(cwd, p)).then(() => true, () => false),
+    isDirectory: (p) => stat(resolve(cwd, p)).then((s) => s.isDirectory(), () => false),
+    readdir: (p) => readdir(resolve(cwd, p)),
+  };
+}
+
+async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const p of source) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+function report(ctx: CommandContext, s: SnapshotSummary): void {
+  if (ctx.globals().json) {
+    const { errors: _e, files_changed_during_read: changed, ...rest } = s;
+    void _e;
+    printJson(ctx, { message_type: 'summary', ...rest, ...(changed > 0 ? { files_changed_during_read: changed } : {}) });
+    return;
+  }
+  printText(ctx, [
+    `Files:       ${String(s.files_new).padStart(5)} new, ${String(s.files_changed).padStart(5)} changed, ${String(s.files_unmodified).padStart(5)} unmodified`,
+    `Dirs:        ${String(s.dirs_new).padStart(5)} new, ${String(s.dirs_changed).padStart(5)} changed, ${String(s.dirs_unmodified).padStart(5)} unmodified`,
+    `Added to the repository: ${formatSize(s.data_added)} (${s.data_blobs} data blobs, ${s.tree_blobs} tree blobs)`,
+    ...(s.files_changed_during_read > 0 ? [`${s.files_changed_during_read} files changed while they were read (see the warnings)`] : []),
+    '',
+    `processed ${s.total_files_processed} files, ${formatSize(s.total_bytes_processed)} in ${formatDuration(s.total_duration)}`,
+    `snapshot ${s.snapshot_id.slice(0, 8)} saved`,
+  ].join('\n'));
+}
+
+/**
+ * Runs `args` (no shell) with stdout as the stream to back up; `completed` rejects when the
+ * command cannot start, exits non-zero or dies by a signal, so that no snapshot is saved.
+ */
+function runCommand(args: readonly string[], ctx: CommandContext): { source: AsyncIterable<Uint8Array>; completed: Promise<void> } {
+  if (args.length === 0) throw new CairnError('ERR_USAGE', '--stdin-from-command needs a command after --, e.g. -- pg_dump mydb');
+  const [cmd, ...rest] = args as [string, ...string[]];
+  const child = spawn(cmd, rest, { cwd: ctx.io.cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...ctx.io.env } as NodeJS.ProcessEnv });
+  const completed = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(new CairnError('ERR_FILE_READ', `cannot run ${cmd}: ${e.message}; no snapshot was saved`, { cause: e, data: { command: cmd } })));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new CairnError('ERR_FILE_READ', `${cmd} ${signal !== null ? `was killed by ${signal}` : `exited with status ${code}`}; no snapshot was saved (the data it wrote stays unreferenced until prune)`, { data: { command: cmd, code, signal } }));
+    });
+  });
+  completed.catch(() => undefined);
+  ctx.io.signal.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
+  return { source: child.stdout, completed };
 }
