@@ -7,6 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chunkerBench } from './chunker.js';
 import { cryptoBench } from './crypto.js';
+import { incrementalBench } from './incremental.js';
 
 const quick = process.argv.includes('--quick');
 const log = (s: string): void => void process.stderr.write(s + '\n');
@@ -45,8 +46,14 @@ console.log('| operation | MB/s |');
 console.log('| --- | --- |');
 for (const c of crypto) console.log(`| ${c.name} | ${c.mbPerSecond.toFixed(0)} |`);
 
+log('incremental snapshots:');
+const incremental = await incrementalBench({ files: quick ? 10_000 : 50_000, rounds: quick ? 1 : 3, log });
+console.log(`\nunchanged second snapshot of ${incremental.files} files: ${incremental.secondSeconds.toFixed(2)} s vs first ${incremental.firstSeconds.toFixed(2)} s = ${(incremental.ratio * 100).toFixed(1)}% (goal ≤ 20%)`);
+
 const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
-const out = { machine, quick, chunker, crypto };
-writeFileSync(dir + 'chunker.json', JSON.stringify(out, null, 2) + '\n');
-log(`results written to bench/results/chunker.json`);
+const out = { machine, quick, chunker, crypto, incremental };
+// A quick run is a smoke test: it must not replace the recorded full results.
+const file = quick ? 'chunker.quick.tmp.json' : 'chunker.json';
+writeFileSync(dir + file, JSON.stringify(out, null, 2) + '\n');
+log(`results written to bench/results/${file}`);
