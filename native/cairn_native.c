@@ -5,8 +5,10 @@
  *   setXattr(path, name, value)                                   lsetxattr
  *   utimens(path, aSec, aNsec, mSec, mNsec, followSymlinks)       utimensat (nanoseconds, 64-bit)
  *   mknod(path, mode, dev)                                        mknod (FIFOs, devices)
+ *   readDir(path) -> Promise<[name, ...]>     open(O_DIRECTORY|O_NOFOLLOW|O_NOATIME) + readdir
  *
- * Every call is one or a few fast syscalls, so all are synchronous. Paths, attribute names and
+ * Every call but readDir is one or a few fast syscalls, so those are synchronous. readDir may
+ * list a directory of millions of entries, so it runs on libuv's thread pool like Node's fs. Paths, attribute names and
  * values are raw bytes (any Uint8Array, Buffers included), never decoded: a path is copied and
  * NUL-terminated, and one holding a NUL byte is refused. Nothing touches a symlink's target unless
  * the caller asks (utimens followSymlinks).
@@ -33,6 +35,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,8 +92,8 @@ static bool set_prop(napi_env env, napi_value obj, const char *key, napi_value v
   return true;
 }
 
-/* Throws Node's fs error shape for errno `err` from `syscall` on `path`. Returns NULL. */
-static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+/* Node's fs error shape for errno `err` from `syscall` on `path`; NULL with an exception pending. */
+static napi_value make_errno_error(napi_env env, int err, const char *syscall, const char *path) {
   char reason[256];
   /* GNU strerror_r returns the string (maybe not in reason). */
   const char *text = strerror_r(err, reason, sizeof reason);
@@ -109,7 +112,7 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall, const 
     msg[at] = (char)(msg[at] - 'A' + 'a');
   }
 
-  napi_value js_code, js_msg, error, js_errno, js_syscall, js_path;
+  napi_value js_code, js_msg, error = NULL, js_errno, js_syscall, js_path;
   bool ok = napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code) == napi_ok &&
             napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &js_msg) == napi_ok &&
             napi_create_error(env, js_code, js_msg, &error) == napi_ok &&
@@ -126,7 +129,13 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall, const 
       !set_prop(env, error, "path", js_path)) {
     return NULL;
   }
-  napi_throw(env, error);
+  return error;
+}
+
+/* Throws Node's fs error shape for errno `err` from `syscall` on `path`. Returns NULL. */
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+  napi_value error = make_errno_error(env, err, syscall, path);
+  if (error != NULL) napi_throw(env, error);
   return NULL;
 }
 
@@ -521,6 +530,154 @@ static napi_value Mknod(napi_env env, napi_callback_info info) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Directories
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * One readDir call. The worker fills `names` (each name's bytes, back to back) and `lengths`, or
+ * sets `err`/`syscall`; the main thread then settles `deferred`.
+ */
+typedef struct {
+  char *path;
+  napi_deferred deferred;
+  napi_async_work work;
+  buf_t names;
+  size_t used;
+  size_t *lengths;
+  size_t count;
+  size_t lengths_capacity;
+  int err;
+  const char *syscall;
+} readdir_job_t;
+
+static bool job_add_name(readdir_job_t *job, const char *name, size_t length) {
+  if (job->count == job->lengths_capacity) {
+    size_t cap = job->lengths_capacity > 0 ? job->lengths_capacity * 2 : 64;
+    size_t *p = realloc(job->lengths, cap * sizeof *p);
+    if (p == NULL) return false;
+    job->lengths = p;
+    job->lengths_capacity = cap;
+  }
+  if (!buf_reserve(&job->names, job->used + length)) return false;
+  memcpy(job->names.data + job->used, name, length);
+  job->used += length;
+  job->lengths[job->count++] = length;
+  return true;
+}
+
+/* Thread pool: lists the directory without following a symlink and without moving its atime. */
+static void readdir_execute(napi_env env, void *data) {
+  (void)env;
+  readdir_job_t *job = data;
+  int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+  /* O_NOATIME needs the owner or CAP_FOWNER: EPERM otherwise, then read without it. */
+  int fd = open(job->path, flags | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = open(job->path, flags);
+  if (fd < 0) {
+    job->err = errno;
+    job->syscall = "open";
+    return;
+  }
+  DIR *dir = fdopendir(fd);
+  if (dir == NULL) {
+    job->err = errno;
+    job->syscall = "fdopendir";
+    close(fd);
+    return;
+  }
+  for (;;) {
+    errno = 0;
+    struct dirent *entry = readdir(dir);
+    if (entry == NULL) {
+      if (errno != 0) {
+        job->err = errno;
+        job->syscall = "readdir";
+      }
+      break;
+    }
+    const char *name = entry->d_name;
+    if (name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'))) continue;
+    if (!job_add_name(job, name, strlen(name))) {
+      job->err = ENOMEM;
+      job->syscall = "readdir";
+      break;
+    }
+  }
+  closedir(dir);
+}
+
+static void readdir_free(napi_env env, readdir_job_t *job) {
+  if (job->work != NULL) napi_delete_async_work(env, job->work);
+  free(job->path);
+  free(job->names.data);
+  free(job->lengths);
+  free(job);
+}
+
+/* Main thread: an array of Buffers, or the errno error. */
+static void readdir_complete(napi_env env, napi_status status, void *data) {
+  readdir_job_t *job = data;
+  napi_value result = NULL;
+  bool ok = false;
+  if (status == napi_cancelled) {
+    result = make_errno_error(env, ECANCELED, "readdir", job->path);
+  } else if (job->err != 0) {
+    result = make_errno_error(env, job->err, job->syscall, job->path);
+  } else if (napi_create_array_with_length(env, job->count, &result) == napi_ok) {
+    ok = true;
+    size_t at = 0;
+    for (size_t i = 0; ok && i < job->count; i++) {
+      napi_value name;
+      ok = napi_create_buffer_copy(env, job->lengths[i], job->names.data + at, NULL, &name) == napi_ok &&
+           napi_set_element(env, result, (uint32_t)i, name) == napi_ok;
+      at += job->lengths[i];
+    }
+    if (!ok) result = NULL;
+  }
+  if (result == NULL) {
+    /* Creating the answer failed: reject with whatever is pending, or a generic error. */
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+      napi_get_and_clear_last_exception(env, &result);
+    } else {
+      napi_value msg;
+      napi_create_string_utf8(env, "cairn_native: readDir could not build its result", NAPI_AUTO_LENGTH, &msg);
+      napi_create_error(env, NULL, msg, &result);
+    }
+    ok = false;
+  }
+  if (ok) napi_resolve_deferred(env, job->deferred, result);
+  else napi_reject_deferred(env, job->deferred, result);
+  readdir_free(env, job);
+}
+
+static napi_value ReadDir(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  readdir_job_t *job = calloc(1, sizeof *job);
+  if (job == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  job->path = get_cstring(env, argv[0], "path");
+  if (job->path == NULL) {
+    free(job);
+    return NULL;
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "cairn_native.readDir", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, readdir_execute, readdir_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    throw_napi_failure(env, "queueing readDir");
+    /* A created promise is dropped unsettled; nobody has seen it. */
+    readdir_free(env, job);
+    return NULL;
+  }
+  return promise;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Module
  * ------------------------------------------------------------------------------------------- */
 
@@ -530,6 +687,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"setXattr", NULL, SetXattr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"utimens", NULL, Utimens, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readDir", NULL, ReadDir, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -8,4 +8,5 @@ export { joinPath, displayPath, SLASH } from './paths.js';
 export { userName, groupName, uidOf, gidOf } from './names.js';
 export { nodeFromStat, timestampToSeconds, unixPermissions, unixModeOf, type NodeContent } from './node.js';
 export { readXattrs, writeXattrs } from './xattrs.js';
-export { nativeAvailable, makeNode, setTimes, listXattrs, setXattr } from './native.js';
+export { nativeAvailable, makeNode, setTimes, listXattrs, setXattr, readDirectory } from './native.js';
+export { openForReading, readDirNames } from './read.js';

@@ -1,8 +1,9 @@
 /**
  * The file-system calls Node's fs lacks, from cairn's own N-API addon (native/cairn_native.c):
  * extended attributes (llistxattr/lgetxattr/lsetxattr, never following a symlink), nanosecond
- * atime/mtime (utimensat; libuv's utimes takes a double and keeps only microseconds), and mknod
- * for FIFOs and device nodes. restic 0.14 saves and restores all of these, so cairn must too.
+ * atime/mtime (utimensat; libuv's utimes takes a double and keeps only microseconds), mknod
+ * for FIFOs and device nodes, and directory listing that neither follows a symlink nor moves the
+ * directory's atime (open with O_NOFOLLOW|O_NOATIME, on libuv's thread pool). restic 0.14 saves and restores all of these, so cairn must too.
  *
  * Paths, names and values are bytes, passed through undecoded. A failed syscall throws the
  * addon's Error shaped like Node's fs errors (`code` 'ENOENT', 'EPERM', 'ENOTSUP'…, `errno`,
@@ -26,6 +27,7 @@ interface Addon {
     followSymlinks: boolean,
   ): void;
   mknod(path: Uint8Array, mode: number, dev: bigint): void;
+  readDir(path: Uint8Array): Promise<Buffer[]>;
 }
 
 /** Relative to this file, which is src/fs/ under vitest and dist/fs/ once built. */
@@ -97,4 +99,13 @@ export function setTimes(path: Uint8Array, atime: TimeSpec, mtime: TimeSpec, fol
  */
 export function makeNode(path: Uint8Array, stMode: number, rdev: bigint): void {
   native('create a special file').mknod(path, stMode, rdev);
+}
+
+/**
+ * The names in directory `path` (without `.` and `..`), raw bytes, in the file system's order.
+ * Opened with O_DIRECTORY|O_NOFOLLOW (a symlink or a file fails, ENOTDIR on Linux) and O_NOATIME
+ * unless the kernel refuses it (EPERM: not the owner), so listing leaves the atime alone.
+ */
+export function readDirectory(path: Uint8Array): Promise<Buffer[]> {
+  return native('list a directory').readDir(path);
 }

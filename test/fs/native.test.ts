@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { listXattrs, makeNode, nativeAvailable, setTimes, setXattr } from '../../src/fs/native.js';
+import { listXattrs, makeNode, nativeAvailable, readDirectory, setTimes, setXattr } from '../../src/fs/native.js';
 
 const S_IFIFO = 0o010000;
 const S_IFCHR = 0o020000;
@@ -331,5 +331,61 @@ describe('non-UTF-8 paths', () => {
     // A decoded-and-re-encoded name (U+FFFD for each bad byte) would be a different file.
     expect(() => lstatSync(Buffer.from(p.toString('utf8')))).toThrow();
     expect(() => lstatSync(Buffer.from(fifo.toString('utf8')))).toThrow();
+  });
+});
+
+describe('readDirectory', () => {
+  const atimeOf = (p: Buffer): bigint => lstatSync(p, { bigint: true }).atimeNs;
+
+  it('lists every name as raw bytes, without . and .., thousands of them', async () => {
+    const d = fresh('listing');
+    mkdirSync(d);
+    const names = [b('plain'), Buffer.from([0x62, 0x61, 0x64, 0xff]), b('new\nline'), b('.hidden'), b('..dots')];
+    for (let i = 0; i < 3000; i++) names.push(b(`f${i}`));
+    for (const n of names) writeFileSync(Buffer.concat([d, b('/'), n]), '');
+    const got = await readDirectory(d);
+    expect(got.every((n) => Buffer.isBuffer(n))).toBe(true);
+    expect(got.map((n) => n.toString('hex')).sort()).toEqual(names.map((n) => n.toString('hex')).sort());
+  });
+
+  it('an empty directory lists nothing', async () => {
+    const d = fresh('empty');
+    mkdirSync(d);
+    expect(await readDirectory(d)).toEqual([]);
+  });
+
+  it('leaves the directory access time alone (O_NOATIME)', async () => {
+    const d = fresh('atime');
+    mkdirSync(d);
+    writeFileSync(join(d.toString(), 'x'), '');
+    // An atime far in the past: relatime would update it on the next read.
+    setTimes(d, { sec: 1_000_000_000, nsec: 123 }, { sec: 1_000_000_001, nsec: 0 }, false);
+    await readDirectory(d);
+    expect(atimeOf(d)).toBe(1_000_000_000_000_000_123n);
+  });
+
+  it('refuses to follow a symlink (Linux answers ENOTDIR for O_DIRECTORY|O_NOFOLLOW), a file (ENOTDIR) and a missing path (ENOENT), with Node-style errors', async () => {
+    const target = fresh('real');
+    mkdirSync(target);
+    const link = fresh('link');
+    symlinkSync(target, link);
+    const rejection = async (p: Uint8Array): Promise<NodeJS.ErrnoException> => {
+      try {
+        await readDirectory(p);
+      } catch (e) {
+        return e as NodeJS.ErrnoException;
+      }
+      throw new Error('expected a rejection');
+    };
+    const loop = await rejection(link);
+    expect(['ELOOP', 'ENOTDIR']).toContain(loop.code);
+    expect(loop.syscall).toBe('open');
+    expect(loop.message).toContain(link.toString());
+    expect((await rejection(file('plain-file'))).code).toBe('ENOTDIR');
+    expect((await rejection(fresh('missing'))).code).toBe('ENOENT');
+  });
+
+  it('refuses a path holding a NUL byte', async () => {
+    await expect(async () => readDirectory(Buffer.from(`${dir}/a\0b`))).rejects.toThrow(/null bytes/);
   });
 });
