@@ -21,7 +21,7 @@
  * replaces only when the snapshot's mtime is later; `never` keeps what is there.
  */
 import { constants as FS, type BigIntStats } from 'node:fs';
-import { chmod, chown, lchown, link, lstat, mkdir, open as openFile, readdir, rm, symlink, utimes, lutimes } from 'node:fs/promises';
+import { chmod, chown, lchown, link, lstat, mkdir, open as openFile, readdir, readlink, rm, symlink, utimes, lutimes, type FileHandle } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { CairnError, messageOf } from '../errors.js';
 import { displayPath, joinPath, makeNode, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
@@ -126,10 +126,28 @@ interface Job {
   /** Its path in the snapshot, raw bytes (for selection). */
   readonly item: Buffer;
   readonly node: Node;
+  /** Its directory was made by this restore (in a dry run: would be), so nothing is in the way. */
+  readonly fresh: boolean;
 }
 
-const isRoot = (): boolean => process.getuid?.() === 0;
+/**
+ * A directory entries are restored into. One that is only looked into for selected entries
+ * (`--include`) is made when the first of them is restored, as restic does: no empty directories
+ * are left behind, nothing in the way is replaced for nothing, and a directory that received
+ * entries gets its metadata (restic's leaveDir), not mode 0700 and the time of the restore.
+ */
+interface Place {
+  readonly path: Buffer;
+  /** Makes it a real directory, once; false when that was refused (and reported). */
+  ensure(): Promise<boolean>;
+  /** Made by this restore (in a dry run: would be): nothing inside to compare or delete. */
+  fresh(): boolean;
+}
 
+// The effective user decides what chown may do (geteuid: getuid is still 0 after seteuid).
+const isRoot = (): boolean => (process.geteuid ?? process.getuid)?.() === 0;
+
+/** Why a name must not be restored (empty, `.`, `..`, `/` or NUL in it), or undefined. */
 /**
  * Restores `entry` into `options.target`: the whole tree `root` when `entry` is undefined (the
  * snapshot's paths reappear under the target), a directory's contents when `entry` is a directory
@@ -149,6 +167,7 @@ class Restore {
   private readonly linkGroups = new Map<string, { path: Buffer; ok: boolean }>();
   private readonly overwrite: OverwriteMode;
   private readonly dry: boolean;
+  private target = Buffer.alloc(0);
 
   constructor(
     private readonly repo: RestorerRepository,
@@ -167,6 +186,19 @@ class Restore {
     this.warn(code, path, message);
   }
 
+  /**
+   * Sets `node`'s metadata on what was restored at `path`. A failure (an xattr the target file
+   * system refuses, say) is an error of the restore, but the content stays: it is right, and
+   * deleting it would lose more than the metadata (restic does the same).
+   */
+  private async metadata(path: Buffer, node: Node): Promise<void> {
+    try {
+      await applyMetadata(path, node);
+    } catch (e) {
+      this.fail(e instanceof CairnError ? e.code : 'ERR_FILE_WRITE', path, `restored, but its metadata could not all be set (${messageOf(e)}); the content is right`);
+    }
+  }
+
   private act(action: RestoreAction['action'], path: Uint8Array, type: RestoreAction['type']): void {
     this.o.onAction?.({ action, path: displayPath(path), type });
   }
@@ -178,6 +210,7 @@ class Restore {
   async run(root: TreeId, entry: Node | undefined, base: Buffer): Promise<RestoreSummary> {
     const started = performance.now();
     const target = Buffer.from(resolvePath(this.o.cwd ?? process.cwd(), this.o.target));
+    this.target = target;
     if (!this.dry) {
       try {
         await mkdir(target, { recursive: true });
@@ -185,114 +218,169 @@ class Restore {
         throw new CairnError('ERR_FILE_WRITE', `cannot create the target directory ${displayPath(target)}: ${messageOf(e)}`, { cause: e });
       }
     }
-    if (entry === undefined) await this.plan(root, target, base, 0);
-    else if (entry.type === 'dir' && entry.subtree !== undefined) await this.plan(entry.subtree, target, base, 0);
-    else await this.planNode(entry, joinPath(target, entry.name), slashJoin(base, entry.name), 0);
+    const top: Place = { path: target, ensure: () => Promise.resolve(true), fresh: () => false };
+    if (entry === undefined) await this.plan(root, top, base, 0);
+    else if (entry.type === 'dir' && entry.subtree !== undefined) await this.plan(entry.subtree, top, base, 0);
+    else {
+      // SNAPSHOT:PATH finds PATH by name, `..` included: a node named `..` must not be restored
+      // as TARGET/.. (a file or symlink there would first remove the target's parent).
+      const bad = invalidNameReason(entry.name);
+      if (bad === undefined) await this.planNode(entry, top, Buffer.from(entry.name), slashJoin(base, entry.name), 0);
+      else this.fail('ERR_CORRUPT', target, `refused: the snapshot names the entry to restore ${JSON.stringify(displayPath(entry.name))}, which could escape the target (${bad})`);
+    }
 
     await mapConcurrent(this.files, this.o.concurrency ?? 4, (job) => this.file(job));
     for (const job of this.later) await this.special(job);
     this.dirs.sort((a, b) => b.depth - a.depth);
     for (const d of this.dirs) {
-      try {
-        if (!this.dry) await applyMetadata(d.path, d.node);
-        this.counts.dirs++;
-      } catch (e) {
-        this.fail('ERR_FILE_WRITE', d.path, `cannot set metadata: ${messageOf(e)}`);
-      }
+      if (!this.dry) await this.metadata(d.path, d.node);
+      this.counts.dirs++;
     }
     return { ...this.counts, duration: (performance.now() - started) / 1000 };
   }
 
-  /** Plans the entries of `tree` below the target directory `dir`. */
-  private async plan(tree: TreeId, dir: Buffer, item: Buffer, depth: number): Promise<void> {
-    const nodes = await loadTree(this.repo, tree);
+  /**
+   * Plans the entries of `tree` below the target directory `dir`; true when something below was
+   * planned for restoring.
+   */
+  private async plan(tree: TreeId, dir: Place, item: Buffer, depth: number): Promise<boolean> {
+    let nodes: readonly Node[];
+    try {
+      nodes = await loadTree(this.repo, tree);
+    } catch (e) {
+      // A tree that cannot be loaded loses its entries, nothing else: the rest is restored, and
+      // --delete leaves the directory alone (what belongs in it is unknown).
+      this.fail(e instanceof CairnError ? e.code : 'ERR_CORRUPT', dir.path, `the entries of this directory are not restored: tree ${tree} cannot be loaded: ${messageOf(e)}`);
+      return false;
+    }
     const seen = new Set<string>();
+    let any = false;
     for (const node of nodes) {
       this.checkAbort();
       const name = Buffer.from(node.name);
       const bad = invalidNameReason(node.name);
       if (bad !== undefined) {
-        this.fail('ERR_CORRUPT', dir, `refused an entry of this directory: tree ${tree} names it ${JSON.stringify(displayPath(node.name))}, which could escape the directory (${bad})`);
+        this.fail('ERR_CORRUPT', dir.path, `refused an entry of this directory: tree ${tree} names it ${JSON.stringify(displayPath(node.name))}, which could escape the directory (${bad})`);
         continue;
       }
       const k = name.toString('latin1');
       if (seen.has(k)) {
-        this.fail('ERR_CORRUPT', joinPath(dir, name), `refused: tree ${tree} names this entry twice`);
+        this.fail('ERR_CORRUPT', joinPath(dir.path, name), `refused: tree ${tree} names this entry twice`);
         continue;
       }
       seen.add(k);
-      await this.planNode(node, joinPath(dir, name), slashJoin(item, name), depth);
+      if (await this.planNode(node, dir, name, slashJoin(item, name), depth)) any = true;
     }
-    if (this.o.delete === true) await this.deleteExtra(dir, item, seen);
+    if (this.o.delete === true && !dir.fresh()) await this.deleteExtra(dir.path, item, seen);
+    return any;
   }
 
-  private async planNode(node: Node, path: Buffer, item: Buffer, depth: number): Promise<void> {
+  /** Plans one entry of `parent`; true when it (or something below it) is to be restored. */
+  private async planNode(node: Node, parent: Place, name: Buffer, item: Buffer, depth: number): Promise<boolean> {
+    const path = joinPath(parent.path, name);
     const sel = this.o.select?.(item, node.type === 'dir') ?? { selected: true, descend: true };
-    if (!sel.selected && !(node.type === 'dir' && sel.descend)) return;
+    if (!sel.selected && !(node.type === 'dir' && sel.descend)) return false;
     if (node.type === 'dir') {
       if (node.subtree === undefined) {
         this.fail('ERR_CORRUPT', path, 'refused: a directory without a subtree in the snapshot');
-        return;
+        return false;
       }
-      if (!(await this.directory(path))) return;
-      if (sel.selected) {
-        this.dirs.push({ path, item, node, depth });
-        this.act('restore', path, 'dir');
-      }
-      await this.plan(node.subtree, path, item, depth + 1);
-    } else if (node.type === 'file') {
-      const group = linkKey(node);
-      if (group !== undefined && this.linkGroups.has(group)) this.later.push({ path, item, node });
-      else {
-        if (group !== undefined) this.linkGroups.set(group, { path, ok: false });
-        this.files.push({ path, item, node });
-      }
-    } else if (node.type === 'socket') {
+      const place = this.place(parent, path, node);
+      if (sel.selected && !(await place.ensure())) return false;
+      const inside = await this.plan(node.subtree, place, item, depth + 1);
+      if (!sel.selected && !inside) return false;
+      this.dirs.push({ path, item, node, depth, fresh: parent.fresh() });
+      return true;
+    }
+    if (node.type === 'socket') {
       this.counts.skipped++;
       this.act('skip', path, 'socket');
-    } else {
-      this.later.push({ path, item, node });
+      return false;
     }
+    if (!(await parent.ensure())) return false;
+    const job: Job = { path, item, node, fresh: parent.fresh() };
+    const group = linkKey(node);
+    if (node.type !== 'file' || (group !== undefined && this.linkGroups.has(group))) this.later.push(job);
+    else {
+      if (group !== undefined) this.linkGroups.set(group, { path, ok: false });
+      this.files.push(job);
+    }
+    return true;
+  }
+
+  /** The directory `path` below `parent`, made real on first use (see Place). */
+  private place(parent: Place, path: Buffer, node: Node): Place {
+    let made: Promise<boolean> | undefined;
+    let fresh = false;
+    return {
+      path,
+      fresh: () => fresh,
+      ensure: () =>
+        (made ??= (async () => {
+          if (!(await parent.ensure())) return false;
+          const state = await this.directory(path, node, parent.fresh());
+          if (state === undefined) return false;
+          fresh = state === 'new';
+          this.act('restore', path, 'dir');
+          return true;
+        })()),
+    };
   }
 
   /**
    * Makes `path` a real directory: creates it, or accepts an existing directory. Anything else in
    * the way (a file, a symlink that could redirect writes) is replaced when `overwrite` allows it,
-   * else the directory is refused.
+   * else the directory is refused. `'new'` when it is (in a dry run: would be) made now.
    */
-  private async directory(path: Buffer): Promise<boolean> {
-    const st = await lstat(path, { bigint: true }).catch(() => undefined);
-    if (st?.isDirectory()) return true;
+  private async directory(path: Buffer, node: Node, parentFresh: boolean): Promise<'existing' | 'new' | undefined> {
+    let st: BigIntStats | undefined;
+    try {
+      // In a directory just made (or, dry, one that would be) nothing is there; an lstat could
+      // even pass through a symlink still in the way (dry run) or fail with ENOTDIR.
+      st = parentFresh ? undefined : await lstatIfExists(path);
+    } catch (e) {
+      this.fail('ERR_FILE_WRITE', path, `cannot inspect the target: ${messageOf(e)}`);
+      return undefined;
+    }
+    if (st?.isDirectory()) return 'existing';
     if (st !== undefined) {
-      if (this.overwrite === 'never') {
-        this.fail('ERR_FILE_WRITE', path, 'not restored: something that is not a directory is in the way (--overwrite never)');
-        return false;
+      // if-newer keeps a newer thing in the way of a directory as it keeps one in the way of a
+      // file (it used to be replaced whatever its time).
+      if (this.overwrite === 'never' || (this.overwrite === 'if-newer' && nsOf(node.mtime) <= st.mtimeNs)) {
+        this.fail('ERR_FILE_WRITE', path, `not restored: something that is not a directory is in the way (--overwrite ${this.overwrite})`);
+        return undefined;
       }
       this.act('delete', path, 'other');
-      if (!this.dry) await rm(path, { force: true, recursive: false }).catch(() => undefined);
     }
-    if (this.dry) return true;
+    if (this.dry) return 'new';
     try {
+      if (st !== undefined) await rm(path, { force: true, recursive: false });
       await mkdir(path, { mode: 0o700 });
-      return true;
+      return 'new';
     } catch (e) {
       this.fail('ERR_FILE_WRITE', path, `cannot create directory: ${messageOf(e)}`);
-      return false;
+      return undefined;
     }
   }
 
   /** Removes entries of a restored directory that the snapshot does not have (--delete). */
   private async deleteExtra(dir: Buffer, item: Buffer, keep: ReadonlySet<string>): Promise<void> {
+    // Only in a real directory: one looked into but not made (nothing was selected in it) may be
+    // a symlink in the way, and readdir would follow it out of the target. The target itself is
+    // the user's choice and may be a symlink.
+    if (!dir.equals(this.target) && (await lstatIfExists(dir).catch(() => undefined))?.isDirectory() !== true) return;
     let names: Buffer[];
     try {
       names = await readdir(dir, { encoding: 'buffer' });
-    } catch {
-      return; // nothing there (dry run, or just created)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // not created (dry run)
+      this.fail('ERR_FILE_WRITE', dir, `cannot list the directory to delete what the snapshot lacks: ${messageOf(e)}`);
+      return;
     }
     for (const n of names) {
       if (keep.has(n.toString('latin1'))) continue;
       const p = joinPath(dir, n);
-      const st = await lstat(p).catch(() => undefined);
+      const st = await lstatIfExists(p);
       if (st === undefined) continue;
       if (this.o.select !== undefined && !this.o.select(slashJoin(item, n), st.isDirectory()).selected) continue;
       this.act('delete', p, st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other');
@@ -302,12 +390,12 @@ class Restore {
   }
 
   /** Restores one file's content and metadata. */
-  private async file({ path, node }: Job): Promise<void> {
+  private async file({ path, node, fresh }: Job): Promise<void> {
     this.checkAbort();
     const group = linkKey(node);
     let ok = false;
     try {
-      const existing = await lstat(path, { bigint: true }).catch(() => undefined);
+      const existing = fresh ? undefined : await lstatIfExists(path);
       const action = this.decide(existing, node);
       if (action === 'skip') {
         this.counts.skipped++;
@@ -315,11 +403,15 @@ class Restore {
         ok = true;
         return;
       }
-      if (existing !== undefined && !existing.isFile()) {
-        this.act('delete', path, 'other');
-        if (!this.dry) await rm(path, { recursive: true, force: true });
-      }
-      const wrote = this.dry ? (action === 'unchanged' ? 0 : 1) : await this.writeContent(path, node, existing?.isFile() === true && action !== 'rewrite');
+      if (existing !== undefined && !existing.isFile()) this.act('delete', path, 'other');
+      // 'rewrite' of a regular file: one hard-linked elsewhere (see decide), unlinked first.
+      if (existing !== undefined && action === 'rewrite' && !this.dry) await rm(path, { recursive: true, force: true });
+      // if-changed trusts an equal size and mtime (as make and rsync do); the others compare. A
+      // dry run compares too (reading only), so that it reports what a real run would do.
+      const wrote =
+        action === 'unchanged' ? 0
+        : this.dry ? (action === 'compare' && (await this.mismatch(path, node, true).catch(() => 'unreadable')) === undefined ? 0 : 1)
+        : await this.writeContent(path, node, action === 'compare');
       if (wrote === 0) {
         this.counts.unchanged++;
         this.act('unchanged', path, 'file');
@@ -327,16 +419,24 @@ class Restore {
         this.act(existing?.isFile() ? 'update' : 'restore', path, 'file');
       }
       if (!this.dry) {
-        await applyMetadata(path, node);
+        // Verify first: the read must not move the atime set below, nor need read permission
+        // the file's own mode may deny.
         if (this.o.verify === true) await this.verify(path, node);
+        await this.metadata(path, node);
       }
       this.counts.files++;
       this.counts.bytes += node.size ?? 0;
       ok = true;
     } catch (e) {
       if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
-      if (!this.dry) await rm(path, { force: true }).catch(() => undefined);
-      this.fail(e instanceof CairnError ? e.code : 'ERR_FILE_WRITE', path, `not restored: ${messageOf(e)}`);
+      // A partial or unverified file must not pass for a restored one.
+      let leftover = '';
+      if (!this.dry) {
+        await rm(path, { force: true }).catch((r: unknown) => {
+          leftover = `; the partial file could not be removed either (${messageOf(r)}): delete it by hand`;
+        });
+      }
+      this.fail(e instanceof CairnError ? e.code : 'ERR_FILE_WRITE', path, `not restored: ${messageOf(e)}${leftover}`);
     } finally {
       if (group !== undefined) this.linkGroups.get(group)!.ok = ok;
     }
@@ -346,8 +446,11 @@ class Restore {
   private decide(existing: BigIntStats | undefined, node: Node): 'write' | 'rewrite' | 'compare' | 'unchanged' | 'skip' {
     if (existing === undefined) return 'write';
     if (this.overwrite === 'never') return 'skip';
-    if (!existing.isFile()) return this.overwrite === 'if-newer' && nsOf(node.mtime) <= existing.mtimeNs ? 'skip' : 'rewrite';
-    if (this.overwrite === 'if-newer') return nsOf(node.mtime) > existing.mtimeNs ? 'compare' : 'skip';
+    if (this.overwrite === 'if-newer' && nsOf(node.mtime) <= existing.mtimeNs) return 'skip';
+    if (!existing.isFile()) return 'rewrite';
+    // A file with other names (perhaps outside the target) is replaced, not patched: writing,
+    // chmod or chown through it would change those too. Unless the snapshot links it as well.
+    if (existing.nlink > 1n && linkKey(node) === undefined) return 'rewrite';
     if (this.overwrite === 'if-changed' && existing.size === BigInt(node.size ?? 0) && existing.mtimeNs === nsOf(node.mtime)) return 'unchanged';
     return 'compare';
   }
@@ -357,7 +460,12 @@ class Restore {
    * blob and only differing blobs are written. Returns how many blobs were written.
    */
   private async writeContent(path: Buffer, node: Node, compare: boolean): Promise<number> {
-    const fh = await openFile(path, compare ? FS.O_RDWR | FS.O_NOFOLLOW : FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600);
+    let fh = compare ? await openExisting(path) : undefined;
+    if (fh === undefined) {
+      if (compare) await rm(path, { force: true }); // its owner may neither read nor write it: replaced
+      compare = false;
+      fh = await openFile(path, FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600);
+    }
     let written = 0;
     try {
       let offset = 0;
@@ -369,8 +477,11 @@ class Restore {
           const cur = Buffer.alloc(data.length);
           const { bytesRead } = await fh.read(cur, 0, data.length, offset);
           write = bytesRead !== data.length || hashId(cur) !== id;
-        } else if (this.o.sparse === true && isZero(data)) {
-          write = false; // a hole: the file is extended to its size below
+        } else if (this.o.sparse === true) {
+          // Zero blocks become holes: the file is extended to its size below.
+          await writeSparse(fh, data, offset);
+          written++;
+          write = false;
         }
         if (write) {
           await fh.write(data, 0, data.length, offset);
@@ -394,34 +505,51 @@ class Restore {
 
   /** Reads a restored file back and compares it with the snapshot, blob by blob. */
   private async verify(path: Buffer, node: Node): Promise<void> {
-    const fh = await openFile(path, FS.O_RDONLY | FS.O_NOFOLLOW);
+    const why = await this.mismatch(path, node, false);
+    if (why !== undefined) throw new CairnError('ERR_CORRUPT', `verification failed: ${why}`);
+    this.counts.verified++;
+  }
+
+  /**
+   * Where the file at `path` differs from the snapshot's content, or undefined when it holds
+   * exactly that. `noAtime`: leave its access time alone where the kernel allows (a dry run).
+   */
+  private async mismatch(path: Buffer, node: Node, noAtime: boolean): Promise<string | undefined> {
+    const flags = FS.O_RDONLY | FS.O_NOFOLLOW;
+    const fh = noAtime ? await openFile(path, flags | (FS.O_NOATIME ?? 0)).catch(() => openFile(path, flags)) : await openFile(path, flags);
     try {
       let offset = 0;
       for (const id of node.content ?? []) {
         const data = await this.repo.loadBlob('data', id);
         const cur = Buffer.alloc(data.length);
         const { bytesRead } = await fh.read(cur, 0, data.length, offset);
-        if (bytesRead !== data.length || hashId(cur) !== id) {
-          throw new CairnError('ERR_CORRUPT', `verification failed: bytes ${offset}–${offset + data.length} differ from blob ${id}`, { data: { offset, blob: id } });
-        }
+        if (bytesRead !== data.length || hashId(cur) !== id) return `bytes ${offset}–${offset + data.length} differ from blob ${id}`;
         offset += data.length;
       }
-      if ((await fh.stat()).size !== offset) throw new CairnError('ERR_CORRUPT', `verification failed: the file is longer than the snapshot's ${offset} bytes`);
+      if ((await fh.stat()).size !== offset) return `the file is longer than the snapshot's ${offset} bytes`;
+      return undefined;
     } finally {
       await fh.close();
     }
-    this.counts.verified++;
   }
 
   /** Hard links, symlinks, FIFOs and devices. */
-  private async special({ path, node }: Job): Promise<void> {
+  private async special({ path, node, fresh }: Job): Promise<void> {
     this.checkAbort();
     try {
-      const existing = await lstat(path, { bigint: true }).catch(() => undefined);
+      const existing = fresh ? undefined : await lstatIfExists(path);
       if (existing !== undefined) {
         if (this.overwrite === 'never' || (this.overwrite === 'if-newer' && nsOf(node.mtime) <= existing.mtimeNs)) {
           this.counts.skipped++;
           this.act('skip', path, node.type);
+          return;
+        }
+        // Already right (a re-run): a symlink with the same target, a hard link to the same
+        // inode. Kept, its metadata set again, instead of deleted and made again.
+        if (await this.sameSpecial(path, existing, node)) {
+          this.act('unchanged', path, node.type);
+          if (!this.dry && node.type === 'symlink') await this.metadata(path, node);
+          this.counts.others++;
           return;
         }
         this.act('delete', path, 'other');
@@ -445,12 +573,20 @@ class Restore {
         if ((node.type === 'dev' || node.type === 'chardev') && !isRoot()) throw new CairnError('ERR_FILE_WRITE', 'device files can only be created by root');
         makeNode(path, unixModeOf(node), node.device ?? 0n);
       }
-      await applyMetadata(path, node);
+      await this.metadata(path, node);
       this.counts.others++;
     } catch (e) {
       if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
       this.fail(e instanceof CairnError ? e.code : 'ERR_FILE_WRITE', path, `not restored: ${messageOf(e)}`);
     }
+  }
+
+  /** Whether `existing` at `path` already is the symlink or hard link `node` asks for. */
+  private async sameSpecial(path: Buffer, existing: BigIntStats, node: Node): Promise<boolean> {
+    if (node.type === 'symlink') return existing.isSymbolicLink() && (await readlink(path, { encoding: 'buffer' })).equals(node.linktarget ?? new Uint8Array(0));
+    if (node.type !== 'file' || !existing.isFile()) return false;
+    const g = this.linkGroups.get(linkKey(node)!);
+    return g !== undefined && g.ok && (await lstatIfExists(g.path))?.ino === existing.ino;
   }
 }
 
@@ -469,21 +605,77 @@ function nsOf(t: Timestamp): bigint {
   return BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
 }
 
-const ZEROS = new Uint8Array(1 << 16);
-
-function isZero(data: Uint8Array): boolean {
-  for (let i = 0; i < data.length; i += ZEROS.length) {
-    const n = Math.min(ZEROS.length, data.length - i);
-    if (Buffer.compare(data.subarray(i, i + n), ZEROS.subarray(0, n)) !== 0) return false;
+/** lstat, or undefined when nothing is at `path`; other failures (EACCES, ELOOP…) throw. */
+async function lstatIfExists(path: Buffer): Promise<BigIntStats | undefined> {
+  try {
+    return await lstat(path, { bigint: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
-  return true;
+}
+
+/**
+ * Opens an existing file to compare and patch it. One its (non-root) owner may not write, such as
+ * a file an earlier restore gave mode 0444, is first made writable through a read-only handle (no
+ * symlink swapped in can redirect that), as restic resets permissions; its mode is set again
+ * afterwards. Without this, re-running a restore as a user failed on every read-only file.
+ * Undefined when the owner may not even read it: the caller replaces the file.
+ */
+async function openExisting(path: Buffer): Promise<FileHandle | undefined> {
+  const denied = (e: unknown): boolean => (e as NodeJS.ErrnoException).code === 'EACCES';
+  try {
+    return await openFile(path, FS.O_RDWR | FS.O_NOFOLLOW);
+  } catch (e) {
+    if (!denied(e)) throw e;
+  }
+  let ro: FileHandle;
+  try {
+    ro = await openFile(path, FS.O_RDONLY | FS.O_NOFOLLOW);
+  } catch (e) {
+    if (denied(e)) return undefined;
+    throw e;
+  }
+  try {
+    await ro.chmod(0o600);
+  } finally {
+    await ro.close();
+  }
+  return openFile(path, FS.O_RDWR | FS.O_NOFOLLOW);
+}
+
+/** The granularity of holes: the page and block size of every Linux file system in use. */
+const HOLE_BLOCK = 4096;
+const ZEROS = new Uint8Array(HOLE_BLOCK);
+
+/**
+ * Writes `data` at file offset `at`, leaving out every file-system block (aligned to the file, not
+ * the blob) that is all zeros, so that it stays a hole in a file created empty. Content-defined
+ * chunks rarely align with holes (a FastCDC chunk in a long zero run is max-sized and may start
+ * with data), so holes are found block by block, not blob by blob.
+ */
+async function writeSparse(fh: FileHandle, data: Uint8Array, at: number): Promise<void> {
+  let runStart = -1; // start (in data) of the current run of non-zero blocks
+  let i = 0;
+  while (i < data.length) {
+    const end = Math.min(data.length, i + HOLE_BLOCK - ((at + i) % HOLE_BLOCK));
+    const zero = Buffer.compare(data.subarray(i, end), ZEROS.subarray(0, end - i)) === 0;
+    if (!zero && runStart < 0) runStart = i;
+    if (zero && runStart >= 0) {
+      await fh.write(data, runStart, i - runStart, at + runStart);
+      runStart = -1;
+    }
+    i = end;
+  }
+  if (runStart >= 0) await fh.write(data, runStart, data.length - runStart, at + runStart);
 }
 
 /** Owner (as root), permissions (not on symlinks), times, extended attributes — restic's order. */
 async function applyMetadata(path: Buffer, node: Node): Promise<void> {
   const symlinked = node.type === 'symlink';
   if (isRoot()) await (symlinked ? lchown : chown)(path, node.uid, node.gid);
-  if (!symlinked && node.mode !== undefined) await chmod(path, unixPermissions(node.mode));
+  // A mode of 0 (a file no one may read) is omitted from the JSON: absent means 0, as in restic.
+  if (!symlinked) await chmod(path, unixPermissions(node.mode ?? 0));
   try {
     setTimes(path, node.atime, node.mtime, false);
   } catch (e) {

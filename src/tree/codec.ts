@@ -100,12 +100,13 @@ export function sortNodes(nodes: readonly Node[]): Node[] {
 }
 
 /**
- * Why restic would refuse `name` as a node name on restore (empty, `.`, `..`, contains `/`), or
- * undefined when it is fine.
+ * Why `name` cannot be a node name (empty, `.`, `..`, contains `/` — restic refuses these on
+ * restore — or contains NUL, which no file name can), or undefined when it is fine.
  */
 export function invalidNameReason(name: Uint8Array): string | undefined {
   if (name.length === 0) return 'empty name';
   if (name.indexOf(0x2f) >= 0) return 'name contains "/"';
+  if (name.indexOf(0) >= 0) return 'name contains a NUL byte';
   if (name[0] === 0x2e && (name.length === 1 || (name.length === 2 && name[1] === 0x2e))) return `name "${name.length === 1 ? '.' : '..'}"`;
   return undefined;
 }
