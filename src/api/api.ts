@@ -3,13 +3,13 @@
  * location, take a snapshot (of paths, or of a stream), list snapshots, restore, dump a file.
  * Each write operation holds a restic-compatible lock for its duration.
  */
-import { resolve as resolvePath } from 'node:path';
 import { CairnError } from '../errors.js';
 import { openBackend } from '../backend/index.js';
 import {
   createSelector, takeSnapshot, takeStdinSnapshot,
-  type SelectionOptions, type SnapshotOptions, type SnapshotSummary, type StdinSnapshotOptions,
+  type ParentRef, type SelectionOptions, type SnapshotOptions, type SnapshotSummary, type StdinSnapshotOptions,
 } from '../archiver/index.js';
+import { compareTime, nowTime } from '../tree/index.js';
 import type { KdfParams } from '../crypto/index.js';
 import { currentUser, lockRepository, Repository, type ChunkerConfig, type OpenOptions } from '../repository/index.js';
 import { findNode, restore, type RestoreOptions, type RestoreSummary } from '../restorer/index.js';
@@ -76,22 +76,27 @@ export async function snapshot(repo: Repository, paths: readonly string[], optio
   return locked(repo, false, async () => {
     await repo.loadIndex();
     const { parent: parentRef, force, ...rest } = options;
-    const opts = { ...userDefaults(), ...rest };
+    // restic 0.14: --ignore-inode implies --ignore-ctime (on FUSE and similar file systems the
+    // ctime is no more stable than the inode); without this every file there was reread.
+    const opts = { ...userDefaults(), ...rest, ...(rest.ignoreInode === true ? { ignoreCtime: true } : {}) };
     const cwd = opts.cwd ?? process.cwd();
-    const absolute = [...new Set(paths.map((p) => resolvePath(cwd, p)))].sort();
-    let parent: SnapshotOptions['parent'];
-    if (force !== true) {
+    // Chosen once the archiver knows which paths exist (a missing one is skipped, as in restic).
+    const parent = async (absolute: readonly string[]): Promise<ParentRef | undefined> => {
+      if (force === true) return undefined;
       if (parentRef !== undefined) {
         const e = await repo.findSnapshot(parentRef);
-        parent = { id: e.id, tree: e.snapshot.tree };
-      } else {
-        const same = (await repo.listSnapshots()).filter((e) => (e.snapshot.hostname ?? '') === (opts.hostname ?? '') && sameList(e.snapshot.paths, absolute));
-        const latest = same[same.length - 1];
-        if (latest !== undefined) parent = { id: latest.id, tree: latest.snapshot.tree };
+        return { id: e.id, tree: e.snapshot.tree };
       }
-    }
+      // restic's rule: same host, same paths, and not newer than the snapshot being taken.
+      const now = opts.time ?? nowTime();
+      const same = (await repo.listSnapshots()).filter(
+        (e) => (e.snapshot.hostname ?? '') === (opts.hostname ?? '') && sameList(e.snapshot.paths, absolute) && compareTime(e.snapshot.time, now) <= 0,
+      );
+      const latest = same[same.length - 1];
+      return latest === undefined ? undefined : { id: latest.id, tree: latest.snapshot.tree };
+    };
     const selector = createSelector(options, cwd);
-    return takeSnapshot(repo, { ...opts, paths, ...(parent ? { parent } : {}), ...(selector ? { selector } : {}) });
+    return takeSnapshot(repo, { ...opts, paths, parent, ...(selector ? { selector } : {}) });
   });
 }
 

@@ -12,16 +12,16 @@
  * list is reused. An entry that cannot be read is a warning, never an abort: the snapshot is still
  * saved (and the CLI exits 3). A file that changes while it is read is reported.
  */
-import { open as openFile, lstat, readdir, readlink, readFile } from 'node:fs/promises';
+import { lstat, readlink, readFile } from 'node:fs/promises';
 import { posix, resolve as resolvePath } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { CairnError, messageOf } from '../errors.js';
 import { chunkFile, chunkStream, type ByteSource, type Chunker } from '../chunker/index.js';
-import { displayPath, joinPath, nodeFromStat, readXattrs } from '../fs/index.js';
+import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, readDirNames, readXattrs, type NodeContent } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type SnapshotId, type TreeId } from '../model/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import { mapConcurrent } from '../util/index.js';
-import { compareNames, decodeTree, encodeTree, nowTime, type Node } from '../tree/index.js';
+import { compareNames, decodeTree, encodeTree, nowTime, timestampFromNs, type Node } from '../tree/index.js';
 import type { Selector } from './select.js';
 
 /** What the archiver needs from a repository. */
@@ -34,11 +34,25 @@ export interface ArchiverRepository {
   saveSnapshot(s: Snapshot): Promise<SnapshotId>;
 }
 
+export interface ParentRef {
+  readonly id: SnapshotId;
+  readonly tree: TreeId;
+}
+
 export interface ArchiverWarning {
-  /** ERR_FILE_READ (could not read), SKIPPED (left out), CHANGED (changed while read). */
-  readonly code: 'ERR_FILE_READ' | 'SKIPPED' | 'CHANGED';
+  /**
+   * ERR_FILE_READ (could not read: the snapshot lacks it), SKIPPED (left out), CHANGED (changed
+   * while read), DEGRADED (cairn runs without its native module: no extended attributes).
+   * CHANGED and DEGRADED do not make the snapshot partial.
+   */
+  readonly code: 'ERR_FILE_READ' | 'SKIPPED' | 'CHANGED' | 'DEGRADED';
   readonly path: string;
   readonly message: string;
+}
+
+/** Whether a warning means the snapshot lacks something it should hold (exit code 3). */
+function makesPartial(code: ArchiverWarning['code']): boolean {
+  return code === 'ERR_FILE_READ' || code === 'SKIPPED';
 }
 
 export interface SnapshotOptions {
@@ -53,12 +67,19 @@ export interface SnapshotOptions {
   readonly gid?: number;
   /** Snapshot time. @default now */
   readonly time?: Snapshot['time'];
-  /** The snapshot to compare with (unchanged files are not read). */
-  readonly parent?: { readonly id: SnapshotId; readonly tree: TreeId };
+  /**
+   * The snapshot to compare with (unchanged files are not read), or a function choosing it from
+   * the absolute paths actually backed up (those that exist).
+   */
+  readonly parent?: ParentRef | ((paths: readonly string[]) => Promise<ParentRef | undefined>);
   /** Compare unchanged files without their ctime (restic's --ignore-ctime). */
   readonly ignoreCtime?: boolean;
   /** Compare unchanged files without their inode (restic's --ignore-inode). */
   readonly ignoreInode?: boolean;
+  /** Recorded in the snapshot's `excludes` (restic records its command-line --exclude patterns). */
+  readonly excludes?: readonly string[];
+  /** Record each entry's real atime (restic's --with-atime); by default atime = mtime. */
+  readonly withAtime?: boolean;
   /** What to leave out (patterns, caches, sizes, other file systems, .gitignore). */
   readonly selector?: Selector;
   readonly signal?: AbortSignal;
@@ -75,7 +96,10 @@ export interface SnapshotSummary {
   readonly dirs_unmodified: number;
   readonly data_blobs: number;
   readonly tree_blobs: number;
+  /** Plaintext bytes of the blobs this snapshot added, data and trees (restic's `data_added`). */
   readonly data_added: number;
+  /** Bytes those blobs take in the repository, compressed and encrypted (restic 0.17's name). */
+  readonly data_added_packed: number;
   readonly total_files_processed: number;
   readonly total_bytes_processed: number;
   readonly total_duration: number;
@@ -105,10 +129,17 @@ const STAT_CONCURRENCY = 16;
 function newCounts() {
   return {
     files_new: 0, files_changed: 0, files_unmodified: 0, dirs_new: 0, dirs_changed: 0, dirs_unmodified: 0,
-    data_blobs: 0, tree_blobs: 0, data_added: 0, total_files_processed: 0, total_bytes_processed: 0, errors: 0, changed_during_read: 0,
+    data_blobs: 0, tree_blobs: 0, data_added: 0, data_added_packed: 0, total_files_processed: 0, total_bytes_processed: 0, errors: 0, changed_during_read: 0,
   };
 }
 type Counts = ReturnType<typeof newCounts>;
+
+function countTree(counts: Counts, bytes: Uint8Array, saved: { added: boolean; storedSize: number }): void {
+  if (!saved.added) return;
+  counts.tree_blobs++;
+  counts.data_added += bytes.length;
+  counts.data_added_packed += saved.storedSize;
+}
 
 /** Builds the virtual root from the paths as given (restic's naming rules, see the file comment). */
 function virtualRoot(given: readonly string[], cwd: string): VirtualDir {
@@ -147,28 +178,46 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   const started = performance.now();
   if (options.paths.length === 0) throw new CairnError('ERR_USAGE', 'nothing to back up: give at least one path');
   const cwd = options.cwd ?? process.cwd();
-  const paths = [...new Set(options.paths.map((p) => resolvePath(cwd, p)))].sort();
-  for (const p of paths) {
+  const counts = newCounts();
+  const warn = (w: ArchiverWarning): void => {
+    if (makesPartial(w.code)) counts.errors++;
+    options.onWarning?.(w);
+  };
+  if (!nativeAvailable()) {
+    warn({ code: 'DEGRADED', path: 'cairn', message: "cairn's native module is not built: extended attributes are not backed up; run `npm run build:native`" });
+  }
+  // A path that is not there is skipped with a warning (restic skips it too); none left is fatal.
+  const given: string[] = [];
+  const missing: string[] = [];
+  for (const g of options.paths) {
+    const abs = resolvePath(cwd, g);
     try {
-      await lstat(p);
+      await lstat(abs);
+      given.push(g);
     } catch (e) {
-      throw new CairnError('ERR_FILE_READ', `cannot back up ${p}: ${messageOf(e)}`, { cause: e, data: { path: p } });
+      missing.push(`${abs} (${messageOf(e)})`);
+      warn({ code: 'ERR_FILE_READ', path: abs, message: `cannot back up: ${messageOf(e)}; skipped` });
     }
   }
-  const counts = newCounts();
+  if (given.length === 0) {
+    throw new CairnError('ERR_FILE_READ', `nothing to back up: ${missing.join(', ')}; check the paths`, { data: { paths: options.paths } });
+  }
+  const paths = [...new Set(given.map((p) => resolvePath(cwd, p)))].sort();
+  const parent = typeof options.parent === 'function' ? await options.parent(paths) : options.parent;
   const archiver = new Walk(repo, options, counts);
-  const tree = await archiver.virtual(virtualRoot(options.paths, cwd), await archiver.parentDir(options.parent?.tree));
+  const tree = await archiver.virtual(virtualRoot(given, cwd), await archiver.parentDir(parent?.tree));
   archiver.checkAbort();
   await repo.flush();
   const snapshot: Snapshot = {
     time: options.time ?? nowTime(),
-    ...(options.parent !== undefined ? { parent: options.parent.id } : {}),
+    ...(parent !== undefined ? { parent: parent.id } : {}),
     tree,
     paths,
     ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(options.uid !== undefined ? { uid: options.uid } : {}),
     ...(options.gid !== undefined ? { gid: options.gid } : {}),
+    ...(options.excludes !== undefined && options.excludes.length > 0 ? { excludes: [...options.excludes] } : {}),
     ...(options.tags !== undefined && options.tags.length > 0 ? { tags: [...options.tags] } : {}),
   };
   const id = await repo.saveSnapshot(snapshot);
@@ -199,7 +248,7 @@ class Walk {
   }
 
   private warn(code: ArchiverWarning['code'], path: Uint8Array | string, message: string): void {
-    if (code !== 'CHANGED') this.counts.errors++;
+    if (makesPartial(code)) this.counts.errors++;
     this.options.onWarning?.({ code, path: displayPath(path), message });
   }
 
@@ -220,7 +269,7 @@ class Walk {
     nodes.sort((a, b) => compareNames(a.name, b.name));
     const bytes = encodeTree({ nodes });
     const id = hashId(bytes);
-    if ((await this.repo.saveBlob('tree', id, bytes)).added) this.counts.tree_blobs++;
+    countTree(this.counts, bytes, await this.repo.saveBlob('tree', id, bytes));
     return id;
   }
 
@@ -243,7 +292,7 @@ class Walk {
       }
       const st = await lstat(child.path, { bigint: true });
       const subtree = await this.virtual(child, await this.parentDir(old?.type === 'dir' ? old.subtree : undefined));
-      nodes.push(await this.withXattrs(child.path, nodeFromStat(name, st, { subtree })));
+      nodes.push(this.node(child.path, name, st, { subtree }));
     }
     return this.saveTree(nodes);
   }
@@ -273,28 +322,28 @@ class Walk {
       if (sel?.oneFileSystem === true && st.dev !== rootDevice) {
         // Another file system: recorded as an empty directory, not entered.
         this.countDir(old, undefined);
-        return this.withXattrs(path, nodeFromStat(name, st, { subtree: await this.saveTree([]) }));
+        return this.node(path, name, st, { subtree: await this.saveTree([]) });
       }
       const subtree = await this.directory(path, st, await this.parentDir(old?.type === 'dir' ? old.subtree : undefined), rootDevice);
       if (subtree === undefined) return undefined;
       this.countDir(old, subtree);
-      return this.withXattrs(path, nodeFromStat(name, st, { subtree }));
+      return this.node(path, name, st, { subtree });
     }
     if (st.isFile()) {
       const content = await this.file(path, st, old);
       if (content === undefined) return undefined;
-      return this.withXattrs(path, nodeFromStat(name, content.stat, { content: content.ids, size: content.size }));
+      return this.node(path, name, content.stat, { content: content.ids, size: content.size });
     }
     if (st.isSymbolicLink()) {
       try {
-        return this.withXattrs(path, nodeFromStat(name, st, { linktarget: await readlink(path, { encoding: 'buffer' }) }));
+        return this.node(path, name, st, { linktarget: await readlink(path, { encoding: 'buffer' }) });
       } catch (e) {
         this.warn('ERR_FILE_READ', path, `cannot read the link: ${messageOf(e)}`);
         return undefined;
       }
     }
     // FIFOs, devices, sockets: metadata only (restic records sockets and skips them on restore).
-    return this.withXattrs(path, nodeFromStat(name, st, {}));
+    return this.node(path, name, st, {});
   }
 
   private countDir(old: Node | undefined, subtree: TreeId | undefined): void {
@@ -307,14 +356,14 @@ class Walk {
   private async directory(path: Buffer, st: BigIntStats, parent: ParentDir, rootDevice = st.dev): Promise<TreeId | undefined> {
     let names: Buffer[];
     try {
-      names = await readdir(path, { encoding: 'buffer' });
+      names = await readDirNames(path);
     } catch (e) {
       this.warn('ERR_FILE_READ', path, `cannot list directory: ${messageOf(e)}`);
       return undefined;
     }
     names.sort(compareNames);
     const sel = this.options.selector;
-    const scope = sel === undefined ? undefined : await sel.enter(path, names);
+    const scope = sel === undefined ? undefined : await sel.enter(path, names, (p, message) => this.warn('ERR_FILE_READ', p, message));
     try {
       const keep = scope?.keepOnly;
       const entries = keep === undefined ? names : names.filter((x) => keep.some((k) => k.equals(x)));
@@ -332,8 +381,14 @@ class Walk {
     }
   }
 
-  /** Adds extended attributes (when the file system has any) to a node. */
-  private withXattrs(path: Buffer, node: Node): Node {
+  /**
+   * The node for an entry from its lstat, with its extended attributes (when the file system has
+   * any). atime is recorded as mtime unless `withAtime`, as restic does: atimes change on every
+   * read and would otherwise make every tree new.
+   */
+  private node(path: Buffer, name: Uint8Array, st: BigIntStats, content: NodeContent): Node {
+    const plain = nodeFromStat(name, st, content);
+    const node = this.options.withAtime === true ? { ...plain, atime: timestampFromNs(st.atimeNs) } : plain;
     try {
       const xattrs = readXattrs(path);
       return xattrs.length > 0 ? { ...node, extendedAttributes: xattrs } : node;
@@ -361,7 +416,7 @@ class Walk {
     }
     let fh;
     try {
-      fh = await openFile(path, 'r');
+      fh = await openForReading(path);
     } catch (e) {
       this.warn('ERR_FILE_READ', path, `cannot open: ${messageOf(e)}`);
       return undefined;
@@ -398,7 +453,8 @@ class Walk {
     const r = await this.repo.saveBlob('data', id, data);
     if (r.added) {
       this.counts.data_blobs++;
-      this.counts.data_added += r.storedSize;
+      this.counts.data_added += data.length;
+      this.counts.data_added_packed += r.storedSize;
     }
     return id;
   }
@@ -467,7 +523,7 @@ export async function takeStdinSnapshot(repo: ArchiverRepository, options: Stdin
   };
   const bytes = encodeTree({ nodes: [node] });
   const tree = hashId(bytes);
-  if ((await repo.saveBlob('tree', tree, bytes)).added) counts.tree_blobs++;
+  countTree(counts, bytes, await repo.saveBlob('tree', tree, bytes));
   await repo.flush();
   const id = await repo.saveSnapshot({
     time: options.time ?? now,

@@ -1,4 +1,7 @@
 /** In-memory CliIo and test-only commands for exercising run() without spawning cairn. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { CairnError, type ErrorCode } from '../../src/errors.js';
@@ -134,4 +137,16 @@ export async function cairn(
   const io = makeIo(options);
   const code = await run(argv, io, TEST_COMMANDS);
   return { code, out: io.out(), err: io.err(), io };
+}
+
+/**
+ * A temporary directory holding a fresh repository `repo` (made with `env`'s password and cheap
+ * KDF), removed when the test file ends.
+ */
+export async function scratchRepository(prefix: string, env: Record<string, string>): Promise<{ root: string; repo: string }> {
+  const root = await mkdtemp(join(tmpdir(), prefix));
+  const repo = join(root, 'repo');
+  const init = await cairn(['-r', repo, 'repo', 'init'], { env });
+  if (init.code !== 0) throw new Error(`repo init in ${repo} failed (exit ${init.code}): ${init.err}`);
+  return { root, repo };
 }

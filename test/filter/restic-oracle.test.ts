@@ -19,7 +19,7 @@ import {
 } from '../../src/filter/index.js';
 import { decodeUtf8, mapConcurrent } from '../../src/util/index.js';
 import { ResticRepo } from '../helpers/restic.js';
-import { cheapenResticKey } from './cheap-key.js';
+import { cheapenResticKey } from '../helpers/cheap-key.js';
 
 const enc = new TextEncoder();
 

