@@ -48,7 +48,17 @@ for (const c of crypto) console.log(`| ${c.name} | ${c.mbPerSecond.toFixed(0)} |
 
 log('incremental snapshots:');
 const incremental = await incrementalBench({ files: quick ? 10_000 : 50_000, rounds: quick ? 1 : 3, log });
-console.log(`\nunchanged second snapshot of ${incremental.files} files: ${incremental.secondSeconds.toFixed(2)} s vs first ${incremental.firstSeconds.toFixed(2)} s = ${(incremental.ratio * 100).toFixed(1)}% (goal ≤ 20%)`);
+{
+  const { cairn, restic, versusRestic } = incremental;
+  console.log(`\n### Incremental snapshots (${incremental.files} small files, median of rounds)\n`);
+  console.log('| tool | first | second (unchanged) | second / first |');
+  console.log('| --- | --- | --- | --- |');
+  console.log(`| cairn | ${cairn.firstSeconds.toFixed(2)} s | ${cairn.secondSeconds.toFixed(2)} s | ${(cairn.ratio * 100).toFixed(1)}% (goal ≤ 20%) |`);
+  if (restic !== undefined && versusRestic !== undefined) {
+    console.log(`| ${restic.version} | ${restic.firstSeconds.toFixed(2)} s | ${restic.secondSeconds.toFixed(2)} s | ${(restic.ratio * 100).toFixed(1)}% |`);
+    console.log(`\ncairn / restic time: first ${versusRestic.first.toFixed(2)}×, second ${versusRestic.second.toFixed(2)}× (median of per-round ratios; < 1 = cairn faster)`);
+  }
+}
 
 const dir = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 mkdirSync(dir, { recursive: true });
