@@ -185,20 +185,31 @@ export class Repository {
   private async writeIndex(): Promise<void> {
     const packs = this.unindexed;
     this.unindexed = [];
+    await this.saveIndexFiles(packs);
+  }
+
+  /**
+   * Writes index files naming these packs (as many files as INDEX_MAX_BLOBS requires); returns
+   * their IDs. It does not change the in-memory index. For maintenance (prune, repair index),
+   * which writes the new index before it removes the old files.
+   */
+  async saveIndexFiles(packs: readonly IndexPack[], supersedes: readonly Id[] = []): Promise<Id[]> {
+    const ids: Id[] = [];
     let batch: IndexPack[] = [];
     let count = 0;
     const write = async (): Promise<void> => {
-      if (batch.length === 0) return;
-      await this.saveUnpacked('index', encodeIndex({ supersedes: [], packs: batch }));
+      if (batch.length === 0 && !(ids.length === 0 && supersedes.length > 0)) return;
+      ids.push(await this.saveUnpacked('index', encodeIndex({ supersedes: ids.length === 0 ? [...supersedes] : [], packs: batch })));
       batch = [];
       count = 0;
     };
     for (const p of packs) {
-      if (count + p.blobs.length > INDEX_MAX_BLOBS) await write();
+      if (count + p.blobs.length > INDEX_MAX_BLOBS && batch.length > 0) await write();
       batch.push(p);
       count += p.blobs.length;
     }
     await write();
+    return ids;
   }
 
   // ---- blobs ----------------------------------------------------------------------------------
