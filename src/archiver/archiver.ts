@@ -12,7 +12,7 @@
  * list is reused. An entry that cannot be read is a warning, never an abort: the snapshot is still
  * saved (and the CLI exits 3). A file that changes while it is read is reported.
  */
-import { lstat, readlink, readFile } from 'node:fs/promises';
+import { lstat, readlink, readFile, type FileHandle } from 'node:fs/promises';
 import { posix, resolve as resolvePath } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { CairnError, messageOf } from '../errors.js';
@@ -20,7 +20,7 @@ import { chunkFile, chunkStream, type ByteSource, type Chunker } from '../chunke
 import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, readDirNames, readXattrs, type NodeContent } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type SnapshotId, type TreeId } from '../model/index.js';
 import type { Snapshot } from '../snapshot/index.js';
-import { mapConcurrent } from '../util/index.js';
+import { createLimiter, mapConcurrent } from '../util/index.js';
 import { compareNames, decodeTree, encodeTree, nowTime, timestampFromNs, type Node } from '../tree/index.js';
 import type { Selector } from './select.js';
 
@@ -124,6 +124,7 @@ const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
 
 /** lstat calls in flight while a directory is read. */
 const STAT_CONCURRENCY = 16;
+const ENTRY_CONCURRENCY = 8;
 
 /** Mutable counters of one snapshot run. */
 function newCounts() {
@@ -229,9 +230,25 @@ function summarize(counts: Counts, started: number, id: SnapshotId): SnapshotSum
   return { ...rest, total_duration: (performance.now() - started) / 1000, snapshot_id: id, files_changed_during_read: changed_during_read };
 }
 
+/** Up to `size` bytes from the start of the file (fewer if it shrank meanwhile). */
+async function readUpTo(fh: FileHandle, size: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(size);
+  let n = 0;
+  while (n < size) {
+    const { bytesRead } = await fh.read(buf, n, size - n, n);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+  }
+  return n === size ? buf : buf.subarray(0, n);
+}
+
 /** One snapshot's walk over the file system. */
 class Walk {
   private readonly chunker: Chunker;
+  /** Non-directory entries in flight, across directories. */
+  private readonly entries = createLimiter(ENTRY_CONCURRENCY);
+  /** The chunker serves one file at a time. */
+  private readonly chunking = createLimiter(1);
   /** Content of files with several links, by device:inode, read once per run. */
   private readonly hardLinks = new Map<string, { content: BlobId[]; size: number; mtime: bigint; ctime: bigint }>();
 
@@ -369,12 +386,26 @@ class Walk {
       const entries = keep === undefined ? names : names.filter((x) => keep.some((k) => k.equals(x)));
       // Stat the entries ahead, several at once: each lstat is a round trip to libuv's threads.
       const stats = await mapConcurrent(entries, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));
-      const nodes: Node[] = [];
+      // Files, links and the like are read several at once (a small file costs four round trips
+      // to libuv's threads: open, read, fstat, close); directories one after the other, in order,
+      // so that concurrency stays bounded however deep the tree. Nodes keep their sorted order.
+      const pending: Array<Promise<Node | undefined>> = [];
       for (let i = 0; i < entries.length; i++) {
         const n = entries[i]!;
-        const node = await this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, stats[i]!);
-        if (node !== undefined) nodes.push(node);
+        const st = stats[i]!;
+        const run = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st);
+        if (!(st instanceof Error) && st.isDirectory()) {
+          pending.push(Promise.resolve(await run()));
+        } else {
+          const p = this.entries(run);
+          // Handled here so that a failure while an earlier await throws is not "unhandled";
+          // it is still thrown below.
+          p.catch(() => undefined);
+          pending.push(p);
+        }
       }
+      const nodes: Node[] = [];
+      for (const node of await Promise.all(pending)) if (node !== undefined) nodes.push(node);
       return await this.saveTree(nodes);
     } finally {
       if (scope?.entered === true) sel!.leave(path);
@@ -424,10 +455,20 @@ class Walk {
     try {
       const ids: BlobId[] = [];
       let size = 0;
-      for await (const c of chunkFile(this.chunker, fh.fd, { size: Number(st.size), name: displayPath(path) })) {
-        this.checkAbort();
-        ids.push(await this.storeChunk(c.data));
-        size += c.length;
+      if (st.size < BigInt(this.chunker.minSize)) {
+        // Shorter than the smallest chunk: one blob whatever the chunker (no cut can fall inside),
+        // so no chunker is needed and small files need not wait for one.
+        const data = await readUpTo(fh, Number(st.size));
+        if (data.length > 0) ids.push(await this.storeChunk(data));
+        size = data.length;
+      } else {
+        await this.chunking(async () => {
+          for await (const c of chunkFile(this.chunker, fh.fd, { size: Number(st.size), name: displayPath(path) })) {
+            this.checkAbort();
+            ids.push(await this.storeChunk(c.data));
+            size += c.length;
+          }
+        });
       }
       const after = await fh.stat({ bigint: true });
       if (after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {

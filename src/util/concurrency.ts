@@ -22,3 +22,24 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn
   if (failed) throw failure;
   return results;
 }
+
+/**
+ * A limiter: `limit(fn)` runs `fn` once fewer than `n` limited calls are in flight, in the order
+ * they were asked for; its result (or failure) is `fn`'s.
+ */
+export function createLimiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    // A finished call hands its slot straight to the next waiter, so `running` never exceeds n.
+    if (running >= n) await new Promise<void>((go) => waiting.push(go));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next !== undefined) next();
+      else running--;
+    }
+  };
+}

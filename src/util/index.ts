@@ -4,7 +4,7 @@
 export { toHex, fromHex } from './hex.js';
 export { parseSize, formatSize } from './size.js';
 export { workerScriptUrl } from './worker-script.js';
-export { mapConcurrent } from './concurrency.js';
+export { mapConcurrent, createLimiter } from './concurrency.js';
 export {
   goJsonString, goJsonBytes, ByteWriter, base64Encode, base64Decode, compactJson, sortedExtraKeys, JsonReader, foldKey, isJsonValue,
   runeAt, isValidUtf8, decodeUtf8, encodeUtf8, isGoPrint, goQuote, goUnquote,
