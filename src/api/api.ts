@@ -11,7 +11,7 @@ import {
 } from '../archiver/index.js';
 import { compareTime, nowTime } from '../tree/index.js';
 import type { KdfParams } from '../crypto/index.js';
-import { currentUser, lockRepository, Repository, type ChunkerConfig, type OpenOptions } from '../repository/index.js';
+import { currentUser, lockRepository, Repository, type ChunkerConfig, type LockWarning, type OpenOptions } from '../repository/index.js';
 import { findNode, restore, type RestoreOptions, type RestoreSummary } from '../restorer/index.js';
 import { filterSnapshots, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { restoreSelector as compileRestoreSelector } from '../filter/index.js';
@@ -46,16 +46,22 @@ export async function openRepository(location: string, options: RepositoryOption
   }
 }
 
-export interface SnapshotCallOptions extends Omit<SnapshotOptions, 'paths' | 'parent' | 'selector'>, SelectionOptions {
+export interface SnapshotCallOptions extends Omit<SnapshotOptions, 'paths' | 'parent' | 'selector'>, SelectionOptions, LockCallOptions {
   /** Compare with this snapshot (ID or prefix) instead of the latest one of the same host and paths. */
   readonly parent?: string;
   /** Read every file, ignoring the parent (restic's --force). */
   readonly force?: boolean;
 }
 
+/** Options every locking operation takes. */
+export interface LockCallOptions {
+  /** Problems with the lock while it is held (a failed refresh). @default process warnings on stderr */
+  readonly onLockWarning?: (w: LockWarning) => void;
+}
+
 /** Runs `fn` under a lock of the repository (shared unless `exclusive`). */
-async function locked<T>(repo: Repository, exclusive: boolean, fn: () => Promise<T>): Promise<T> {
-  const lock = await lockRepository(repo, { exclusive });
+async function locked<T>(repo: Repository, exclusive: boolean, options: LockCallOptions, fn: () => Promise<T>): Promise<T> {
+  const lock = await lockRepository(repo, { exclusive, ...(options.onLockWarning ? { onWarning: options.onLockWarning } : {}) });
   try {
     return await fn();
   } finally {
@@ -73,7 +79,7 @@ function userDefaults(): Pick<SnapshotOptions, 'hostname' | 'username' | 'uid' |
  * the latest snapshot with the same host and the same paths (restic's rule), unless `force`.
  */
 export async function snapshot(repo: Repository, paths: readonly string[], options: SnapshotCallOptions = {}): Promise<SnapshotSummary> {
-  return locked(repo, false, async () => {
+  return locked(repo, false, options, async () => {
     await repo.loadIndex();
     const { parent: parentRef, force, ...rest } = options;
     // restic 0.14: --ignore-inode implies --ignore-ctime (on FUSE and similar file systems the
@@ -106,8 +112,8 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Backs up one stream as the file `/<filename>` (restic's --stdin). */
-export async function snapshotStream(repo: Repository, options: StdinSnapshotOptions): Promise<SnapshotSummary> {
-  return locked(repo, false, async () => {
+export async function snapshotStream(repo: Repository, options: StdinSnapshotOptions & LockCallOptions): Promise<SnapshotSummary> {
+  return locked(repo, false, options, async () => {
     await repo.loadIndex();
     return takeStdinSnapshot(repo, { ...userDefaults(), ...options });
   });
@@ -118,7 +124,7 @@ export async function listSnapshots(repo: Repository, filter: SnapshotFilter = {
   return filterSnapshots(await repo.listSnapshots(), filter);
 }
 
-export interface RestoreSnapshotOptions extends RestoreOptions {
+export interface RestoreSnapshotOptions extends RestoreOptions, LockCallOptions {
   /** Restore only this path of the snapshot (its contents, for a directory). */
   readonly path?: string;
   readonly filter?: SnapshotFilter;
@@ -129,13 +135,16 @@ export interface RestoreSnapshotOptions extends RestoreOptions {
  * the snapshot's paths under it (or, with `path`, that path's contents).
  */
 export async function restoreSnapshot(repo: Repository, ref: string, options: RestoreSnapshotOptions): Promise<RestoreSummary & { snapshot: SnapshotEntry }> {
-  const entry = await repo.findSnapshot(ref, options.filter ?? {});
-  await repo.loadIndex();
-  // findNode throws ERR_PATH_NOT_FOUND for a missing path; undefined means the root.
-  const node = options.path === undefined ? undefined : await findNode(repo, entry.snapshot.tree, options.path);
-  // Selection paths are relative to what is restored (restic: `ID:/work --include /foo`).
-  const summary = await restore(repo, entry.snapshot.tree, node, options);
-  return { ...summary, snapshot: entry };
+  // A shared lock, as restic's restore takes: a prune must not delete packs it is reading.
+  return locked(repo, false, options, async () => {
+    const entry = await repo.findSnapshot(ref, options.filter ?? {});
+    await repo.loadIndex();
+    // findNode throws ERR_PATH_NOT_FOUND for a missing path; undefined means the root.
+    const node = options.path === undefined ? undefined : await findNode(repo, entry.snapshot.tree, options.path);
+    // Selection paths are relative to what is restored (restic: `ID:/work --include /foo`).
+    const summary = await restore(repo, entry.snapshot.tree, node, options);
+    return { ...summary, snapshot: entry };
+  });
 }
 
 
@@ -144,6 +153,10 @@ export async function restoreSnapshot(repo: Repository, ref: string, options: Re
  * verified before it is written.
  */
 export async function dumpFile(repo: Repository, ref: string, path: string, write: (chunk: Uint8Array) => Promise<void> | void, filter: SnapshotFilter = {}): Promise<{ bytes: number; snapshot: SnapshotEntry }> {
+  return locked(repo, false, {}, () => dumpLocked(repo, ref, path, write, filter));
+}
+
+async function dumpLocked(repo: Repository, ref: string, path: string, write: (chunk: Uint8Array) => Promise<void> | void, filter: SnapshotFilter): Promise<{ bytes: number; snapshot: SnapshotEntry }> {
   const entry = await repo.findSnapshot(ref, filter);
   await repo.loadIndex();
   const node = await findNode(repo, entry.snapshot.tree, path);

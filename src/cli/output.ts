@@ -65,3 +65,12 @@ export function printError(
   for (const d of options.details ?? []) text += d.endsWith('\n') ? d : d + '\n';
   io.stderr.write(text);
 }
+
+/**
+ * Prints a problem with the repository lock while a command holds it (a failed refresh): a
+ * warning line, or with --json an error object on stderr (`"during":"lock"`).
+ */
+export function printLockWarning(out: OutputTarget, w: { readonly code: string; readonly message: string }): void {
+  if (out.globals().json) out.io.stderr.write(toJsonLine({ message_type: 'error', error: { message: w.message, code: w.code }, during: 'lock' }) + '\n');
+  else out.io.stderr.write(`warning: ${w.message}\n`);
+}

@@ -5,8 +5,12 @@
  * and blob is checked (name or ID against content, MAC before decryption) before use; opening
  * writes nothing.
  */
-export { Repository, type InitOptions, type OpenOptions, type BlobSaveResult } from './repository.js';
+export { Repository, type InitOptions, type OpenOptions, type BlobSaveResult, type BlobCompression, type PackWriter } from './repository.js';
 export { newConfig, encodeConfig, decodeConfig, type RepoConfig, type ChunkerConfig } from './config.js';
 export { sealUnpacked, openUnpacked, MAX_UNPACKED_SIZE } from './unpacked.js';
 export { currentUser, openWithPassword } from './keys.js';
-export { lockRepository, encodeLock, decodeLock, isStale, type LockInfo, type RepoLock, type LockStore } from './lock.js';
+export {
+  lockRepository, encodeLock, decodeLock, isStale, lockAge, formatAge, listLocks, describeLock, removeLocks,
+  LOCK_WAIT_MS, LOCK_REFRESH_MS, LOCK_STALE_MS,
+  type LockInfo, type RepoLock, type LockStore, type LockOptions, type LockWarning, type LockEntry, type UnlockResult,
+} from './lock.js';

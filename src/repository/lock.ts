@@ -3,10 +3,18 @@
  * `{"time","exclusive","hostname","username","pid","uid"?,"gid"?}` (encrypted like other unpacked
  * files). An exclusive lock conflicts with every lock; a shared lock conflicts only with an
  * exclusive one. Taking a lock: look for conflicting locks, write ours, wait 200 ms, look again
- * (two processes racing both see each other), and on conflict remove ours and fail. A held lock is
- * refreshed every 5 minutes (new file, then the old one removed), so others can tell it is live.
+ * (two processes racing both see each other), and on conflict remove ours and fail with
+ * ERR_REPO_LOCKED naming each holder (PID, host, user, age).
+ *
+ * A held lock is refreshed every 5 minutes (a new file, then the old one removed), so others can
+ * tell it is live. A refresh that fails, or that finds our old lock file already gone (someone
+ * removed it: `unlock --remove-all`), is reported through `onWarning` — never dropped — and makes
+ * `check()` fail, so an operation that must not run unlocked (prune) stops before its next
+ * destructive step.
+ *
  * Like restic 0.14, a stale lock (older than 30 minutes, or from a dead process on this host) still
- * blocks: the message says how to remove it.
+ * blocks: only `cairn unlock` (or `restic unlock`) removes it, because a process on another
+ * machine (or in another PID namespace with the same host name) may look dead from here.
  */
 import { CairnError, messageOf } from '../errors.js';
 import type { Id } from '../model/index.js';
@@ -31,9 +39,39 @@ export interface LockStore {
   readonly backend: { remove(h: { type: 'lock'; name: string }): Promise<void>; readonly location: string };
 }
 
+/** Something that went wrong with a held lock, reported while the operation goes on. */
+export interface LockWarning {
+  /**
+   * `LOCK_REFRESH_FAILED`: the new lock file could not be written, or the old one not removed.
+   * `LOCK_REMOVED`: the old lock file had vanished when the refresh went to remove it.
+   * `LOCK_RELEASE_FAILED`: (reported by callers) the lock could not be removed after a failure.
+   */
+  readonly code: 'LOCK_REFRESH_FAILED' | 'LOCK_REMOVED' | 'LOCK_RELEASE_FAILED';
+  readonly message: string;
+  readonly cause?: unknown;
+}
+
+export interface LockOptions {
+  readonly exclusive: boolean;
+  /**
+   * Problems while the lock is held (a failed refresh). @default process.emitWarning, so that a
+   * caller that passes nothing still sees them on stderr
+   */
+  readonly onWarning?: (w: LockWarning) => void;
+  /** Refresh interval in ms; tests shorten it. @default LOCK_REFRESH_MS (5 minutes) */
+  readonly refreshMs?: number;
+}
+
 export interface RepoLock {
+  /** The current lock file (it changes at each refresh). */
   readonly id: Id;
   readonly exclusive: boolean;
+  /**
+   * Throws ERR_LOCK_LOST when the lock cannot be trusted any more: its file is gone, a refresh
+   * found it removed, or no refresh succeeded for so long that others may think it stale. Call it
+   * before each step that would be unsafe without the lock.
+   */
+  check(): Promise<void>;
   /** Removes the lock (and stops refreshing it). Safe to call twice. */
   release(): Promise<void>;
 }
@@ -70,74 +108,217 @@ export function decodeLock(bytes: Uint8Array, what: string): LockInfo {
   };
 }
 
-/** True when a lock looks abandoned: older than 30 minutes, or from a dead process on this host. */
-export function isStale(l: LockInfo, host: string, now = Date.now()): boolean {
-  const t = parseTime(l.time);
-  if (now - (t.sec * 1000 + t.nsec / 1e6) > LOCK_STALE_MS) return true;
-  if (l.hostname !== host) return false;
+/** Milliseconds since the lock's time (negative when its clock is ahead of ours). */
+export function lockAge(l: LockInfo, now = Date.now()): number {
+  const t = parseTime(l.time, 'lock time');
+  return now - (t.sec * 1000 + t.nsec / 1e6);
+}
+
+/** True when a process with this PID exists on this machine (EPERM: it exists, not ours). */
+function processExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
-    process.kill(l.pid, 0);
-    return false;
+    process.kill(pid, 0);
+    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 
-function describe(id: Id, l: LockInfo, host: string): string {
-  const stale = isStale(l, host);
-  return `${l.exclusive ? 'an exclusive' : 'a'} lock ${id.slice(0, 8)} held by PID ${l.pid} on ${l.hostname || '?'} by ${l.username || '?'} since ${l.time}${stale ? ' (stale: if no cairn or restic is still running there, remove it with `restic unlock`)' : ''}`;
+/**
+ * True when a lock looks abandoned (restic's rule): older than 30 minutes, or made on this host
+ * by a process that no longer exists. A lock from another host is stale only by age.
+ */
+export function isStale(l: LockInfo, host: string, now = Date.now()): boolean {
+  let age: number;
+  try {
+    age = lockAge(l, now);
+  } catch {
+    return false; // an unreadable time: restic would not have loaded it; do not call it stale
+  }
+  if (age > LOCK_STALE_MS) return true;
+  if (l.hostname !== host) return false;
+  return !processExists(l.pid);
 }
 
-async function conflicts(store: LockStore, own: Id | undefined, exclusive: boolean, host: string): Promise<string[]> {
-  const found: string[] = [];
+/** An age as Go prints durations, to the second: 45s, 3m12s, 2h0m5s. */
+export function formatAge(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}
+
+/** One lock file as found in the repository. */
+export interface LockEntry {
+  readonly id: Id;
+  /** Undefined when the file could not be loaded or decoded (`error` says why). */
+  readonly lock?: LockInfo;
+  readonly error?: string;
+  readonly stale: boolean;
+  /** Milliseconds since the lock's time; undefined when unknown. */
+  readonly ageMs?: number;
+}
+
+/** Every lock file, loaded and judged (stale or not). A file that vanishes while listing is skipped. */
+export async function listLocks(store: LockStore, options: { readonly host?: string; readonly now?: number; readonly except?: Id } = {}): Promise<LockEntry[]> {
+  const host = options.host ?? currentUser().hostname;
+  const now = options.now ?? Date.now();
+  const out: LockEntry[] = [];
   for await (const id of store.list('lock')) {
-    if (id === own) continue;
-    let l: LockInfo;
+    if (id === options.except) continue;
+    let lock: LockInfo;
     try {
-      l = decodeLock(await store.loadUnpacked('lock', id), `locks/${id}`);
+      lock = decodeLock(await store.loadUnpacked('lock', id), `locks/${id}`);
     } catch (e) {
-      // restic 0.14 skips locks it cannot read; a vanished lock was just released.
-      void messageOf(e);
+      if (e instanceof CairnError && e.code === 'ERR_NOT_FOUND') continue; // released meanwhile
+      out.push({ id, error: messageOf(e), stale: false });
       continue;
     }
-    if (exclusive || l.exclusive) found.push(describe(id, l, host));
+    let ageMs: number | undefined;
+    try {
+      ageMs = lockAge(lock, now);
+    } catch {
+      ageMs = undefined;
+    }
+    out.push({ id, lock, stale: isStale(lock, host, now), ...(ageMs === undefined ? {} : { ageMs }) });
   }
-  return found;
+  return out;
 }
 
-export async function lockRepository(store: LockStore, options: { readonly exclusive: boolean }): Promise<RepoLock> {
+/** "PID 1234 on host web1 by ann, since 3m12s (exclusive lock 1a2b3c4d)": for messages. */
+export function describeLock(e: LockEntry): string {
+  if (e.lock === undefined) return `unreadable lock ${e.id.slice(0, 8)} (${e.error ?? 'unknown error'})`;
+  const l = e.lock;
+  const age = e.ageMs === undefined ? `at ${l.time}` : `since ${formatAge(e.ageMs)}`;
+  return `PID ${l.pid} on host ${l.hostname || '?'} by ${l.username || '?'}, ${age} (${l.exclusive ? 'exclusive' : 'shared'} lock ${e.id.slice(0, 8)})`;
+}
+
+function lockedError(location: string, exclusive: boolean, found: readonly LockEntry[]): CairnError {
+  const stale = found.some((e) => e.stale);
+  const holders = found.map((e) => describeLock(e) + (e.stale ? ' [stale]' : '')).join('; ');
+  const advice = stale
+    ? 'a stale lock is left by a process that died or stopped refreshing it: if no cairn or restic is still working on this repository, remove it with `cairn unlock` (or `restic unlock`), then try again'
+    : 'wait for that operation to finish, then try again';
+  return new CairnError(
+    'ERR_REPO_LOCKED',
+    `the repository at ${location} is locked${exclusive ? '' : ' exclusively'}: ${holders}; ${advice}`,
+    {
+      data: {
+        locks: found.map((e) => ({
+          id: e.id,
+          ...(e.lock === undefined ? {} : { exclusive: e.lock.exclusive, hostname: e.lock.hostname, username: e.lock.username, pid: e.lock.pid, time: e.lock.time }),
+          ...(e.ageMs === undefined ? {} : { age_seconds: Math.floor(e.ageMs / 1000) }),
+          stale: e.stale,
+        })),
+      },
+    },
+  );
+}
+
+/** The locks that conflict with taking one (`exclusive` or shared); unreadable ones are skipped, as restic 0.14 does. */
+async function conflicts(store: LockStore, own: Id | undefined, exclusive: boolean, host: string): Promise<LockEntry[]> {
+  const all = await listLocks(store, { host, ...(own === undefined ? {} : { except: own }) });
+  return all.filter((e) => e.lock !== undefined && (exclusive || e.lock.exclusive));
+}
+
+function defaultWarning(w: LockWarning): void {
+  process.emitWarning(w.message, { code: `CAIRN_${w.code}` });
+}
+
+export async function lockRepository(store: LockStore, options: LockOptions): Promise<RepoLock> {
   const user = currentUser();
   const { exclusive } = options;
+  const warn = options.onWarning ?? defaultWarning;
+  const refreshMs = options.refreshMs ?? LOCK_REFRESH_MS;
   const info = (): LockInfo => ({ time: formatTime(nowTime()), exclusive, hostname: user.hostname, username: user.username, pid: process.pid, uid: user.uid, gid: user.gid });
-  const fail = (found: string[]): CairnError =>
-    new CairnError('ERR_REPO_LOCKED', `the repository at ${store.backend.location} is locked: ${found.join('; ')}`, { data: { locks: found.length } });
 
   const before = await conflicts(store, undefined, exclusive, user.hostname);
-  if (before.length > 0) throw fail(before);
+  if (before.length > 0) throw lockedError(store.backend.location, exclusive, before);
   let id = await store.saveUnpacked('lock', encodeLock(info()));
+  /** Removes our lock file after a failed attempt; says so when even that fails. */
+  const withdraw = async (e: CairnError | unknown): Promise<never> => {
+    try {
+      await store.backend.remove({ type: 'lock', name: id });
+    } catch (removal) {
+      const note = `; also, this attempt's own lock file ${id} could not be removed (${messageOf(removal)}): remove it with \`cairn unlock\``;
+      if (e instanceof CairnError) throw new CairnError(e.code, e.message + note, { data: e.data, cause: e });
+      throw new CairnError('ERR_BACKEND', messageOf(e) + note, { cause: e });
+    }
+    throw e;
+  };
   await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
-  const after = await conflicts(store, id, exclusive, user.hostname);
-  if (after.length > 0) {
-    await store.backend.remove({ type: 'lock', name: id }).catch(() => undefined);
-    throw fail(after);
+  let after: LockEntry[];
+  try {
+    after = await conflicts(store, id, exclusive, user.hostname);
+  } catch (e) {
+    return withdraw(e);
   }
+  if (after.length > 0) return withdraw(lockedError(store.backend.location, exclusive, after));
 
   let released = false;
+  let lastRefresh = Date.now();
+  let lost: string | undefined;
   let refreshing: Promise<void> = Promise.resolve();
+  const refresh = async (): Promise<void> => {
+    let fresh: Id;
+    try {
+      fresh = await store.saveUnpacked('lock', encodeLock(info()));
+    } catch (e) {
+      const silentFor = formatAge(Date.now() - lastRefresh);
+      warn({
+        code: 'LOCK_REFRESH_FAILED',
+        message: `could not refresh the lock ${id.slice(0, 8)} on ${store.backend.location} (last refreshed ${silentFor} ago): ${messageOf(e)}; after 30 minutes without a refresh other processes may treat the lock as stale`,
+        cause: e,
+      });
+      return;
+    }
+    const old = id;
+    id = fresh;
+    lastRefresh = Date.now();
+    try {
+      await store.backend.remove({ type: 'lock', name: old });
+    } catch (e) {
+      if (e instanceof CairnError && e.code === 'ERR_NOT_FOUND') {
+        lost = `the lock file ${old.slice(0, 8)} was removed by another process (\`unlock --remove-all\`?) while this operation held it`;
+        warn({ code: 'LOCK_REMOVED', message: `${lost}; a new lock file ${fresh.slice(0, 8)} was written, but others may have started in between`, cause: e });
+      } else {
+        warn({ code: 'LOCK_REFRESH_FAILED', message: `refreshed the lock (new file ${fresh.slice(0, 8)}) but could not remove the old file ${old.slice(0, 8)}: ${messageOf(e)}; remove it with \`cairn unlock\` once this operation is done`, cause: e });
+      }
+    }
+  };
   const timer = setInterval(() => {
-    refreshing = (async () => {
-      const fresh = await store.saveUnpacked('lock', encodeLock(info()));
-      const old = id;
-      id = fresh;
-      await store.backend.remove({ type: 'lock', name: old }).catch(() => undefined);
-    })().catch(() => undefined);
-  }, LOCK_REFRESH_MS);
+    refreshing = refreshing.then(refresh).catch((e: unknown) => {
+      // Only a throwing onWarning gets here; the refresh itself reports through it.
+      defaultWarning({ code: 'LOCK_REFRESH_FAILED', message: `lock refresh warning handler failed: ${messageOf(e)}`, cause: e });
+    });
+  }, refreshMs);
   timer.unref();
   return {
     get id() {
       return id;
     },
     exclusive,
+    async check() {
+      if (released) throw new CairnError('ERR_INTERNAL', 'the lock was checked after it was released');
+      await refreshing;
+      const lostReason = lost ?? (Date.now() - lastRefresh > LOCK_STALE_MS - refreshMs ? `the lock was last refreshed ${formatAge(Date.now() - lastRefresh)} ago, so other processes may treat it as stale` : undefined);
+      let reason = lostReason;
+      if (reason === undefined) {
+        try {
+          await store.loadUnpacked('lock', id);
+        } catch (e) {
+          if (!(e instanceof CairnError && e.code === 'ERR_NOT_FOUND')) throw e;
+          reason = `the lock file ${id.slice(0, 8)} was removed by another process (\`unlock --remove-all\`?)`;
+        }
+      }
+      if (reason !== undefined) {
+        throw new CairnError('ERR_LOCK_LOST', `the lock on ${store.backend.location} cannot be trusted any more: ${reason}; stopped before the next change (the repository is consistent); check that no other operation runs, then run the command again`, { data: { lock: id } });
+      }
+    },
     async release() {
       if (released) return;
       released = true;
@@ -148,4 +329,35 @@ export async function lockRepository(store: LockStore, options: { readonly exclu
       });
     },
   };
+}
+
+/** What `removeLocks` did. */
+export interface UnlockResult {
+  readonly removed: readonly LockEntry[];
+  /** Locks left in place (live ones, and unreadable ones unless `all`). */
+  readonly kept: readonly LockEntry[];
+}
+
+/**
+ * `unlock`: removes stale locks (restic's rule, see isStale), or with `all` every lock file,
+ * readable or not. Locks that are not stale, and (without `all`) unreadable ones, are kept.
+ */
+export async function removeLocks(store: LockStore, options: { readonly all?: boolean; readonly host?: string; readonly now?: number } = {}): Promise<UnlockResult> {
+  const entries = await listLocks(store, options);
+  const removed: LockEntry[] = [];
+  const kept: LockEntry[] = [];
+  for (const e of entries) {
+    if (options.all === true || e.stale) {
+      try {
+        await store.backend.remove({ type: 'lock', name: e.id });
+      } catch (err) {
+        if (!(err instanceof CairnError && err.code === 'ERR_NOT_FOUND')) throw err;
+        continue; // released by its owner meanwhile: nothing left to remove
+      }
+      removed.push(e);
+    } else {
+      kept.push(e);
+    }
+  }
+  return { removed, kept };
 }

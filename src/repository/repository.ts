@@ -16,7 +16,7 @@ import { compress, decompress } from '../compress/index.js';
 import { calibrateKdf, newMasterKey, open, seal, type KdfParams, type MasterKey } from '../crypto/index.js';
 import { decodeIndex, encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type IndexPack } from '../index/index.js';
 import { hashId, idToBytes, shortId, type BlobId, type BlobType, type FileType, type Id, type PackId, type SnapshotId } from '../model/index.js';
-import { readPackHeader, type PackedBlob } from '../pack/index.js';
+import { readPackHeader, type PackedBlob, type SealedBlob } from '../pack/index.js';
 import { decodeSnapshot, encodeSnapshot, findSnapshot, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { mapConcurrent } from '../util/index.js';
 import { decodeConfig, encodeConfig, newConfig, type ChunkerConfig, type RepoConfig } from './config.js';
@@ -49,8 +49,26 @@ export interface BlobSaveResult {
 
 const DEFAULT_CHUNKER: ChunkerConfig = { algorithm: 'fastcdc', min: 512 * 1024, avg: 1024 * 1024, max: 8 * 1024 * 1024, normalization: 2 };
 
+/** How `sealBlob` treats compression (version 2 only; version 1 never compresses). */
+export type BlobCompression = 'auto' | 'always';
+
+/**
+ * Writes packs of already sealed blobs outside the normal save path: no deduplication, no index
+ * files, no change to the master index. For maintenance (prune's repacking), which decides itself
+ * when the new packs enter an index.
+ */
+export interface PackWriter {
+  /** Adds a blob; resolves once the writer can take more. Data and tree blobs go to separate packs. */
+  add(blob: SealedBlob): Promise<void>;
+  /** Stores the packs in progress and waits for every save; returns every pack written (durable). */
+  finish(): Promise<IndexPack[]>;
+}
+
 export class Repository {
-  readonly index = new MasterIndex();
+  private masterIndex = new MasterIndex();
+  /** Target pack size in bytes (OpenOptions.packSize). */
+  readonly packSize: number;
+  private readonly saveConcurrency: number;
   private readonly packers: Record<BlobType, Packer>;
   /** Blobs handed to a packer whose pack is not saved yet (they count as known). */
   private readonly pending = new Set<string>();
@@ -66,8 +84,10 @@ export class Repository {
     options: OpenOptions,
   ) {
     this.loadConcurrency = options.loadConcurrency ?? 8;
+    this.packSize = options.packSize ?? 16 << 20;
+    this.saveConcurrency = options.saveConcurrency ?? 2;
     const make = (): Packer =>
-      new Packer(key, backend, options.packSize ?? 16 << 20, options.saveConcurrency ?? 2, (id, blobs) => {
+      new Packer(key, backend, this.packSize, this.saveConcurrency, (id, blobs) => {
         this.index.addPack(id, blobs);
         for (const b of blobs) this.pending.delete(`${b.type}:${b.id}`);
         this.unindexed.push({ id, blobs });
@@ -100,6 +120,11 @@ export class Repository {
     const { key, keyId } = await openWithPassword(backend, password);
     const config = decodeConfig(open(key, sealedConfig, `config of ${backend.location}`), `config of ${backend.location}`);
     return new Repository(backend, key, config, keyId, options);
+  }
+
+  /** The in-memory master index (what `loadIndex` read, plus the packs saved since). */
+  get index(): MasterIndex {
+    return this.masterIndex;
   }
 
   /** Repository format version: 2 compresses (zstd); 1 never does. */
@@ -166,8 +191,8 @@ export class Repository {
 
   // ---- index ----------------------------------------------------------------------------------
 
-  /** Loads every index file into the master index. */
-  async loadIndex(): Promise<void> {
+  /** Loads every index file into the master index; returns the IDs of the files it read. */
+  async loadIndex(): Promise<Id[]> {
     const ids: Id[] = [];
     for await (const id of this.list('index')) ids.push(id);
     await mapConcurrent(ids, this.loadConcurrency, async (id) => {
@@ -179,6 +204,18 @@ export class Repository {
         this.index.addPack(p.id, p.blobs);
       }
     });
+    return ids;
+  }
+
+  /**
+   * Replaces the in-memory master index by one holding exactly `packs`: for maintenance that has
+   * just rewritten the index files (prune). Blobs handed to a packer but not yet saved stay known.
+   */
+  replaceIndex(packs: readonly IndexPack[]): void {
+    const fresh = new MasterIndex();
+    for (const p of packs) fresh.addPack(p.id, p.blobs);
+    for (const p of this.unindexed) fresh.addPack(p.id, p.blobs);
+    this.masterIndex = fresh;
   }
 
   /** Writes index files for the packs saved since the last call. */
@@ -220,24 +257,58 @@ export class Repository {
   }
 
   /**
-   * Stores a blob unless it is already there. `id` must be SHA-256 of `plain`. In version 2 the
-   * blob is compressed when that makes it smaller (never stored larger than needed).
+   * Stores a blob unless it is already there. `id` must be SHA-256 of `plain`. In version 2 a data
+   * blob is compressed when that makes it smaller (never stored larger than needed); a tree blob is
+   * always compressed, as restic does: restic's prune (and cairn's) repacks every tree pack that
+   * holds an uncompressed tree, so a tiny tree stored raw would cost a repack.
    */
   async saveBlob(type: BlobType, id: BlobId, plain: Uint8Array): Promise<BlobSaveResult> {
     if (this.hasBlob(type, id)) return { added: false, storedSize: 0 };
     this.pending.add(`${type}:${id}`);
+    const blob = this.sealBlob(type, id, plain, type === 'tree' ? 'always' : 'auto');
+    await this.packers[type].add(blob);
+    return { added: true, storedSize: blob.sealed.length };
+  }
+
+  /**
+   * Encrypts a blob as a pack stores it. In version 2, `auto` compresses when that makes it
+   * smaller; `always` compresses every non-empty blob (as restic 0.14 does), so that a repacked
+   * blob never counts as uncompressed again. An empty blob is never compressed (an uncompressed
+   * length of 0 means "not compressed" in the index). `id` must be SHA-256 of `plain`.
+   */
+  sealBlob(type: BlobType, id: BlobId, plain: Uint8Array, compression: BlobCompression = 'auto'): SealedBlob {
     let stored = plain;
     let uncompressedLength = 0;
     if (this.version >= 2 && plain.length > 0) {
       const z = compress(plain);
-      if (z.length < plain.length) {
+      if (compression === 'always' || z.length < plain.length) {
         stored = z;
         uncompressedLength = plain.length;
       }
     }
-    const sealed = seal(this.key, stored);
-    await this.packers[type].add({ id, type, uncompressedLength, sealed });
-    return { added: true, storedSize: sealed.length };
+    return { id, type, uncompressedLength, sealed: seal(this.key, stored) };
+  }
+
+  /**
+   * A writer of new packs for sealed blobs (see PackWriter): packs of about `packSize` bytes, each
+   * durable before `onPackSaved` runs and before `finish` returns it.
+   */
+  createPackWriter(onPackSaved?: (pack: IndexPack, size: number) => void): PackWriter {
+    const saved: IndexPack[] = [];
+    const make = (): Packer =>
+      new Packer(this.key, this.backend, this.packSize, this.saveConcurrency, (id, blobs, size) => {
+        const pack = { id, blobs: [...blobs] };
+        saved.push(pack);
+        onPackSaved?.(pack, size);
+      });
+    const packers: Record<BlobType, Packer> = { data: make(), tree: make() };
+    return {
+      add: (blob) => packers[blob.type].add(blob),
+      finish: async () => {
+        await Promise.all([packers.data.flush(), packers.tree.flush()]);
+        return [...saved];
+      },
+    };
   }
 
   /** Stores every pack in progress and writes the index for them. */

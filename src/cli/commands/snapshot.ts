@@ -13,7 +13,7 @@ import {
 } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../format.js';
-import { printJson, printText } from '../output.js';
+import { printJson, printLockWarning, printText } from '../output.js';
 import { withRepo } from '../repository.js';
 
 interface SnapshotFlags {
@@ -96,6 +96,7 @@ Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings
         cwd: ctx.io.cwd,
         signal: ctx.io.signal,
         onWarning,
+        onLockWarning: (w: { code: string; message: string }) => printLockWarning(ctx, w),
         ...(opts.tag.length > 0 ? { tags: opts.tag } : {}),
         ...(opts.host !== undefined ? { hostname: opts.host } : {}),
       };
