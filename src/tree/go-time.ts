@@ -17,35 +17,12 @@
  */
 import { CairnError } from '../errors.js';
 import type { Timestamp } from './types.js';
+import { civilFromDays, daysFromCivil } from '../util/index.js';
 
 /** Go's zero time.Time, 0001-01-01T00:00:00Z: what restic writes for a time it does not know. */
 export const ZERO_TIME: Timestamp = Object.freeze({ sec: -62135596800, nsec: 0, offset: 0 });
 
 const DAY = 86400;
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (any year). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const mp = (m + 9) % 12;
-  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/** The proleptic Gregorian date of a day count since 1970-01-01. */
-function civilFromDays(z: number): [number, number, number] {
-  z += 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return [era * 400 + yoe + (m <= 2 ? 1 : 0), m, d];
-}
 
 function isLeap(y: number): boolean {
   return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);

@@ -9,3 +9,4 @@ export {
   goJsonString, goJsonBytes, ByteWriter, base64Encode, base64Decode, compactJson, sortedExtraKeys, JsonReader, foldKey, isJsonValue,
   runeAt, isValidUtf8, decodeUtf8, encodeUtf8, isGoPrint, goQuote, goUnquote,
 } from './go/index.js';
+export { civilFromDays, daysFromCivil } from './civil.js';
