@@ -14,7 +14,7 @@
  * A blob stored in several packs (restic tolerates duplicates) has several entries; the same pack
  * and offset added twice is one entry.
  */
-import { idFromBytes, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
+import { idFromBytes, idSlot, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
 import type { PackedBlob } from '../pack/index.js';
 
 export interface IndexEntry {
@@ -117,8 +117,7 @@ export class MasterIndex {
 
   /** The first table slot to probe for an ID (multiply-shift of its first four bytes). */
   private home(bytes: Uint8Array, at = 0): number {
-    const k = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
-    return Math.floor((k * this.table.length) / 4294967296);
+    return idSlot(bytes, at, this.table.length);
   }
 
   /**

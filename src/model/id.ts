@@ -49,3 +49,13 @@ export function hashId(...parts: Uint8Array[]): Id {
 export function shortId(id: Id): string {
   return id.slice(0, 8);
 }
+
+/**
+ * The home slot of an ID (its bytes at `ids[at, at + 32)`) in an open-addressing table of `size`
+ * slots: multiply-shift range reduction of its first four bytes. IDs are SHA-256, so those are
+ * uniformly distributed, and the size need not be a power of two.
+ */
+export function idSlot(ids: Uint8Array, at: number, size: number): number {
+  const k = ((ids[at]! << 24) | (ids[at + 1]! << 16) | (ids[at + 2]! << 8) | ids[at + 3]!) >>> 0;
+  return Math.floor((k * size) / 4294967296);
+}

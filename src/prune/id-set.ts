@@ -1,0 +1,93 @@
+/**
+ * A set of 32-byte IDs for millions of members: the IDs packed in one growing Uint8Array (32 bytes
+ * each) and an open-addressing table of member numbers (4 bytes a slot, kept at most 70% full)
+ * keyed by the ID's first four bytes — IDs are SHA-256, so those are uniformly distributed. About
+ * 40 bytes per member, where a Set of 64-character strings costs several times that.
+ */
+import { idFromBytes, idSlot, idToBytes, type Id } from '../model/index.js';
+
+const MAX_LOAD = 0.7;
+
+export class IdSet {
+  private ids = new Uint8Array(0);
+  private n = 0;
+  private table = new Int32Array(0);
+
+  get size(): number {
+    return this.n;
+  }
+
+  /** Adds `id`; true when it was not there before. */
+  add(id: Id): boolean {
+    const bytes = idToBytes(id);
+    if (this.find(bytes) >= 0) return false;
+    this.reserve(this.n + 1);
+    const i = this.n++;
+    this.ids.set(bytes, i * 32);
+    this.insert(i);
+    return true;
+  }
+
+  has(id: Id): boolean {
+    return this.find(idToBytes(id)) >= 0;
+  }
+
+  *[Symbol.iterator](): Generator<Id> {
+    for (let i = 0; i < this.n; i++) yield idFromBytes(this.ids.subarray(i * 32, i * 32 + 32));
+  }
+
+  private home(bytes: Uint8Array, at: number): number {
+    return idSlot(bytes, at, this.table.length);
+  }
+
+  private find(bytes: Uint8Array): number {
+    const size = this.table.length;
+    if (size === 0) return -1;
+    for (let s = this.home(bytes, 0); ; s = s + 1 === size ? 0 : s + 1) {
+      const v = this.table[s]!;
+      if (v === 0) return -1;
+      const o = (v - 1) * 32;
+      let same = true;
+      for (let j = 0; j < 32; j++) {
+        if (this.ids[o + j] !== bytes[j]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return v - 1;
+    }
+  }
+
+  private insert(i: number): void {
+    const size = this.table.length;
+    let s = this.home(this.ids, i * 32);
+    while (this.table[s] !== 0) s = s + 1 === size ? 0 : s + 1;
+    this.table[s] = i + 1;
+  }
+
+  private reserve(count: number): void {
+    if (count * 32 > this.ids.length) {
+      const grown = new Uint8Array(Math.max(1024, Math.ceil(count * 1.5)) * 32);
+      grown.set(this.ids.subarray(0, this.n * 32));
+      this.ids = grown;
+    }
+    if (count > this.table.length * MAX_LOAD) {
+      this.table = new Int32Array(Math.max(64, Math.ceil((count * 2) / MAX_LOAD)));
+      for (let i = 0; i < this.n; i++) this.insert(i);
+    }
+  }
+}
+
+/** One IdSet per blob type. */
+export class BlobSet {
+  readonly data = new IdSet();
+  readonly tree = new IdSet();
+
+  of(type: 'data' | 'tree'): IdSet {
+    return type === 'tree' ? this.tree : this.data;
+  }
+
+  get size(): number {
+    return this.data.size + this.tree.size;
+  }
+}
