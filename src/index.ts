@@ -17,7 +17,20 @@ export { parseKdfSpec, DEFAULT_KDF, type KdfParams } from './crypto/index.js';
 export { openBackend, parseLocation, LocalBackend, MemoryBackend, type Backend, type Handle, type FileInfo } from './backend/index.js';
 export { encodeTree, decodeTree, formatTime, parseTime, nowTime, type Node, type NodeType, type Tree, type Timestamp } from './tree/index.js';
 export { encodeSnapshot, decodeSnapshot, findSnapshot, filterSnapshots, snapshotJson, formatSnapshotsJson, type Snapshot, type SnapshotFilter, type SnapshotEntry } from './snapshot/index.js';
-export { Repository, lockRepository, type RepoConfig, type ChunkerConfig, type InitOptions, type OpenOptions, type RepoLock } from './repository/index.js';
+export {
+  applyPolicy, planForget, groupSnapshots, parseGroupBy, formatGroupBy, parseDuration, formatDuration, isZeroDuration, validatePolicy, isEmptyPolicy,
+  describePolicy, formatTagList, formatForgetJson, DEFAULT_GROUP_BY,
+  type ForgetPolicy, type Duration, type GroupBy, type SnapshotGroup, type KeepReason, type PolicyCounters, type PolicyResult, type ForgetGroupPlan, type ForgetPlanOptions,
+} from './forget/index.js';
+export {
+  Repository, lockRepository, listLocks, removeLocks, describeLock, isStale, formatAge, encodeLock, decodeLock, LOCK_STALE_MS,
+  type RepoConfig, type ChunkerConfig, type InitOptions, type OpenOptions, type RepoLock, type LockInfo, type LockEntry, type LockOptions, type LockWarning, type UnlockResult,
+} from './repository/index.js';
+export {
+  prune, planPrune, executePrune, isNoop, parseMaxUnused, formatMaxUnused, maxUnusedBytes, DEFAULT_MAX_UNUSED,
+  type PrunePlan, type PruneStats, type PruneResult, type PruneOptions, type PruneRunOptions, type PruneOutcome, type PruneEvent, type PrunePhase,
+  type PruneWarning, type MaxUnused, type ExecutePruneOptions,
+} from './prune/index.js';
 export { takeSnapshot, takeStdinSnapshot, readListFile, createSelector, type SnapshotOptions, type SnapshotSummary, type ArchiverWarning, type Selector, type SelectionOptions, type StdinSnapshotOptions } from './archiver/index.js';
 export { restore, findNode, loadTree, type RestoreOptions, type RestoreSummary, type RestoreWarning, type RestoreAction, type OverwriteMode } from './restorer/index.js';
 export {
@@ -25,3 +38,9 @@ export {
   type RepositoryOptions, type InitRepositoryOptions, type RestoreSnapshotOptions, type SnapshotCallOptions,
 } from './api/index.js';
 export { parseExcludeFile, parseFilesFrom, parseFilesFromVerbatim, parseFilesFromRaw, expandGlob, invalidPatterns, type GlobFs } from './filter/index.js';
+export {
+  checkRepository, parseReadDataSubset, selectPacks, repairIndex, repairSnapshots, REPAIRED_TAG,
+  type CheckOptions, type CheckSummary, type CheckProblem, type CheckProblemKind, type CheckHint, type CheckHintKind, type CheckPhase, type ReadDataSelection,
+  type RepairIndexOptions, type RepairIndexEvent, type RepairIndexSummary,
+  type RepairSnapshotsOptions, type RepairSnapshotsEvent, type RepairSnapshotsSummary,
+} from './checker/index.js';

@@ -6,12 +6,17 @@
  */
 import type { RegisterCommand } from '../context.js';
 import { registerCat } from './cat.js';
+import { registerCheck } from './check.js';
 import { registerChunk } from './chunk.js';
 import { registerDump } from './dump.js';
+import { registerForget } from './forget.js';
 import { registerLs } from './ls.js';
+import { registerPrune } from './prune.js';
+import { registerRepair } from './repair.js';
 import { registerRepo } from './repo.js';
 import { registerRestore } from './restore.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
+import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerLs, registerRestore, registerDump, registerCat, registerChunk];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerUnlock, registerChunk];
