@@ -125,6 +125,12 @@ const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
 /** lstat calls in flight while a directory is read. */
 const STAT_CONCURRENCY = 16;
 const ENTRY_CONCURRENCY = 8;
+const DIR_LOOKAHEAD = 4;
+
+/** A directory listed ahead of its visit: names and their lstat, or why it could not be listed. */
+type DirRead =
+  | { readonly error?: undefined; readonly names: Buffer[]; readonly stats: Array<BigIntStats | Error>; readonly parent: ParentDir }
+  | { readonly error: Error; readonly parent: ParentDir };
 
 /** Mutable counters of one snapshot run. */
 function newCounts() {
@@ -294,7 +300,7 @@ class Walk {
   async virtual(dir: VirtualDir, parent: ParentDir): Promise<TreeId> {
     if (dir.target) {
       const st = await lstat(dir.path, { bigint: true });
-      const id = await this.directory(dir.path, st, parent);
+      const id = await this.directory(dir.path, st, this.readDir(dir.path, Promise.resolve(parent)));
       if (id === undefined) throw new CairnError('ERR_FILE_READ', `cannot back up ${displayPath(dir.path)}: it cannot be listed`);
       return id;
     }
@@ -322,7 +328,7 @@ class Walk {
    * The node for the entry at `path`, or undefined when it is left out or cannot be read. `stat`
    * is its lstat result when already known (or the error lstat gave).
    */
-  private async entry(path: Buffer, name: Uint8Array, old: Node | undefined, rootDevice: bigint, stat?: BigIntStats | Error): Promise<Node | undefined> {
+  private async entry(path: Buffer, name: Uint8Array, old: Node | undefined, rootDevice: bigint, stat?: BigIntStats | Error, read?: Promise<DirRead>): Promise<Node | undefined> {
     this.checkAbort();
     let st: BigIntStats;
     try {
@@ -341,7 +347,7 @@ class Walk {
         this.countDir(old, undefined);
         return this.node(path, name, st, { subtree: await this.saveTree([]) });
       }
-      const subtree = await this.directory(path, st, await this.parentDir(old?.type === 'dir' ? old.subtree : undefined), rootDevice);
+      const subtree = await this.directory(path, st, read ?? this.readDir(path, this.parentDir(old?.type === 'dir' ? old.subtree : undefined)), rootDevice);
       if (subtree === undefined) return undefined;
       this.countDir(old, subtree);
       return this.node(path, name, st, { subtree });
@@ -369,35 +375,64 @@ class Walk {
     else this.counts.dirs_changed++;
   }
 
-  /** The tree of the directory at `path`. */
-  private async directory(path: Buffer, st: BigIntStats, parent: ParentDir, rootDevice = st.dev): Promise<TreeId | undefined> {
+  /**
+   * What a visit of the directory at `path` needs before it can build nodes: its entries' names
+   * (sorted), their lstat results, and the parent snapshot's tree of it. Read ahead of the visit
+   * for the next few subdirectories (see `directory`); failures are values, reported on visit.
+   */
+  private async readDir(path: Buffer, parent: Promise<ParentDir>): Promise<DirRead> {
     let names: Buffer[];
     try {
       names = await readDirNames(path);
     } catch (e) {
-      this.warn('ERR_FILE_READ', path, `cannot list directory: ${messageOf(e)}`);
-      return undefined;
+      return { error: e instanceof Error ? e : new Error(String(e)), parent: await parent };
     }
     names.sort(compareNames);
+    // Several lstat calls at once: each is a round trip to libuv's threads.
+    const stats = await mapConcurrent(names, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));
+    return { names, stats, parent: await parent };
+  }
+
+  /** The tree of the directory at `path`. */
+  private async directory(path: Buffer, st: BigIntStats, read: Promise<DirRead>, rootDevice = st.dev): Promise<TreeId | undefined> {
+    const r = await read;
+    if (r.error !== undefined) {
+      this.warn('ERR_FILE_READ', path, `cannot list directory: ${messageOf(r.error)}`);
+      return undefined;
+    }
+    const { names, stats, parent } = r;
     const sel = this.options.selector;
     const scope = sel === undefined ? undefined : await sel.enter(path, names, (p, message) => this.warn('ERR_FILE_READ', p, message));
     try {
       const keep = scope?.keepOnly;
-      const entries = keep === undefined ? names : names.filter((x) => keep.some((k) => k.equals(x)));
-      // Stat the entries ahead, several at once: each lstat is a round trip to libuv's threads.
-      const stats = await mapConcurrent(entries, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));
+      const chosen = names.map((_, i) => i).filter((i) => keep === undefined || keep.some((k) => k.equals(names[i]!)));
+      // Subdirectories are visited one after the other, in order (so the walk stays bounded
+      // however wide or deep the tree), but the next DIR_LOOKAHEAD are listed and stat-ed ahead,
+      // so that the visit rarely waits for the disk.
+      const subdirs = chosen.filter((i) => { const x = stats[i]!; return !(x instanceof Error) && x.isDirectory(); });
+      const ahead = new Map<number, Promise<DirRead>>();
+      const lookAhead = (from: number): void => {
+        for (let j = from; j < Math.min(subdirs.length, from + DIR_LOOKAHEAD); j++) {
+          const i = subdirs[j]!;
+          if (ahead.has(i)) continue;
+          const old = parent?.get(key(names[i]!));
+          ahead.set(i, this.readDir(joinPath(path, names[i]!), this.parentDir(old?.type === 'dir' ? old.subtree : undefined)));
+        }
+      };
+      let nextSubdir = 0;
       // Files, links and the like are read several at once (a small file costs four round trips
-      // to libuv's threads: open, read, fstat, close); directories one after the other, in order,
-      // so that concurrency stays bounded however deep the tree. Nodes keep their sorted order.
+      // to libuv's threads: open, read, fstat, close). Nodes keep their sorted order.
       const pending: Array<Promise<Node | undefined>> = [];
-      for (let i = 0; i < entries.length; i++) {
-        const n = entries[i]!;
+      for (const i of chosen) {
+        const n = names[i]!;
         const st = stats[i]!;
-        const run = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st);
         if (!(st instanceof Error) && st.isDirectory()) {
-          pending.push(Promise.resolve(await run()));
+          lookAhead(++nextSubdir);
+          const read = ahead.get(i);
+          ahead.delete(i);
+          pending.push(Promise.resolve(await this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st, read)));
         } else {
-          const p = this.entries(run);
+          const p = this.entries(() => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st));
           // Handled here so that a failure while an earlier await throws is not "unhandled";
           // it is still thrown below.
           p.catch(() => undefined);

@@ -10,14 +10,23 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
+/** Value of each hex digit's char code (either case); -1 for anything else. */
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  DIGIT[HEX.charCodeAt(i)] = i;
+  DIGIT[HEX.toUpperCase().charCodeAt(i)] = i;
+}
+
 /** Bytes of a hex string; throws RangeError on odd length or a non-hex character. */
 export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0) throw new RangeError(`hex string has odd length ${hex.length}`);
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) {
-    const hi = parseInt(hex[2 * i]!, 16);
-    const lo = parseInt(hex[2 * i + 1]!, 16);
-    if (Number.isNaN(hi) || Number.isNaN(lo)) throw new RangeError(`not a hex digit at ${2 * i}`);
+    const a = hex.charCodeAt(2 * i);
+    const b = hex.charCodeAt(2 * i + 1);
+    const hi = a < 128 ? DIGIT[a]! : -1;
+    const lo = b < 128 ? DIGIT[b]! : -1;
+    if (hi < 0 || lo < 0) throw new RangeError(`not a hex digit at ${hi < 0 ? 2 * i : 2 * i + 1}`);
     out[i] = (hi << 4) | lo;
   }
   return out;
