@@ -15,6 +15,9 @@ export {
 } from './chunker/index.js';
 export { parseKdfSpec, DEFAULT_KDF, type KdfParams } from './crypto/index.js';
 export { openBackend, parseLocation, LocalBackend, MemoryBackend, type Backend, type Handle, type FileInfo } from './backend/index.js';
+export { RestBackend, redactLocation, type RestBackendOptions } from './backend/index.js';
+export { S3Backend, type S3BackendOptions, type S3Location, type OpenBackendOptions } from './backend/index.js';
+export { withRetry, isRetryable, type RetryOptions, type RetryEvent, type RetryOperation } from './backend/index.js';
 export { encodeTree, decodeTree, formatTime, parseTime, nowTime, type Node, type NodeType, type Tree, type Timestamp } from './tree/index.js';
 export { encodeSnapshot, decodeSnapshot, findSnapshot, filterSnapshots, snapshotJson, formatSnapshotsJson, type Snapshot, type SnapshotFilter, type SnapshotEntry } from './snapshot/index.js';
 export {

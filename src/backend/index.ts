@@ -14,3 +14,6 @@ export type { Backend, FileInfo, Handle } from './types.js';
 export { LocalBackend, DEFAULT_MODES, GROUP_MODES, filePath, repositoryDirs, PACK_PREFIXES, TYPE_DIRS, type LocalBackendOptions, type LocalFaultPoint, type LocalModes } from './local/index.js';
 export { MemoryBackend, type MemoryBackendOptions, type MemoryFaultHook, type MemoryOperation } from './memory/index.js';
 export { parseLocation, openBackend, type Location, type OpenBackendOptions } from './location.js';
+export { S3Backend, parseS3Location, parseS3Options, type S3BackendOptions, type S3Credentials, type S3Location, type S3Options, type BucketLookup } from './s3/index.js';
+export { RestBackend, parseRestUrl, redactLocation, type RestBackendOptions, type RestLocation } from './rest/index.js';
+export { withRetry, isRetryable, backoffCeiling, RETRY_DEFAULTS, type RetryOptions, type RetryEvent, type RetryOperation } from './retry.js';

@@ -4,17 +4,38 @@
  * `sftp:`…). A bare string that is not clearly a path and contains a colon is refused as
  * ambiguous, as restic does: write `local:` in front of such a directory name.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CairnError } from '../errors.js';
 import { LocalBackend } from './local/index.js';
+import { parseRestUrl, RestBackend, restOptions, type RestLocation } from './rest/index.js';
+import { withRetry, type RetryOptions } from './retry.js';
+import { parseS3Location, S3Backend, type S3Location } from './s3/index.js';
 import type { Backend } from './types.js';
 
 /** A parsed repository location. Only local directories exist so far. */
-export type Location = { readonly kind: 'local'; readonly path: string };
+export type Location = { readonly kind: 'local'; readonly path: string } | RestLocation | S3Location;
 
 export interface OpenBackendOptions {
   /** The directory a relative local path is taken from. @default process.cwd() */
   readonly cwd?: string;
+  /**
+   * How remote backends (rest:, s3:) retry transient faults; they are always wrapped in
+   * `withRetry` (./retry.ts), the local one never is. @default RETRY_DEFAULTS, no callback
+   */
+  readonly retry?: RetryOptions;
+  /**
+   * restic's `-o KEY=VALUE` backend options (`s3.region`, `s3.connections`…). A backend reads its
+   * own namespace and refuses unknown keys in it (ERR_INVALID_ARGUMENT). @default none
+   */
+  readonly options?: Readonly<Record<string, string>>;
+  /**
+   * `--cacert` files (PEM) to trust for HTTPS besides the system's CAs and NODE_EXTRA_CA_CERTS;
+   * relative paths are taken from `cwd`. @default none
+   */
+  readonly caCerts?: readonly string[];
+  /** Where AWS_* credentials and region are read for s3:. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The backend prefixes restic knows; all but `local` are not supported yet. */
@@ -40,6 +61,8 @@ export function parseLocation(text: string): Location {
     }
     return { kind: 'local', path };
   }
+  if (scheme === 'rest') return parseRestUrl(text.slice(colon + 1));
+  if (scheme === 's3') return parseS3Location(text.slice(colon + 1));
   if (scheme !== undefined && (RESTIC_SCHEMES as readonly string[]).includes(scheme)) {
     // Never echo the whole location: rest: and s3: URLs can carry credentials.
     throw new CairnError('ERR_UNSUPPORTED', `repositories on the ${scheme} backend are not supported yet (only local directories are); use restic for now`, {
@@ -60,5 +83,33 @@ export async function openBackend(location: Location | string, options: OpenBack
   switch (loc.kind) {
     case 'local':
       return new LocalBackend(resolve(options.cwd ?? process.cwd(), loc.path));
+    case 'rest': {
+      const ca = await readCaCerts(options.caCerts ?? [], options.cwd ?? process.cwd());
+      return withRetry(new RestBackend(loc, { ...restOptions(options.options ?? {}), ca }), options.retry);
+    }
+    case 's3': {
+      const caCerts = await readCaCerts(options.caCerts ?? [], options.cwd ?? process.cwd());
+      // Retries are the decorator's job: the SDK makes one attempt per call.
+      const s3 = new S3Backend(loc, { maxAttempts: 1, caCerts, ...(options.options ? { options: options.options } : {}), ...(options.env ? { env: options.env } : {}) });
+      return withRetry(s3, options.retry);
+    }
   }
+}
+
+/** The PEM text of each `--cacert` file; an unreadable or non-PEM file is ERR_INVALID_ARGUMENT. */
+async function readCaCerts(files: readonly string[], cwd: string): Promise<string[]> {
+  return Promise.all(
+    files.map(async (f) => {
+      let text: string;
+      try {
+        text = await readFile(resolve(cwd, f), 'utf8');
+      } catch (e) {
+        throw new CairnError('ERR_INVALID_ARGUMENT', `--cacert ${f}: the file cannot be read (${(e as { code?: string }).code ?? String(e)}); give the path of a PEM certificate file`, { data: { file: f }, cause: e });
+      }
+      if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+        throw new CairnError('ERR_INVALID_ARGUMENT', `--cacert ${f}: the file holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA certificate in PEM form`, { data: { file: f } });
+      }
+      return text;
+    }),
+  );
 }

@@ -41,6 +41,10 @@ export interface GlobalOptions {
   readonly quiet: boolean;
   /** How many times `-v` was given (0 when absent). */
   readonly verbose: number;
+  /** `-o, --option KEY=VALUE`, as given, in order (absent when none). */
+  readonly option?: readonly string[];
+  /** `--cacert FILE`, in order (absent when none). */
+  readonly cacert?: readonly string[];
 }
 
 /** What a command's registration function receives besides the program. */

@@ -32,7 +32,8 @@
  *
  * Rules: use `program.command(...)` (not `addCommand`) so the command inherits the output, help
  * and error settings; don't reuse a global flag name (`--json`, `-r/--repo`, `--password-file`,
- * `--password-command`, `-q/--quiet`, `-v/--verbose`, `-V/--version`, `-h/--help`): global flags
+ * `--password-command`, `-q/--quiet`, `-v/--verbose`, `-o/--option`, `--cacert`, `-V/--version`,
+ * `-h/--help`): global flags
  * are accepted before or after the command name and the program consumes them first. Commands
  * that open a repository call `resolveRepository(ctx.globals(), ctx.io)` and
  * `resolvePassword(ctx.globals(), ctx.io)` from ./password.js, only when they need them. Long
@@ -82,6 +83,10 @@ function increaseVerbosity(_value: string, previous: number): number {
   return previous + 1;
 }
 
+function collectValues(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /**
  * Builds the commander program with the global options and `commands` registered. Exported so a
  * test can register a test-only command: `run(argv, io, [...COMMANDS, registerProbe])`.
@@ -113,6 +118,8 @@ export function buildProgram(io: CliIo, commands: readonly RegisterCommand[] = C
     )
     .option('-q, --quiet', 'print no informational text (results and errors still appear)')
     .option('-v, --verbose', 'print more detail; repeat for more (-vv)', increaseVerbosity, 0)
+    .option('-o, --option <key=value>', 'set a backend option, e.g. -o s3.region=eu-west-1 (repeatable)', collectValues, [])
+    .option('--cacert <file>', 'also trust the CA certificate(s) in PEM <file> for HTTPS backends (repeatable)', collectValues, [])
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for cairn or a command')
     .helpCommand(false) // replaced below: commander's says nothing useful about an unknown name
@@ -166,6 +173,8 @@ function readGlobals(program: Command): GlobalOptions {
     passwordCommand?: string;
     quiet?: boolean;
     verbose?: number;
+    option?: string[];
+    cacert?: string[];
   }>();
   return {
     json: o.json === true,
@@ -174,6 +183,8 @@ function readGlobals(program: Command): GlobalOptions {
     ...(o.repo !== undefined ? { repo: o.repo } : {}),
     ...(o.passwordFile !== undefined ? { passwordFile: o.passwordFile } : {}),
     ...(o.passwordCommand !== undefined ? { passwordCommand: o.passwordCommand } : {}),
+    ...(o.option !== undefined && o.option.length > 0 ? { option: o.option } : {}),
+    ...(o.cacert !== undefined && o.cacert.length > 0 ? { cacert: o.cacert } : {}),
   };
 }
 

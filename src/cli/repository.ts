@@ -2,7 +2,7 @@
  * Opening the repository a command works on: location from -r/--repo or the environment, the
  * password from its source (see password.ts), test-only cheap KDF parameters from CAIRN_KDF.
  */
-import { openRepository, parseKdfSpec, type KdfParams, type Repository } from '../index.js';
+import { CairnError, openBackend, parseKdfSpec, Repository, type Backend, type KdfParams, type OpenBackendOptions } from '../index.js';
 import type { CommandContext } from './context.js';
 import { resolvePassword, resolveRepository } from './password.js';
 
@@ -11,7 +11,48 @@ export async function openRepo(ctx: CommandContext): Promise<Repository> {
   const g = ctx.globals();
   const location = resolveRepository(g, ctx.io);
   const password = await resolvePassword(g, ctx.io);
-  return openRepository(location, { password, cwd: ctx.io.cwd });
+  const backend = await openRepoBackend(ctx, location);
+  try {
+    return await Repository.open(backend, password);
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+}
+
+/**
+ * How the backend of `location` is opened: relative paths from the CLI's cwd, `-o KEY=VALUE`
+ * options (a later value for the same key wins), `--cacert` files, the CLI's environment for AWS_*
+ * credentials, and retries that stop on SIGINT. `-o` without `=` is ERR_INVALID_ARGUMENT.
+ */
+export function backendOptions(ctx: CommandContext): OpenBackendOptions {
+  const g = ctx.globals();
+  const options: Record<string, string> = {};
+  for (const kv of g.option ?? []) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) {
+      throw new CairnError('ERR_INVALID_ARGUMENT', `-o/--option takes KEY=VALUE (e.g. -o s3.region=eu-west-1); "${eq < 0 ? kv : kv.slice(0, eq)}" has no key or no "="`, { data: {} });
+    }
+    options[kv.slice(0, eq).trim()] = kv.slice(eq + 1);
+  }
+  return {
+    cwd: ctx.io.cwd,
+    env: ctx.io.env,
+    retry: {
+      signal: ctx.io.signal,
+      // -v: each retry on stderr (what failed, and when the next attempt comes).
+      onRetry: (e) => {
+        if (g.verbose > 0 && !g.json) ctx.io.stderr.write(`retrying ${e.operation}${e.handle?.name ? ` of ${e.handle.type} ${e.handle.name.slice(0, 8)}` : ''} in ${(e.delayMs / 1000).toFixed(1)} s (attempt ${e.attempt} failed: ${e.error.message})\n`);
+      },
+    },
+    ...(Object.keys(options).length > 0 ? { options } : {}),
+    ...(g.cacert !== undefined && g.cacert.length > 0 ? { caCerts: g.cacert } : {}),
+  };
+}
+
+/** The backend for `location`, opened with the global options (see {@link backendOptions}). */
+export function openRepoBackend(ctx: CommandContext, location: string): Promise<Backend> {
+  return openBackend(location, backendOptions(ctx));
 }
 
 /** scrypt parameters from CAIRN_KDF ("N:r:p"; for tests: weaker than the calibrated default). */

@@ -19,7 +19,7 @@ describe('parseLocation', () => {
   });
 
   it("refuses other backends for now (ERR_UNSUPPORTED) without echoing credentials", () => {
-    for (const loc of ['s3:s3.amazonaws.com/bucket', 'rest:https://user:secret@host:8000/', 'sftp:user@host:/srv', 'b2:bucket:path', 'rclone:remote:path']) {
+    for (const loc of ['sftp:user@host:/srv', 'b2:bucket:path', 'rclone:remote:path']) {
       const e = (() => {
         try {
           parseLocation(loc);

@@ -5,7 +5,7 @@
  */
 import { CairnError } from '../../errors.js';
 import { isId, type FileType } from '../../model/index.js';
-import type { Handle } from '../types.js';
+import type { FileInfo, Handle } from '../types.js';
 
 export const FILE_TYPES: readonly FileType[] = ['config', 'key', 'pack', 'index', 'snapshot', 'lock'];
 
@@ -66,4 +66,16 @@ export function notFound(h: Handle, where: string, cause?: unknown): CairnError 
 /** `pack 0123abcd…` or `the config file`, for messages. */
 export function describe(h: Handle): string {
   return h.type === 'config' ? 'the config file' : `${h.type} file ${h.name}`;
+}
+
+/**
+ * The listing of `config` on a store that has no directory for it: the one file, with its size
+ * from `stat`, or nothing when it does not exist.
+ */
+export async function* listConfig(stat: (h: Handle) => Promise<FileInfo>): AsyncGenerator<FileInfo> {
+  try {
+    yield await stat({ type: 'config', name: 'config' });
+  } catch (e) {
+    if (!(e instanceof CairnError && e.code === 'ERR_NOT_FOUND')) throw e;
+  }
 }

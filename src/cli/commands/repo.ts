@@ -2,11 +2,11 @@
  * `cairn repo init`: creates a repository (restic format version 2) with cairn's chunker choice.
  */
 import type { Command } from 'commander';
-import { CairnError, FASTCDC_DEFAULTS, initRepository, parseSize, type ChunkerConfig } from '../../index.js';
+import { CairnError, FASTCDC_DEFAULTS, parseSize, redactLocation, Repository, type ChunkerConfig } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { printJson, printText } from '../output.js';
 import { resolvePassword, resolveRepository } from '../password.js';
-import { kdfFromEnv } from '../repository.js';
+import { kdfFromEnv, openRepoBackend } from '../repository.js';
 
 interface InitOptions {
   chunker: string;
@@ -54,13 +54,20 @@ Examples:
       }
       const password = await resolvePassword(g, ctx.io, { question: 'enter password for new repository: ', confirm: true });
       const kdf = kdfFromEnv(ctx);
-      const created = await initRepository(location, { password, cwd: ctx.io.cwd, chunker, ...(kdf ? { kdf } : {}) });
+      const backend = await openRepoBackend(ctx, location);
+      let created: Repository;
+      try {
+        created = await Repository.init(backend, password, { chunker, ...(kdf ? { kdf } : {}) });
+      } catch (e) {
+        await backend.close();
+        throw e;
+      }
       try {
         if (g.json) {
-          printJson(ctx, { message_type: 'initialized', id: created.config.id, repository: location, chunker: created.config.chunker });
+          printJson(ctx, { message_type: 'initialized', id: created.config.id, repository: redactLocation(location), chunker: created.config.chunker });
         } else {
           const c = created.config.chunker;
-          printText(ctx, `created cairn repository ${created.config.id.slice(0, 10)} at ${location} (restic format version 2, ${c.algorithm === 'fastcdc' ? `fastcdc ${c.min}/${c.avg}/${c.max}, normalization ${c.normalization}` : 'restic\'s rabin chunker'})
+          printText(ctx, `created cairn repository ${created.config.id.slice(0, 10)} at ${redactLocation(location)} (restic format version 2, ${c.algorithm === 'fastcdc' ? `fastcdc ${c.min}/${c.avg}/${c.max}, normalization ${c.normalization}` : 'restic\'s rabin chunker'})
 
 Please note that knowledge of your password is required to access
 the repository. Losing your password means that your data is
