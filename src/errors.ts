@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   ERR_CHECK_FAILED: 'cairn check found errors in the repository (each was reported)',
   ERR_INTERRUPTED: 'the operation was interrupted (SIGINT/SIGTERM) and stopped cleanly',
   ERR_WORKER: 'a worker thread failed',
+  ERR_BENCH_FAILED: 'a benchmark run failed: a tool exited with an error, or a restore differs from its source',
   ERR_INTERNAL: 'an invariant inside cairn was violated (a bug: please report it)',
 } as const;
 

@@ -47,3 +47,7 @@ export {
   type RepairIndexOptions, type RepairIndexEvent, type RepairIndexSummary,
   type RepairSnapshotsOptions, type RepairSnapshotsEvent, type RepairSnapshotsSummary,
 } from './checker/index.js';
+export {
+  runBenchmark, formatBenchText, formatBenchSvg, benchResultsPath, saveBenchResults, generateCheckpoints, buildManifest, compareManifests, PHASES as BENCH_PHASES,
+  type BenchOptions, type BenchSummary, type BenchDatasetSpec, type DatasetResult as BenchDatasetResult, type ToolName as BenchToolName,
+} from './benchmark/index.js';

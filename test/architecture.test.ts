@@ -18,7 +18,7 @@ const LEVELS: Record<string, number> = {
   pack: 2, index: 2, tree: 2, snapshot: 2, forget: 2, backend: 2, fs: 2,
   repository: 3,
   archiver: 4, restorer: 4, checker: 4, prune: 4, api: 4, filter: 2,
-  'index.ts': 5, cli: 6,
+  'index.ts': 5, benchmark: 5, cli: 6,
 };
 
 function files(dir: string): string[] {

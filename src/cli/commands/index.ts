@@ -5,6 +5,7 @@
  * register function to `COMMANDS` below.
  */
 import type { RegisterCommand } from '../context.js';
+import { registerBench } from './bench.js';
 import { registerCat } from './cat.js';
 import { registerCheck } from './check.js';
 import { registerChunk } from './chunk.js';
@@ -19,4 +20,4 @@ import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerUnlock, registerChunk];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerUnlock, registerChunk, registerBench];
