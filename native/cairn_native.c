@@ -6,9 +6,16 @@
  *   utimens(path, aSec, aNsec, mSec, mNsec, followSymlinks)       utimensat (nanoseconds, 64-bit)
  *   mknod(path, mode, dev)                                        mknod (FIFOs, devices)
  *   readDir(path) -> Promise<[name, ...]>     open(O_DIRECTORY|O_NOFOLLOW|O_NOATIME) + readdir
+ *   scanDir(path) -> Promise<[names, ends, stats]>   readDir, sorted by name bytes, with each
+ *                                             entry's fstatat(AT_SYMLINK_NOFOLLOW) and the size
+ *                                             of its llistxattr list (layout: STAT_STRIDE)
+ *   readFiles(paths, maxBytes) -> Promise<[data, ends, stats]>   per file: open(O_NOFOLLOW|
+ *                                             O_NOATIME) + read up to its maxBytes + fstat + close
  *
- * Every call but readDir is one or a few fast syscalls, so those are synchronous. readDir may
- * list a directory of millions of entries, so it runs on libuv's thread pool like Node's fs. Paths, attribute names and
+ * Every call but readDir, scanDir and readFiles is one or a few fast syscalls, so those are
+ * synchronous. These three may list millions of entries or wait for a disk, so they run on
+ * libuv's thread pool like Node's fs; scanDir and readFiles do in one job what would otherwise
+ * be one job (and one promise, one stat object) per syscall. Paths, attribute names and
  * values are raw bytes (any Uint8Array, Buffers included), never decoded: a path is copied and
  * NUL-terminated, and one holding a NUL byte is refused. Nothing touches a symlink's target unless
  * the caller asks (utimens followSymlinks).
@@ -565,10 +572,13 @@ static bool job_add_name(readdir_job_t *job, const char *name, size_t length) {
   return true;
 }
 
-/* Thread pool: lists the directory without following a symlink and without moving its atime. */
-static void readdir_execute(napi_env env, void *data) {
-  (void)env;
-  readdir_job_t *job = data;
+/*
+ * Opens job->path as a directory without following a symlink and without moving its atime, and
+ * lists its names (without . and ..) into job. Returns the directory's descriptor (a second one,
+ * for fstatat) when keep_fd, else closes everything and returns -1. On failure job->err and
+ * job->syscall say why, and -1 is returned.
+ */
+static int list_directory(readdir_job_t *job, bool keep_fd) {
   int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
   /* O_NOATIME needs the owner or CAP_FOWNER: EPERM otherwise, then read without it. */
   int fd = open(job->path, flags | O_NOATIME);
@@ -576,14 +586,26 @@ static void readdir_execute(napi_env env, void *data) {
   if (fd < 0) {
     job->err = errno;
     job->syscall = "open";
-    return;
+    return -1;
+  }
+  /* fdopendir takes fd over; a second descriptor stays the caller's. */
+  int kept = -1;
+  if (keep_fd) {
+    kept = dup(fd);
+    if (kept < 0) {
+      job->err = errno;
+      job->syscall = "dup";
+      close(fd);
+      return -1;
+    }
   }
   DIR *dir = fdopendir(fd);
   if (dir == NULL) {
     job->err = errno;
     job->syscall = "fdopendir";
     close(fd);
-    return;
+    if (kept >= 0) close(kept);
+    return -1;
   }
   for (;;) {
     errno = 0;
@@ -604,6 +626,17 @@ static void readdir_execute(napi_env env, void *data) {
     }
   }
   closedir(dir);
+  if (job->err != 0 && kept >= 0) {
+    close(kept);
+    return -1;
+  }
+  return kept;
+}
+
+/* Thread pool: lists the directory. */
+static void readdir_execute(napi_env env, void *data) {
+  (void)env;
+  list_directory(data, false);
 }
 
 static void readdir_free(napi_env env, readdir_job_t *job) {
@@ -678,6 +711,408 @@ static napi_value ReadDir(napi_env env, napi_callback_info info) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Directory scans and small-file reads (batched: one thread-pool job instead of one per syscall)
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * One stat as 18 int64 values, the layout scanDir and readFiles share with src/fs/native.ts:
+ * dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, atime sec, atime nsec,
+ * mtime sec, mtime nsec, ctime sec, ctime nsec, then (scanDir only) the errno of the entry's
+ * fstatat (0: the stat is valid) and the size of its extended-attribute list (llistxattr: 0 none
+ * or no xattr support, > 0 some, -1 the query failed: read them again to learn why).
+ */
+#define STAT_STRIDE 18
+#define STAT_ERRNO 16
+#define STAT_XATTRS 17
+
+static void put_stat(int64_t *out, const struct stat *st) {
+  out[0] = (int64_t)st->st_dev;
+  out[1] = (int64_t)st->st_ino;
+  out[2] = (int64_t)st->st_mode;
+  out[3] = (int64_t)st->st_nlink;
+  out[4] = (int64_t)st->st_uid;
+  out[5] = (int64_t)st->st_gid;
+  out[6] = (int64_t)st->st_rdev;
+  out[7] = (int64_t)st->st_size;
+  out[8] = (int64_t)st->st_blksize;
+  out[9] = (int64_t)st->st_blocks;
+  out[10] = (int64_t)st->st_atim.tv_sec;
+  out[11] = (int64_t)st->st_atim.tv_nsec;
+  out[12] = (int64_t)st->st_mtim.tv_sec;
+  out[13] = (int64_t)st->st_mtim.tv_nsec;
+  out[14] = (int64_t)st->st_ctim.tv_sec;
+  out[15] = (int64_t)st->st_ctim.tv_nsec;
+}
+
+/* Rejects `deferred` with whatever exception is pending, or a generic error naming `what`. */
+static void reject_pending(napi_env env, napi_deferred deferred, const char *what) {
+  napi_value error = NULL;
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_get_and_clear_last_exception(env, &error);
+  } else {
+    napi_value msg;
+    napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &error);
+  }
+  napi_reject_deferred(env, deferred, error);
+}
+
+/* A fresh BigInt64Array over a copy of `count` int64 values. */
+static bool make_int64_array(napi_env env, const int64_t *values, size_t count, napi_value *out) {
+  void *data = NULL;
+  napi_value ab;
+  if (napi_create_arraybuffer(env, count * sizeof(int64_t), &data, &ab) != napi_ok) return false;
+  if (count > 0) memcpy(data, values, count * sizeof(int64_t));
+  return napi_create_typedarray(env, napi_bigint64_array, count, ab, 0, out) == napi_ok;
+}
+
+/*
+ * One scanDir call: readdir_job_t's listing, then per entry (sorted by name bytes) its lstat
+ * (fstatat relative to the open directory, so no path is walked again) and xattr-list size.
+ */
+typedef struct {
+  readdir_job_t list;
+  size_t *order;  /* entry indices in name order */
+  size_t *starts; /* each entry's first byte in list.names */
+  int64_t *stats; /* STAT_STRIDE values per entry, in name order */
+} scandir_job_t;
+
+/* qsort has no context argument: the names being sorted, for the comparator (one job per thread). */
+static __thread const scandir_job_t *sorting;
+
+static int compare_entries(const void *pa, const void *pb) {
+  size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+  const scandir_job_t *job = sorting;
+  size_t la = job->list.lengths[a], lb = job->list.lengths[b];
+  int d = memcmp(job->list.names.data + job->starts[a], job->list.names.data + job->starts[b], la < lb ? la : lb);
+  if (d != 0) return d;
+  return la < lb ? -1 : la > lb ? 1 : 0;
+}
+
+static void scandir_execute(napi_env env, void *data) {
+  (void)env;
+  scandir_job_t *job = data;
+  readdir_job_t *list = &job->list;
+  int statfd = list_directory(list, true);
+  if (statfd < 0) return;
+
+  size_t n = list->count;
+  job->order = malloc((n > 0 ? n : 1) * sizeof *job->order);
+  job->starts = malloc((n > 0 ? n : 1) * sizeof *job->starts);
+  job->stats = calloc(n > 0 ? n * STAT_STRIDE : 1, sizeof *job->stats);
+  size_t path_len = strlen(list->path);
+  size_t longest = 0;
+  for (size_t i = 0; i < n; i++) longest = list->lengths[i] > longest ? list->lengths[i] : longest;
+  /* The directory's path, a slash, the name: for llistxattr, which has no *at form. */
+  char *full = malloc(path_len + longest + 2);
+  if (job->order == NULL || job->starts == NULL || job->stats == NULL || full == NULL) {
+    free(full);
+    close(statfd);
+    list->err = ENOMEM;
+    list->syscall = "scandir";
+    return;
+  }
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    job->order[i] = i;
+    job->starts[i] = at;
+    at += list->lengths[i];
+  }
+  sorting = job;
+  qsort(job->order, n, sizeof *job->order, compare_entries);
+  sorting = NULL;
+
+  memcpy(full, list->path, path_len);
+  size_t prefix = path_len;
+  if (prefix == 0 || full[prefix - 1] != '/') full[prefix++] = '/';
+  for (size_t k = 0; k < n; k++) {
+    size_t i = job->order[k];
+    size_t len = list->lengths[i];
+    memcpy(full + prefix, list->names.data + job->starts[i], len);
+    full[prefix + len] = '\0';
+    int64_t *out = job->stats + k * STAT_STRIDE;
+    struct stat st;
+    if (fstatat(statfd, full + prefix, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      out[STAT_ERRNO] = errno;
+      continue;
+    }
+    put_stat(out, &st);
+    ssize_t size = llistxattr(full, NULL, 0);
+    out[STAT_XATTRS] = size >= 0 ? size : (errno == ENOTSUP || errno == ENODATA) ? 0 : -1;
+  }
+  free(full);
+  close(statfd);
+}
+
+static void scandir_free(napi_env env, scandir_job_t *job) {
+  free(job->order);
+  free(job->starts);
+  free(job->stats);
+  /* list is the first member: freeing it frees the whole job. */
+  readdir_free(env, &job->list);
+}
+
+/* Main thread: [names (one Buffer, back to back, in name order), ends (Float64Array), stats]. */
+static void scandir_complete(napi_env env, napi_status status, void *data) {
+  scandir_job_t *job = data;
+  readdir_job_t *list = &job->list;
+  napi_deferred deferred = list->deferred;
+  if (status == napi_cancelled || list->err != 0) {
+    napi_value error = make_errno_error(env, status == napi_cancelled ? ECANCELED : list->err,
+                                        status == napi_cancelled ? "scandir" : list->syscall, list->path);
+    if (error != NULL) napi_reject_deferred(env, deferred, error);
+    else reject_pending(env, deferred, "cairn_native: scanDir could not build its error");
+    scandir_free(env, job);
+    return;
+  }
+  size_t n = list->count;
+  napi_value result, names, ends_ab, ends, stats;
+  void *names_data = NULL, *ends_data = NULL;
+  bool ok = napi_create_buffer(env, list->used, &names_data, &names) == napi_ok &&
+            napi_create_arraybuffer(env, n * sizeof(double), &ends_data, &ends_ab) == napi_ok &&
+            napi_create_typedarray(env, napi_float64_array, n, ends_ab, 0, &ends) == napi_ok &&
+            make_int64_array(env, job->stats, n * STAT_STRIDE, &stats) &&
+            napi_create_array_with_length(env, 3, &result) == napi_ok &&
+            napi_set_element(env, result, 0, names) == napi_ok &&
+            napi_set_element(env, result, 1, ends) == napi_ok &&
+            napi_set_element(env, result, 2, stats) == napi_ok;
+  if (ok) {
+    size_t at = 0;
+    for (size_t k = 0; k < n; k++) {
+      size_t i = job->order[k];
+      memcpy((char *)names_data + at, list->names.data + job->starts[i], list->lengths[i]);
+      at += list->lengths[i];
+      ((double *)ends_data)[k] = (double)at;
+    }
+    napi_resolve_deferred(env, deferred, result);
+  } else {
+    reject_pending(env, deferred, "cairn_native: scanDir could not build its result");
+  }
+  scandir_free(env, job);
+}
+
+static napi_value ScanDir(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  scandir_job_t *job = calloc(1, sizeof *job);
+  if (job == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  job->list.path = get_cstring(env, argv[0], "path");
+  if (job->list.path == NULL) {
+    free(job);
+    return NULL;
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->list.deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "cairn_native.scanDir", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, scandir_execute, scandir_complete, job, &job->list.work) != napi_ok ||
+      napi_queue_async_work(env, job->list.work) != napi_ok) {
+    throw_napi_failure(env, "queueing scanDir");
+    scandir_free(env, job);
+    return NULL;
+  }
+  return promise;
+}
+
+/* One readFiles call: each file's first bytes (up to its own limit) and its stat after reading. */
+typedef struct {
+  napi_deferred deferred;
+  napi_async_work work;
+  size_t count;
+  char **paths;
+  size_t *want;
+  size_t *got;
+  size_t *offset; /* each file's first byte in data */
+  char *data;
+  int64_t *stats; /* STAT_STRIDE per file; STAT_ERRNO column: errno, STAT_XATTRS column: syscall */
+} readfiles_job_t;
+
+/* Reads one file into dst (want bytes at most); 0, or an errno with *syscall set (0 open, 1 read,
+ * 2 fstat: the index src/fs/native.ts names them by). */
+static int read_one(const char *path, char *dst, size_t want, size_t *got, int64_t *stat_out, int *syscall) {
+  int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+  int fd = open(path, flags | O_NOATIME);
+  if (fd < 0 && errno == EPERM) fd = open(path, flags);
+  if (fd < 0) {
+    *syscall = 0;
+    return errno;
+  }
+  *got = 0;
+  while (*got < want) {
+    ssize_t r = pread(fd, dst + *got, want - *got, (off_t)*got);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      *syscall = 1;
+      return err;
+    }
+    if (r == 0) break;
+    *got += (size_t)r;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    *syscall = 2;
+    return err;
+  }
+  put_stat(stat_out, &st);
+  /* Read-only: a failing close loses nothing, and the data is already complete. */
+  close(fd);
+  return 0;
+}
+
+static void readfiles_execute(napi_env env, void *data) {
+  (void)env;
+  readfiles_job_t *job = data;
+  for (size_t i = 0; i < job->count; i++) {
+    int64_t *out = job->stats + i * STAT_STRIDE;
+    int syscall = 0;
+    int err = read_one(job->paths[i], job->data + job->offset[i], job->want[i], &job->got[i], out, &syscall);
+    if (err != 0) {
+      job->got[i] = 0;
+      out[STAT_ERRNO] = err;
+      out[STAT_XATTRS] = syscall;
+    }
+  }
+}
+
+static void readfiles_free(napi_env env, readfiles_job_t *job) {
+  if (job->work != NULL) napi_delete_async_work(env, job->work);
+  if (job->paths != NULL) {
+    for (size_t i = 0; i < job->count; i++) free(job->paths[i]);
+  }
+  free(job->paths);
+  free(job->want);
+  free(job->got);
+  free(job->offset);
+  free(job->data);
+  free(job->stats);
+  free(job);
+}
+
+/*
+ * Main thread: [data, ends, stats]: the bytes read back to back (one Buffer), where each file's
+ * bytes end (Float64Array), and STAT_STRIDE values per file; a failed file has its errno in the
+ * STAT_ERRNO column and the failed call (index into READ_SYSCALLS) in the next, and no bytes.
+ */
+static void readfiles_complete(napi_env env, napi_status status, void *data) {
+  readfiles_job_t *job = data;
+  if (status == napi_cancelled) {
+    napi_value error = make_errno_error(env, ECANCELED, "read", job->count > 0 ? job->paths[0] : "");
+    if (error != NULL) napi_reject_deferred(env, job->deferred, error);
+    else reject_pending(env, job->deferred, "cairn_native: readFiles was cancelled");
+    readfiles_free(env, job);
+    return;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < job->count; i++) total += job->got[i];
+  napi_value result, bytes, ends_ab, ends, stats;
+  void *bytes_data = NULL, *ends_data = NULL;
+  bool ok = napi_create_buffer(env, total, &bytes_data, &bytes) == napi_ok &&
+            napi_create_arraybuffer(env, job->count * sizeof(double), &ends_data, &ends_ab) == napi_ok &&
+            napi_create_typedarray(env, napi_float64_array, job->count, ends_ab, 0, &ends) == napi_ok &&
+            make_int64_array(env, job->stats, job->count * STAT_STRIDE, &stats) &&
+            napi_create_array_with_length(env, 3, &result) == napi_ok &&
+            napi_set_element(env, result, 0, bytes) == napi_ok &&
+            napi_set_element(env, result, 1, ends) == napi_ok &&
+            napi_set_element(env, result, 2, stats) == napi_ok;
+  if (ok) {
+    size_t at = 0;
+    for (size_t i = 0; i < job->count; i++) {
+      if (job->got[i] > 0) memcpy((char *)bytes_data + at, job->data + job->offset[i], job->got[i]);
+      at += job->got[i];
+      ((double *)ends_data)[i] = (double)at;
+    }
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    reject_pending(env, job->deferred, "cairn_native: readFiles could not build its result");
+  }
+  readfiles_free(env, job);
+}
+
+/* Bytes one readFiles call may read in all. */
+#define READFILES_MAX (256u << 20)
+
+/* readFiles(paths: Uint8Array[], maxBytes: number[]) */
+static napi_value ReadFiles(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!get_args(env, info, 2, argv)) return NULL;
+  uint32_t count = 0, count2 = 0;
+  bool is_array = false, is_array2 = false;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || napi_is_array(env, argv[1], &is_array2) != napi_ok) {
+    throw_napi_failure(env, "napi_is_array");
+    return NULL;
+  }
+  if (!is_array || !is_array2) return throw_type(env, "ERR_INVALID_ARG_TYPE", "The \"paths\" and \"maxBytes\" arguments must be arrays");
+  if (napi_get_array_length(env, argv[0], &count) != napi_ok || napi_get_array_length(env, argv[1], &count2) != napi_ok) {
+    throw_napi_failure(env, "napi_get_array_length");
+    return NULL;
+  }
+  if (count != count2) return throw_type(env, "ERR_INVALID_ARG_VALUE", "The \"paths\" and \"maxBytes\" arrays must have the same length");
+  readfiles_job_t *job = calloc(1, sizeof *job);
+  if (job == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  size_t n = count > 0 ? count : 1;
+  job->paths = calloc(n, sizeof *job->paths);
+  job->want = calloc(n, sizeof *job->want);
+  job->got = calloc(n, sizeof *job->got);
+  job->offset = calloc(n, sizeof *job->offset);
+  job->stats = calloc(n * STAT_STRIDE, sizeof *job->stats);
+  if (job->paths == NULL || job->want == NULL || job->got == NULL || job->offset == NULL || job->stats == NULL) {
+    readfiles_free(env, job);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  size_t total = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value path, max;
+    int64_t want = 0;
+    if (napi_get_element(env, argv[0], i, &path) != napi_ok || napi_get_element(env, argv[1], i, &max) != napi_ok) {
+      throw_napi_failure(env, "napi_get_element");
+      readfiles_free(env, job);
+      return NULL;
+    }
+    if (!get_ranged(env, max, "maxBytes", 0, READFILES_MAX - total, &want)) {
+      readfiles_free(env, job);
+      return NULL;
+    }
+    job->paths[i] = get_cstring(env, path, "path");
+    if (job->paths[i] == NULL) {
+      readfiles_free(env, job);
+      return NULL;
+    }
+    job->count = i + 1;
+    job->want[i] = (size_t)want;
+    job->offset[i] = total;
+    total += (size_t)want;
+  }
+  job->count = count;
+  job->data = malloc(total > 0 ? total : 1);
+  if (job->data == NULL) {
+    readfiles_free(env, job);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "cairn_native.readFiles", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, readfiles_execute, readfiles_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    throw_napi_failure(env, "queueing readFiles");
+    readfiles_free(env, job);
+    return NULL;
+  }
+  return promise;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Module
  * ------------------------------------------------------------------------------------------- */
 
@@ -688,6 +1123,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"utimens", NULL, Utimens, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readDir", NULL, ReadDir, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"scanDir", NULL, ScanDir, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"readFiles", NULL, ReadFiles, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

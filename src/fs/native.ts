@@ -4,6 +4,8 @@
  * atime/mtime (utimensat; libuv's utimes takes a double and keeps only microseconds), mknod
  * for FIFOs and device nodes, and directory listing that neither follows a symlink nor moves the
  * directory's atime (open with O_NOFOLLOW|O_NOATIME, on libuv's thread pool). restic 0.14 saves and restores all of these, so cairn must too.
+ * For the archiver's speed, two batched calls: a directory's names with every entry's lstat and
+ * xattr count in one thread-pool job, and a small file's open, read, fstat and close in one.
  *
  * Paths, names and values are bytes, passed through undecoded. A failed syscall throws the
  * addon's Error shaped like Node's fs errors (`code` 'ENOENT', 'EPERM', 'ENOTSUP'…, `errno`,
@@ -13,6 +15,8 @@
  */
 import { createRequire } from 'node:module';
 import { CairnError, messageOf } from '../errors.js';
+import { displayPath, joinPath } from './paths.js';
+import { errnoError, scannedAt, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
 
 /** The addon's raw surface (see native/cairn_native.c). */
 interface Addon {
@@ -28,6 +32,8 @@ interface Addon {
   ): void;
   mknod(path: Uint8Array, mode: number, dev: bigint): void;
   readDir(path: Uint8Array): Promise<Buffer[]>;
+  scanDir(path: Uint8Array): Promise<[names: Buffer, ends: Float64Array, stats: BigInt64Array]>;
+  readFiles(paths: Uint8Array[], maxBytes: number[]): Promise<[data: Buffer, ends: Float64Array, stats: BigInt64Array]>;
 }
 
 /** Relative to this file, which is src/fs/ under vitest and dist/fs/ once built. */
@@ -108,4 +114,119 @@ export function makeNode(path: Uint8Array, stMode: number, rdev: bigint): void {
  */
 export function readDirectory(path: Uint8Array): Promise<Buffer[]> {
   return native('list a directory').readDir(path);
+}
+
+/** A directory's entries with their lstat results, as one native scan reports them. */
+export interface DirectoryScan {
+  /** Names in byte order (views into one buffer). */
+  readonly names: Buffer[];
+  /** Each name's lstat (with `hasXattrs`), or the error lstat gave. */
+  readonly stats: Array<ScannedStats | Error>;
+}
+
+/**
+ * The entries of directory `path` (without `.` and `..`), sorted by name bytes, each with its
+ * lstat and whether it has extended attributes, from one thread-pool job: the directory is opened
+ * as readDirectory opens it, each entry stat-ed relative to it (fstatat, AT_SYMLINK_NOFOLLOW).
+ * A directory that cannot be listed rejects; an entry that cannot be stat-ed gets its error.
+ */
+export async function scanDirectory(path: Uint8Array): Promise<DirectoryScan> {
+  const [all, ends, raw] = await native('list a directory').scanDir(path);
+  const names: Buffer[] = new Array<Buffer>(ends.length);
+  const stats: Array<ScannedStats | Error> = new Array<ScannedStats | Error>(ends.length);
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i]!;
+    const name = all.subarray(start, end);
+    names[i] = name;
+    stats[i] = scannedAt(raw, i, () => displayPath(joinPath(path, name)));
+    start = end;
+  }
+  return { names, stats };
+}
+
+/** One file for readSmall's next batch. */
+interface ReadRequest {
+  readonly path: Uint8Array;
+  readonly size: number;
+  resolve(r: { data: Buffer; stat: ScannedStats }): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Files per native job: enough to pay for the trip to a thread, few enough that the waiting files
+ * spread over the pool's threads (libuv's default four) and are read in parallel; and bytes.
+ */
+const BATCH_MIN_FILES = 4;
+const BATCH_MAX_FILES = 32;
+const POOL_THREADS = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
+const BATCH_BYTES = 4 << 20;
+/** The syscall that failed, by the index readFiles reports. */
+const READ_SYSCALLS = ['open', 'read', 'fstat'];
+
+let waiting: ReadRequest[] = [];
+let flushScheduled = false;
+
+/** Sends the waiting requests to the thread pool, in batches. */
+function flushReads(): void {
+  flushScheduled = false;
+  const all = waiting;
+  waiting = [];
+  const files = Math.min(BATCH_MAX_FILES, Math.max(BATCH_MIN_FILES, Math.ceil(all.length / POOL_THREADS)));
+  for (let from = 0; from < all.length; ) {
+    let to = from;
+    let bytes = 0;
+    while (to < all.length && to - from < files && (to === from || bytes + all[to]!.size <= BATCH_BYTES)) bytes += all[to++]!.size;
+    readBatch(all.slice(from, to));
+    from = to;
+  }
+}
+
+function readBatch(batch: ReadRequest[]): void {
+  let call: Promise<[Buffer, Float64Array, BigInt64Array]>;
+  try {
+    call = native('read a file').readFiles(batch.map((r) => r.path), batch.map((r) => r.size));
+  } catch (e) {
+    for (const r of batch) r.reject(e);
+    return;
+  }
+  call.then(
+    ([data, ends, stats]) => {
+      let start = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const r = batch[i]!;
+        const end = ends[i]!;
+        const errno = Number(stats[i * STAT_STRIDE + 16]);
+        if (errno !== 0) {
+          const syscall = READ_SYSCALLS[Number(stats[i * STAT_STRIDE + 17])] ?? 'read';
+          r.reject(errnoError(errno, syscall, displayPath(r.path)));
+        } else {
+          r.resolve({ data: data.subarray(start, end), stat: statAt(stats, i) });
+        }
+        start = end;
+      }
+    },
+    (e: unknown) => {
+      for (const r of batch) r.reject(e);
+    },
+  );
+}
+
+/**
+ * The first `maxBytes` bytes of the regular file at `path` (fewer when it is shorter) and its
+ * fstat taken after reading them: open with O_NOFOLLOW and O_NOATIME unless refused (EPERM),
+ * read, fstat, close, all on libuv's thread pool. Calls made in the same turn of the event loop
+ * share native jobs (spread over the pool's threads; up to 32 files or 4 MiB each), so a small file costs no trip of its own.
+ * Failures reject with Node's fs error shape; `syscall` ('open', 'read', 'fstat') tells opening
+ * from reading. `maxBytes` is at most 256 MiB.
+ */
+export function readSmall(path: Uint8Array, maxBytes: number): Promise<{ data: Buffer; stat: ScannedStats }> {
+  native('read a file');
+  return new Promise((resolve, reject) => {
+    waiting.push({ path, size: maxBytes, resolve, reject });
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushReads);
+    }
+  });
 }

@@ -6,8 +6,11 @@
  * instead of reading whatever the link points at.
  */
 import { constants as FS } from 'node:fs';
-import { open, readdir, type FileHandle } from 'node:fs/promises';
-import { nativeAvailable, readDirectory } from './native.js';
+import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
+import { nativeAvailable, readDirectory, readSmall, scanDirectory, type DirectoryScan } from './native.js';
+import { joinPath } from './paths.js';
+import type { ScannedStats } from './stats.js';
+import { mapConcurrent } from '../util/index.js';
 
 const NOATIME = FS.O_NOATIME ?? 0;
 const READ = FS.O_RDONLY | FS.O_NOFOLLOW;
@@ -36,4 +39,67 @@ export async function openForReading(path: Uint8Array): Promise<FileHandle> {
 export async function readDirNames(path: Uint8Array): Promise<Buffer[]> {
   if (nativeAvailable()) return readDirectory(path);
   return readdir(path as Buffer, { encoding: 'buffer' });
+}
+
+/** lstat calls in flight while a directory is scanned without the addon. */
+const STAT_CONCURRENCY = 16;
+
+/**
+ * The entries of directory `path`, sorted by name bytes, each with its lstat or the error lstat
+ * gave. With the addon this is one thread-pool job (see scanDirectory), which also tells which
+ * entries have extended attributes (`hasXattrs`); without it, readDirNames and Node's lstat.
+ */
+export async function scanDir(path: Uint8Array): Promise<DirectoryScan> {
+  if (nativeAvailable()) return scanDirectory(path);
+  const names = await readDirNames(path);
+  names.sort(compareBytes);
+  const stats = await mapConcurrent(names, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));
+  return { names, stats };
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}
+
+/** What readWhole read: the bytes, and the file's stat after reading them. */
+export interface WholeRead {
+  readonly data: Uint8Array;
+  readonly stat: ScannedStats;
+}
+
+/** Node's fs error shape, with `syscall` set when Node left it out. */
+function withSyscall(e: unknown, syscall: string): unknown {
+  const x = e as NodeJS.ErrnoException | undefined;
+  if (x !== null && typeof x === 'object' && x.syscall === undefined) x.syscall = syscall;
+  return e;
+}
+
+/**
+ * The first `size` bytes of the regular file at `path` (fewer when it is shorter), and its fstat
+ * after the read — compare it with the stat taken before to notice a file changing while it was
+ * read. Opened as openForReading opens it. With the addon it is one thread-pool job; without it,
+ * Node's open, read, fstat and close. A failure rejects with Node's fs error shape, whose
+ * `syscall` is 'open' when the file could not be opened. Meant for small files (size ≤ 64 MiB).
+ */
+export async function readWhole(path: Uint8Array, size: number): Promise<WholeRead> {
+  if (nativeAvailable()) return readSmall(path, size);
+  let fh: FileHandle;
+  try {
+    fh = await openForReading(path);
+  } catch (e) {
+    throw withSyscall(e, 'open');
+  }
+  try {
+    const buf = new Uint8Array(size);
+    let n = 0;
+    while (n < size) {
+      const { bytesRead } = await fh.read(buf, n, size - n, n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    const stat = await fh.stat({ bigint: true });
+    return { data: n === size ? buf : buf.subarray(0, n), stat };
+  } finally {
+    await fh.close();
+  }
 }

@@ -1,0 +1,140 @@
+/**
+ * The archiver's batched file-system calls: a directory scan (names in byte order, each with its
+ * lstat and whether it has xattrs) and whole reads of small files (bytes and the stat after the
+ * read). Natively each is one thread-pool job; the results must match Node's fs field for field,
+ * errors included, so that a snapshot is the same with or without the addon.
+ */
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nativeAvailable, readSmall, scanDirectory, setXattr } from '../../src/fs/native.js';
+import { readWhole, scanDir } from '../../src/fs/read.js';
+
+const FIELDS = ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'atimeNs', 'mtimeNs', 'ctimeNs'] as const;
+const TYPES = ['isFile', 'isDirectory', 'isSymbolicLink', 'isFIFO', 'isSocket', 'isBlockDevice', 'isCharacterDevice'] as const;
+
+function same(actual: BigIntStats, expected: BigIntStats): void {
+  for (const f of FIELDS) expect(actual[f], f).toBe(expected[f]);
+  for (const t of TYPES) expect(actual[t](), t).toBe(expected[t]());
+  expect(actual.mtime.getTime()).toBe(expected.mtime.getTime());
+}
+
+let dir = '';
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cairn-scan-'));
+  const d = join(dir, 'tree');
+  mkdirSync(d);
+  for (let i = 0; i < 300; i++) writeFileSync(join(d, `f${i}`), 'x'.repeat(i));
+  mkdirSync(join(d, 'sub'));
+  symlinkSync('f1', join(d, 'link'));
+  mkfifoSync(join(d, 'fifo'));
+  writeFileSync(join(d, Buffer.from([0x61, 0xff, 0x62]).toString('latin1')), 'latin1 name');
+  execFileSync('touch', ['-d', '1969-07-20 20:17:40.123456789 UTC', '-h', join(d, 'link')]);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function mkfifoSync(p: string): void {
+  execFileSync('mkfifo', [p]);
+}
+
+describe.runIf(nativeAvailable())('scanDirectory', () => {
+  it('lists every entry in byte order with the same lstat as Node (nanosecond and pre-1970 times)', async () => {
+    const path = Buffer.from(join(dir, 'tree'));
+    const scan = await scanDirectory(path);
+    const sorted = [...scan.names].sort(Buffer.compare);
+    expect(scan.names.map((n) => n.toString('hex'))).toEqual(sorted.map((n) => n.toString('hex')));
+    expect(scan.names).toHaveLength(304);
+    for (let i = 0; i < scan.names.length; i++) {
+      const st = scan.stats[i]!;
+      if (st instanceof Error) throw st;
+      same(st, lstatSync(Buffer.concat([path, Buffer.from('/'), scan.names[i]!]), { bigint: true }));
+      expect(st.hasXattrs).toBe(false);
+    }
+  });
+
+  it('matches the fallback (readdir + lstat) entry for entry', async () => {
+    const path = Buffer.from(join(dir, 'tree'));
+    const [a, b] = [await scanDirectory(path), await scanDirectory(path)];
+    const fallback = await Promise.all(b.names.map((n) => lstat(Buffer.concat([path, Buffer.from('/'), n]), { bigint: true })));
+    a.stats.forEach((st, i) => same(st as BigIntStats, fallback[i]!));
+  });
+
+  it('says which entries have extended attributes', async (ctx) => {
+    const d = join(dir, 'xattrs');
+    mkdirSync(d);
+    writeFileSync(join(d, 'with'), '');
+    writeFileSync(join(d, 'without'), '');
+    try {
+      setXattr(Buffer.from(join(d, 'with')), Buffer.from('user.k'), Buffer.from('v'));
+    } catch {
+      ctx.skip(); // this file system takes no user.* attributes
+    }
+    const scan = await scanDirectory(Buffer.from(d));
+    expect(scan.stats.map((s) => (s as { hasXattrs?: boolean }).hasXattrs)).toEqual([true, false]);
+  });
+
+  it('rejects for a directory it cannot list, with Node-style errors', async () => {
+    await expect(scanDirectory(Buffer.from(join(dir, 'missing')))).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+    await expect(scanDirectory(Buffer.from(join(dir, 'tree', 'link')))).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+});
+
+describe.runIf(nativeAvailable())('readSmall', () => {
+  it('reads many files at once, each whole, with the stat after the read', async () => {
+    const paths = Array.from({ length: 300 }, (_, i) => Buffer.from(join(dir, 'tree', `f${i}`)));
+    const reads = await Promise.all(paths.map((p, i) => readSmall(p, i)));
+    reads.forEach((r, i) => {
+      expect(r.data.toString()).toBe('x'.repeat(i));
+      same(r.stat, lstatSync(paths[i]!, { bigint: true }));
+    });
+  });
+
+  it('reads no more than asked, and fewer when the file is shorter', async () => {
+    const p = Buffer.from(join(dir, 'tree', 'f10'));
+    expect((await readSmall(p, 4)).data.toString()).toBe('xxxx');
+    const r = await readSmall(p, 100);
+    expect(r.data.length).toBe(10);
+    expect(r.stat.size).toBe(10n);
+  });
+
+  it('fails one file without failing the others in its batch, with Node-style errors naming the call', async () => {
+    const ok = readSmall(Buffer.from(join(dir, 'tree', 'f3')), 3);
+    const missing = readSmall(Buffer.from(join(dir, 'tree', 'nope')), 3);
+    const link = readSmall(Buffer.from(join(dir, 'tree', 'link')), 3);
+    const directory = readSmall(Buffer.from(join(dir, 'tree', 'sub')), 3);
+    expect((await ok).data.toString()).toBe('xxx');
+    await expect(missing).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open', message: `ENOENT: no such file or directory, open '${join(dir, 'tree', 'nope')}'` });
+    await expect(link).rejects.toMatchObject({ code: 'ELOOP', syscall: 'open' });
+    await expect(directory).rejects.toMatchObject({ code: 'EISDIR', syscall: 'read' });
+  });
+
+  it('leaves the access time alone (O_NOATIME)', async () => {
+    const p = join(dir, 'atime');
+    writeFileSync(p, 'data');
+    execFileSync('touch', ['-a', '-d', '2001-01-01', p]);
+    const before = statSync(p, { bigint: true }).atimeNs;
+    await readSmall(Buffer.from(p), 4);
+    expect(statSync(p, { bigint: true }).atimeNs).toBe(before);
+  });
+});
+
+describe('scanDir and readWhole (native or not) agree with Node’s fs', () => {
+  it('scanDir', async () => {
+    const path = Buffer.from(join(dir, 'tree'));
+    const scan = await scanDir(path);
+    expect(scan.names).toHaveLength(304);
+    for (let i = 0; i < scan.names.length; i++) same(scan.stats[i] as BigIntStats, lstatSync(Buffer.concat([path, Buffer.from('/'), scan.names[i]!]), { bigint: true }));
+  });
+
+  it('readWhole', async () => {
+    const p = Buffer.from(join(dir, 'tree', 'f7'));
+    const r = await readWhole(p, 7);
+    expect(Buffer.from(r.data).toString()).toBe('xxxxxxx');
+    same(r.stat, lstatSync(p, { bigint: true }));
+    await expect(readWhole(Buffer.from(join(dir, 'nope')), 1)).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
+  });
+});
