@@ -12,15 +12,15 @@
  * list is reused. An entry that cannot be read is a warning, never an abort: the snapshot is still
  * saved (and the CLI exits 3). A file that changes while it is read is reported.
  */
-import { lstat, readlink, readFile, type FileHandle } from 'node:fs/promises';
+import { lstat, readlink, readFile } from 'node:fs/promises';
 import { posix, resolve as resolvePath } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { CairnError, messageOf } from '../errors.js';
 import { chunkFile, chunkStream, type ByteSource, type Chunker } from '../chunker/index.js';
-import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, readDirNames, readXattrs, type NodeContent } from '../fs/index.js';
+import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, readWhole, readXattrs, scanDir, type NodeContent, type ScannedStats, type WholeRead } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type SnapshotId, type TreeId } from '../model/index.js';
 import type { Snapshot } from '../snapshot/index.js';
-import { createLimiter, mapConcurrent } from '../util/index.js';
+import { createLimiter } from '../util/index.js';
 import { compareNames, decodeTree, encodeTree, nowTime, timestampFromNs, type Node } from '../tree/index.js';
 import type { Selector } from './select.js';
 
@@ -29,6 +29,11 @@ export interface ArchiverRepository {
   createChunker(): Chunker;
   hasBlob(type: BlobType, id: BlobId): boolean;
   saveBlob(type: BlobType, id: BlobId, plain: Uint8Array): Promise<{ added: boolean; storedSize: number }>;
+  /**
+   * Stores the first `size` bytes of an open file as data blobs, the CPU work off this thread;
+   * undefined when the repository cannot (then the archiver chunks and saves blob by blob).
+   */
+  storeFile?(fd: number, size: number, name: string, signal?: AbortSignal): Promise<{ ids: BlobId[]; size: number; added: number; addedBytes: number; addedStored: number } | undefined>;
   loadBlob(type: BlobType, id: BlobId): Promise<Uint8Array>;
   flush(): Promise<void>;
   saveSnapshot(s: Snapshot): Promise<SnapshotId>;
@@ -122,10 +127,10 @@ type ParentDir = Map<string, Node> | undefined;
 
 const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
 
-/** lstat calls in flight while a directory is read. */
-const STAT_CONCURRENCY = 16;
-const ENTRY_CONCURRENCY = 8;
+const ENTRY_CONCURRENCY = 32;
 const DIR_LOOKAHEAD = 4;
+/** Files at least this large are stored through `storeFile` (worker threads) when the repository can. */
+const LARGE_FILE = 4n << 20n;
 
 /** A directory listed ahead of its visit: names and their lstat, or why it could not be listed. */
 type DirRead =
@@ -234,18 +239,6 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
 function summarize(counts: Counts, started: number, id: SnapshotId): SnapshotSummary {
   const { changed_during_read, ...rest } = counts;
   return { ...rest, total_duration: (performance.now() - started) / 1000, snapshot_id: id, files_changed_during_read: changed_during_read };
-}
-
-/** Up to `size` bytes from the start of the file (fewer if it shrank meanwhile). */
-async function readUpTo(fh: FileHandle, size: number): Promise<Uint8Array> {
-  const buf = new Uint8Array(size);
-  let n = 0;
-  while (n < size) {
-    const { bytesRead } = await fh.read(buf, n, size - n, n);
-    if (bytesRead === 0) break;
-    n += bytesRead;
-  }
-  return n === size ? buf : buf.subarray(0, n);
 }
 
 /** One snapshot's walk over the file system. */
@@ -381,16 +374,14 @@ class Walk {
    * for the next few subdirectories (see `directory`); failures are values, reported on visit.
    */
   private async readDir(path: Buffer, parent: Promise<ParentDir>): Promise<DirRead> {
-    let names: Buffer[];
+    let scan;
     try {
-      names = await readDirNames(path);
+      // Names sorted by bytes (compareNames' order), each with its lstat; natively one job.
+      scan = await scanDir(path);
     } catch (e) {
       return { error: e instanceof Error ? e : new Error(String(e)), parent: await parent };
     }
-    names.sort(compareNames);
-    // Several lstat calls at once: each is a round trip to libuv's threads.
-    const stats = await mapConcurrent(names, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));
-    return { names, stats, parent: await parent };
+    return { names: scan.names, stats: scan.stats, parent: await parent };
   }
 
   /** The tree of the directory at `path`. */
@@ -455,6 +446,8 @@ class Walk {
   private node(path: Buffer, name: Uint8Array, st: BigIntStats, content: NodeContent): Node {
     const plain = nodeFromStat(name, st, content);
     const node = this.options.withAtime === true ? { ...plain, atime: timestampFromNs(st.atimeNs) } : plain;
+    // A directory scan already asked whether the entry has any (most have none).
+    if ((st as ScannedStats).hasXattrs === false) return node;
     try {
       const xattrs = readXattrs(path);
       return xattrs.length > 0 ? { ...node, extendedAttributes: xattrs } : node;
@@ -480,6 +473,7 @@ class Walk {
       this.counts.total_bytes_processed += known.size;
       return { ids: [...known.content], size: known.size, stat: st };
     }
+    if (st.size < BigInt(this.chunker.minSize)) return this.smallFile(path, st, old, linkKey);
     let fh;
     try {
       fh = await openForReading(path);
@@ -490,31 +484,25 @@ class Walk {
     try {
       const ids: BlobId[] = [];
       let size = 0;
-      if (st.size < BigInt(this.chunker.minSize)) {
-        // Shorter than the smallest chunk: one blob whatever the chunker (no cut can fall inside),
-        // so no chunker is needed and small files need not wait for one.
-        const data = await readUpTo(fh, Number(st.size));
-        if (data.length > 0) ids.push(await this.storeChunk(data));
-        size = data.length;
-      } else {
-        await this.chunking(async () => {
-          for await (const c of chunkFile(this.chunker, fh.fd, { size: Number(st.size), name: displayPath(path) })) {
-            this.checkAbort();
-            ids.push(await this.storeChunk(c.data));
-            size += c.length;
-          }
-        });
-      }
-      const after = await fh.stat({ bigint: true });
-      if (after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {
-        this.counts.changed_during_read++;
-        this.warn('CHANGED', path, `changed while it was read (size ${st.size} → ${after.size}); the snapshot holds the ${size} bytes read`);
-      }
-      this.counts[old?.type === 'file' ? 'files_changed' : 'files_new']++;
-      this.counts.total_files_processed++;
-      this.counts.total_bytes_processed += size;
-      if (linkKey !== undefined) this.hardLinks.set(linkKey, { content: ids, size, mtime: st.mtimeNs, ctime: st.ctimeNs });
-      return { ids, size, stat: { ...st, size: BigInt(size) } as BigIntStats };
+      await this.chunking(async () => {
+        // A large file: chunked, hashed, compressed and sealed on worker threads (both cores).
+        const stored = st.size >= LARGE_FILE && this.repo.storeFile !== undefined ? await this.repo.storeFile(fh.fd, Number(st.size), displayPath(path), this.options.signal) : undefined;
+        if (stored !== undefined) {
+          this.checkAbort();
+          ids.push(...stored.ids);
+          size = stored.size;
+          this.counts.data_blobs += stored.added;
+          this.counts.data_added += stored.addedBytes;
+          this.counts.data_added_packed += stored.addedStored;
+          return;
+        }
+        for await (const c of chunkFile(this.chunker, fh.fd, { size: Number(st.size), name: displayPath(path) })) {
+          this.checkAbort();
+          ids.push(await this.storeChunk(c.data));
+          size += c.length;
+        }
+      });
+      return this.wasRead(path, st, await fh.stat({ bigint: true }), old, linkKey, ids, size);
     } catch (e) {
       if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
       this.warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
@@ -522,6 +510,48 @@ class Walk {
     } finally {
       await fh.close();
     }
+  }
+
+  /**
+   * A file shorter than the smallest chunk: one blob whatever the chunker (no cut can fall
+   * inside), so no chunker is needed and small files need not wait for one. Opened, read, stat-ed
+   * and closed in one go (one thread-pool job with the addon); the stat after the read tells
+   * whether it changed meanwhile.
+   */
+  private async smallFile(path: Buffer, st: BigIntStats, old: Node | undefined, linkKey: string | undefined): Promise<{ ids: BlobId[]; size: number; stat: BigIntStats } | undefined> {
+    let read: WholeRead;
+    try {
+      read = await readWhole(path, Number(st.size));
+    } catch (e) {
+      const opening = (e as NodeJS.ErrnoException | undefined)?.syscall === 'open';
+      this.warn('ERR_FILE_READ', path, `cannot ${opening ? 'open' : 'read'}: ${messageOf(e)}`);
+      return undefined;
+    }
+    try {
+      const { data, stat: after } = read;
+      const ids = data.length > 0 ? [await this.storeChunk(data)] : [];
+      return this.wasRead(path, st, after, old, linkKey, ids, data.length);
+    } catch (e) {
+      if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
+      this.warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Bookkeeping once a file's `size` bytes were read and stored as `ids`: a warning when its stat
+   * after the read (`after`) differs from the one before (`st`), the counts, the hard-link cache.
+   */
+  private wasRead(path: Buffer, st: BigIntStats, after: BigIntStats, old: Node | undefined, linkKey: string | undefined, ids: BlobId[], size: number): { ids: BlobId[]; size: number; stat: BigIntStats } {
+    if (after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {
+      this.counts.changed_during_read++;
+      this.warn('CHANGED', path, `changed while it was read (size ${st.size} → ${after.size}); the snapshot holds the ${size} bytes read`);
+    }
+    this.counts[old?.type === 'file' ? 'files_changed' : 'files_new']++;
+    this.counts.total_files_processed++;
+    this.counts.total_bytes_processed += size;
+    if (linkKey !== undefined) this.hardLinks.set(linkKey, { content: ids, size, mtime: st.mtimeNs, ctime: st.ctimeNs });
+    return { ids, size, stat: BigInt(size) === st.size ? st : ({ ...st, size: BigInt(size) } as BigIntStats) };
   }
 
   async storeChunk(data: Uint8Array): Promise<BlobId> {

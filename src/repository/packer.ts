@@ -7,7 +7,7 @@
 import type { Backend } from '../backend/index.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { PackId } from '../model/index.js';
-import { PackBuilder, type PackedBlob, type SealedBlob } from '../pack/index.js';
+import { PackBuilder, type FinishedPack, type PackedBlob, type SealedBlob } from '../pack/index.js';
 
 export class Packer {
   private builder: PackBuilder;
@@ -41,8 +41,21 @@ export class Packer {
   private async cut(): Promise<void> {
     const pack = this.builder.finish();
     this.builder = new PackBuilder(this.key);
+    await this.store(pack);
+  }
+
+  /**
+   * Stores a pack finished elsewhere (a worker thread's), with the same bound on saves in flight
+   * and the same `onSaved`; resolves once the packer can take more. `afterSave` runs once the pack
+   * is durable and `onSaved` ran (its bytes may then be reused).
+   */
+  async store(pack: FinishedPack, afterSave?: () => void): Promise<void> {
+    this.check();
     const p = this.backend.save({ type: 'pack', name: pack.id }, pack.bytes).then(
-      () => this.onSaved(pack.id, pack.blobs, pack.bytes.length),
+      () => {
+        this.onSaved(pack.id, pack.blobs, pack.bytes.length);
+        afterSave?.();
+      },
       (e: unknown) => {
         this.failure ??= e;
       },

@@ -13,7 +13,7 @@ import {
   type Chunker, type CreateFastCdcOptions,
 } from '../chunker/index.js';
 import { compress, decompress } from '../compress/index.js';
-import { calibrateKdf, newMasterKey, open, seal, type KdfParams, type MasterKey } from '../crypto/index.js';
+import { calibrateKdf, CRYPTO_OVERHEAD, newMasterKey, open, seal, type KdfParams, type MasterKey } from '../crypto/index.js';
 import { decodeIndex, encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type IndexPack } from '../index/index.js';
 import { hashId, idToBytes, shortId, type BlobId, type BlobType, type FileType, type Id, type PackId, type SnapshotId } from '../model/index.js';
 import { readPackHeader, type PackedBlob, type SealedBlob } from '../pack/index.js';
@@ -21,6 +21,7 @@ import { decodeSnapshot, encodeSnapshot, findSnapshot, sortSnapshots, type Snaps
 import { mapConcurrent } from '../util/index.js';
 import { decodeConfig, encodeConfig, newConfig, type ChunkerConfig, type RepoConfig } from './config.js';
 import { addKey, openWithPassword } from './keys.js';
+import { BlobPool } from './blob-pool.js';
 import { Packer } from './packer.js';
 import { openUnpacked, sealUnpacked } from './unpacked.js';
 
@@ -38,6 +39,11 @@ export interface OpenOptions {
   readonly saveConcurrency?: number;
   /** Files loaded at once (index, snapshots). @default 8 */
   readonly loadConcurrency?: number;
+  /**
+   * Worker threads for large files' blobs (hash, compress, seal; each fills its own pack).
+   * @default the number of cores
+   */
+  readonly blobWorkers?: number;
 }
 
 export interface BlobSaveResult {
@@ -64,8 +70,30 @@ export interface PackWriter {
   finish(): Promise<IndexPack[]>;
 }
 
+/** One file's content as `storeFile` stored it. */
+export interface StoredFile {
+  /** Blob IDs in file order. */
+  readonly ids: BlobId[];
+  /** Bytes read (the file's size when chunking began). */
+  readonly size: number;
+  /** Blobs this file added to the repository (not deduplicated). */
+  readonly added: number;
+  /** Their plaintext bytes. */
+  readonly addedBytes: number;
+  /** Their bytes as stored (compressed, sealed). */
+  readonly addedStored: number;
+}
+
+/** Chunks in flight in `storeFile` (read, hashed or sealed but not yet in a pack): at most these. */
+const STORE_MAX_CHUNKS = 12;
+const STORE_MAX_BYTES = 24 << 20;
+/** Data blobs at least this large are opened on a worker thread by `loadBlob`. */
+const WORKER_UNSEAL_MIN = 64 << 10;
+
 export class Repository {
   private masterIndex = new MasterIndex();
+  private blobPool: BlobPool | undefined;
+  private parallelChunker: ParallelChunker | undefined;
   /** Target pack size in bytes (OpenOptions.packSize). */
   readonly packSize: number;
   private readonly saveConcurrency: number;
@@ -75,6 +103,7 @@ export class Repository {
   /** Packs saved since the last index was written. */
   private unindexed: IndexPack[] = [];
   private readonly loadConcurrency: number;
+  private readonly blobWorkers: number | undefined;
 
   private constructor(
     readonly backend: Backend,
@@ -84,6 +113,7 @@ export class Repository {
     options: OpenOptions,
   ) {
     this.loadConcurrency = options.loadConcurrency ?? 8;
+    this.blobWorkers = options.blobWorkers;
     this.packSize = options.packSize ?? 16 << 20;
     this.saveConcurrency = options.saveConcurrency ?? 2;
     const make = (): Packer =>
@@ -162,6 +192,83 @@ export class Repository {
   createParallelChunker(workers?: number): ParallelChunker | undefined {
     const f = this.fastCdcOptions();
     return f === undefined ? undefined : new ParallelChunker({ ...f, ...(workers === undefined ? {} : { workers }) });
+  }
+
+  private pool(): BlobPool {
+    return (this.blobPool ??= new BlobPool(this.key, this.version, this.packSize, this.blobWorkers));
+  }
+
+  /**
+   * Stores the first `size` bytes of an open file as data blobs, the CPU work spread over worker
+   * threads: a parallel chunker finds the boundaries, workers read each chunk themselves, hash it,
+   * and (when it is new) compress and seal it, while this thread only decides deduplication and
+   * fills packs. At most STORE_MAX_CHUNKS chunks (STORE_MAX_BYTES) are in flight. Undefined when
+   * the repository chunks with Rabin (no parallel chunker): use `saveBlob` per chunk then.
+   * ERR_FILE_READ when the file cannot be read or shrinks meanwhile.
+   */
+  async storeFile(fd: number, size: number, name: string, signal?: AbortSignal): Promise<StoredFile | undefined> {
+    if (this.config.chunker.algorithm !== 'fastcdc') return undefined;
+    this.parallelChunker ??= this.createParallelChunker()!;
+    const pool = this.pool();
+    const ids: BlobId[] = [];
+    let read = 0;
+    let added = 0;
+    let addedBytes = 0;
+    let addedStored = 0;
+    let chunks = 0;
+    let bytes = 0;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const inFlight = new Set<Promise<void>>();
+    const store = async (i: number, offset: number, length: number): Promise<void> => {
+      const h = await pool.hash(fd, offset, length, name);
+      ids[i] = h.id;
+      if (this.hasBlob('data', h.id)) {
+        await pool.drop(h);
+        return;
+      }
+      const k = `data:${h.id}`;
+      this.pending.add(k);
+      try {
+        const { storedSize, pack } = await pool.seal(h);
+        added++;
+        addedBytes += length;
+        addedStored += storedSize;
+        if (pack !== undefined) await this.packers.data.store(pack, () => pool.recycle(pack));
+      } catch (e) {
+        this.pending.delete(k);
+        throw e;
+      }
+    };
+    try {
+      let i = 0;
+      for await (const c of this.parallelChunker.boundariesOfFile(fd, { size, name })) {
+        if (signal?.aborted === true) throw new CairnError('ERR_INTERRUPTED', `storing ${name} was interrupted`);
+        while (failure === undefined && (chunks >= STORE_MAX_CHUNKS || (chunks > 0 && bytes + c.length > STORE_MAX_BYTES))) {
+          await new Promise<void>((r) => (wake = r));
+        }
+        if (failure !== undefined) break;
+        chunks++;
+        bytes += c.length;
+        read += c.length;
+        const p: Promise<void> = store(i++, c.offset, c.length).then(
+          () => undefined,
+          (e: unknown) => {
+            failure ??= e;
+          },
+        ).finally(() => {
+          chunks--;
+          bytes -= c.length;
+          inFlight.delete(p);
+          wake?.();
+        });
+        inFlight.add(p);
+      }
+    } finally {
+      await Promise.all(inFlight);
+    }
+    if (failure !== undefined) throw failure;
+    return { ids, size: read, added, addedBytes, addedStored };
   }
 
   // ---- unpacked files -------------------------------------------------------------------------
@@ -313,8 +420,16 @@ export class Repository {
 
   /** Stores every pack in progress and writes the index for them. */
   async flush(): Promise<void> {
+    for (const pack of (await this.blobPool?.flush()) ?? []) await this.packers.data.store(pack);
     await Promise.all([this.packers.data.flush(), this.packers.tree.flush()]);
     await this.writeIndex();
+  }
+
+  /** A blob's plaintext length from the index (its first copy), or undefined when not indexed. */
+  blobLength(type: BlobType, id: BlobId): number | undefined {
+    const e = this.index.lookup(id, type)[0];
+    if (e === undefined) return undefined;
+    return e.uncompressedLength > 0 ? e.uncompressedLength : e.length - CRYPTO_OVERHEAD;
   }
 
   /**
@@ -330,6 +445,9 @@ export class Repository {
     for (const e of entries) {
       try {
         const bytes = await this.backend.load({ type: 'pack', name: e.pack }, e.offset, e.length);
+        if (type === 'data' && e.length >= WORKER_UNSEAL_MIN) {
+          return await this.pool().unseal(bytes, id, e.uncompressedLength, `${type} blob ${id} in pack ${e.pack}`);
+        }
         return this.unsealBlob(bytes, { ...e, id, type });
       } catch (err) {
         errors.push(err);
@@ -386,6 +504,11 @@ export class Repository {
   }
 
   async close(): Promise<void> {
+    const pool = this.blobPool;
+    const chunker = this.parallelChunker;
+    this.blobPool = undefined;
+    this.parallelChunker = undefined;
+    await Promise.all([pool?.close(), chunker?.close()]);
     await this.backend.close();
   }
 }

@@ -32,6 +32,70 @@ import { mapConcurrent } from '../util/index.js';
 /** What the restorer needs from a repository. */
 export interface RestorerRepository {
   loadBlob(type: BlobType, id: BlobId): Promise<Uint8Array>;
+  /**
+   * A stored blob's plaintext length, when the index knows it: with it a file's blobs are fetched
+   * several at once and written at their offsets in any order.
+   */
+  blobLength?(type: BlobType, id: BlobId): number | undefined;
+}
+
+/** Blobs of one file fetched (and written) at once, when their offsets are known. */
+const BLOBS_PER_FILE = 4;
+/** Plaintext kept for a blob that another file (or offset) still needs: at most this many bytes. */
+const SHARED_CACHE_BYTES = 64 << 20;
+
+/**
+ * Blobs loaded for one restore, shared: a blob needed at several places (the same chunk in two
+ * files, or twice in one) is loaded once while those places are written at about the same time,
+ * within SHARED_CACHE_BYTES; past that it is simply loaded again. Loads in flight are shared too.
+ * Every blob comes from `loadBlob`, so it was verified (MAC, SHA-256) before any byte is written.
+ */
+class BlobShare {
+  private readonly uses = new Map<string, number>();
+  private readonly live = new Map<string, { readonly p: Promise<Uint8Array>; size: number }>();
+  private bytes = 0;
+
+  constructor(private readonly repo: RestorerRepository) {}
+
+  /** Counts one more place that will need `id`. */
+  need(id: BlobId): void {
+    this.uses.set(id, (this.uses.get(id) ?? 0) + 1);
+  }
+
+  /** The blob's plaintext, for one of the places counted by `need` (or an uncounted one). */
+  async get(id: BlobId): Promise<Uint8Array> {
+    const left = this.uses.get(id) ?? 0;
+    if (left > 1) this.uses.set(id, left - 1);
+    else this.uses.delete(id);
+    const hit = this.live.get(id);
+    if (hit !== undefined) {
+      if (left <= 1) this.forget(id);
+      return hit.p;
+    }
+    const p = this.repo.loadBlob('data', id);
+    if (left > 1 && this.bytes < SHARED_CACHE_BYTES) {
+      const entry = { p, size: 0 };
+      this.live.set(id, entry);
+      p.then(
+        (b) => {
+          if (this.live.get(id) === entry) {
+            entry.size = b.length;
+            this.bytes += b.length;
+          }
+        },
+        () => this.forget(id),
+      );
+    }
+    return p;
+  }
+
+  /** A place that needed `id` will not ask for it (its file was skipped or failed). */
+  private forget(id: string): void {
+    const e = this.live.get(id);
+    if (e === undefined) return;
+    this.live.delete(id);
+    this.bytes -= e.size;
+  }
 }
 
 export interface RestoreWarning {
@@ -167,6 +231,7 @@ class Restore {
   private readonly linkGroups = new Map<string, { path: Buffer; ok: boolean }>();
   private readonly overwrite: OverwriteMode;
   private readonly dry: boolean;
+  private readonly share: BlobShare;
   private target = Buffer.alloc(0);
 
   constructor(
@@ -175,6 +240,7 @@ class Restore {
   ) {
     this.overwrite = o.overwrite ?? 'always';
     this.dry = o.dryRun === true;
+    this.share = new BlobShare(repo);
   }
 
   private warn(code: string, path: Uint8Array | string, message: string): void {
@@ -229,6 +295,7 @@ class Restore {
       else this.fail('ERR_CORRUPT', target, `refused: the snapshot names the entry to restore ${JSON.stringify(displayPath(entry.name))}, which could escape the target (${bad})`);
     }
 
+    for (const job of this.files) for (const id of job.node.content ?? []) this.share.need(id);
     await mapConcurrent(this.files, this.o.concurrency ?? 4, (job) => this.file(job));
     for (const job of this.later) await this.special(job);
     this.dirs.sort((a, b) => b.depth - a.depth);
@@ -468,27 +535,47 @@ class Restore {
     }
     let written = 0;
     try {
+      const content = node.content ?? [];
+      // Offsets from the index's lengths: blobs fetched several at once, written where they go.
+      const lengths = content.map((id) => this.repo.blobLength?.('data', id));
+      const known = lengths.every((l) => l !== undefined);
+      const offsets: number[] = [];
       let offset = 0;
-      for (const id of node.content ?? []) {
+      if (known) {
+        for (const l of lengths) {
+          offsets.push(offset);
+          offset += l!;
+        }
+      }
+      const handle = fh;
+      const one = async (id: BlobId, i: number): Promise<void> => {
         this.checkAbort();
-        const data = await this.repo.loadBlob('data', id);
+        const data = await this.share.get(id);
+        let at: number;
+        if (known) {
+          at = offsets[i]!;
+          if (data.length !== lengths[i]) throw new CairnError('ERR_CORRUPT', `blob ${id} holds ${data.length} bytes, the index says ${lengths[i]}; run \`cairn check\``, { data: { blob: id } });
+        } else {
+          at = offset;
+          offset += data.length;
+        }
         let write = true;
         if (compare) {
           const cur = Buffer.alloc(data.length);
-          const { bytesRead } = await fh.read(cur, 0, data.length, offset);
+          const { bytesRead } = await handle.read(cur, 0, data.length, at);
           write = bytesRead !== data.length || hashId(cur) !== id;
         } else if (this.o.sparse === true) {
           // Zero blocks become holes: the file is extended to its size below.
-          await writeSparse(fh, data, offset);
+          await writeSparse(handle, data, at);
           written++;
           write = false;
         }
         if (write) {
-          await fh.write(data, 0, data.length, offset);
+          await writeAll(handle, data, at);
           written++;
         }
-        offset += data.length;
-      }
+      };
+      await mapConcurrent(content, known ? BLOBS_PER_FILE : 1, one);
       if (node.size !== undefined && offset !== node.size) {
         throw new CairnError('ERR_CORRUPT', `the snapshot says the file has ${node.size} bytes, its blobs hold ${offset}`, { data: { size: node.size, content: offset } });
       }
@@ -642,6 +729,16 @@ async function openExisting(path: Buffer): Promise<FileHandle | undefined> {
     await ro.close();
   }
   return openFile(path, FS.O_RDWR | FS.O_NOFOLLOW);
+}
+
+/** Writes all of `data` at file offset `at` (a positional write may write less than asked). */
+async function writeAll(fh: FileHandle, data: Uint8Array, at: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, at + done);
+    if (bytesWritten === 0) throw new CairnError('ERR_FILE_WRITE', `a write at byte ${at + done} wrote nothing`);
+    done += bytesWritten;
+  }
 }
 
 /** The granularity of holes: the page and block size of every Linux file system in use. */

@@ -27,7 +27,9 @@ export async function makeSnapshots(root: string, repoDir: string, files: readon
   // Chunks of at most 1 MiB: a file that begins with another's first 3 MiB surely shares whole
   // chunks with it (with the default 8 MiB maximum that is only very likely).
   const chunker = { algorithm: 'fastcdc', min: 256 * 1024, avg: 512 * 1024, max: 1024 * 1024, normalization: 2 } as const;
-  const repo = await initRepository(repoDir, { password: PASSWORD, kdf: CHEAP_KDF, chunker });
+  // One blob worker: each snapshot's data in one pack, the layout these tests reason about (with
+  // one worker per core a large file's blobs are spread over a pack per worker).
+  const repo = await initRepository(repoDir, { password: PASSWORD, kdf: CHEAP_KDF, chunker, blobWorkers: 1 });
   const ids: string[] = [];
   const sources: string[] = [];
   try {

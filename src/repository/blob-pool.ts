@@ -1,0 +1,156 @@
+/**
+ * A pool of worker threads for the CPU work on data blobs (see blob-worker.ts): hashing chunks
+ * read straight from a file, compressing and sealing new ones, and checking and opening stored
+ * ones. Each job goes to the worker with the fewest jobs; a chunk that was hashed is sealed or
+ * dropped by the same worker (it keeps the bytes meanwhile). Idle workers do not keep the process
+ * alive. Callers bound how many jobs and bytes they have in flight.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { CairnError, messageOf, type ErrorCode } from '../errors.js';
+import type { MasterKey } from '../crypto/index.js';
+import type { BlobId } from '../model/index.js';
+import type { FinishedPack } from '../pack/index.js';
+import { workerScriptUrl } from '../util/index.js';
+import type { BlobJob, BlobReply, BlobWorkerData } from './blob-worker.js';
+
+interface Slot {
+  readonly worker: Worker;
+  jobs: number;
+}
+
+interface Waiter {
+  readonly slot: Slot;
+  readonly resolve: (r: BlobReply) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/** A chunk hashed by a worker that still holds its bytes: `seal` or `drop` it next. */
+export interface HashedChunk {
+  readonly id: BlobId;
+  readonly n: number;
+  readonly slot: Slot;
+}
+
+export class BlobPool {
+  private slots: Slot[] = [];
+  private readonly waiting = new Map<number, Waiter>();
+  /** Which worker made a finished pack (its buffer goes back there). */
+  private readonly packOwner = new WeakMap<ArrayBuffer, Slot>();
+  private next = 0;
+  private failure: unknown;
+  readonly size: number;
+
+  constructor(
+    private readonly key: MasterKey,
+    private readonly version: 1 | 2,
+    private readonly packSize: number,
+    workers = availableParallelism(),
+  ) {
+    this.size = Math.max(1, workers);
+  }
+
+  /** Reads `length` bytes of `fd` at `offset` in a worker and hashes them; the worker keeps them. */
+  async hash(fd: number, offset: number, length: number, name: string): Promise<HashedChunk> {
+    const slot = this.pick();
+    const n = this.next++;
+    const r = await this.send(slot, { op: 'hash', n, fd, offset, length, name });
+    return { id: (r as { id: string }).id as BlobId, n, slot };
+  }
+
+  /**
+   * Compresses (when that helps) and seals a hashed chunk into the worker's pack in progress;
+   * returns its stored size, and the pack when this blob filled it (the caller stores it).
+   */
+  async seal(c: HashedChunk): Promise<{ storedSize: number; pack?: FinishedPack }> {
+    const r = (await this.send(c.slot, { op: 'seal', n: c.n })) as { storedSize: number; pack?: FinishedPack };
+    if (r.pack !== undefined) this.packOwner.set(r.pack.bytes.buffer as ArrayBuffer, c.slot);
+    return r;
+  }
+
+  /** Gives a finished pack's buffer (stored now) back to the worker that made it, for reuse. */
+  recycle(pack: FinishedPack): void {
+    const owner = this.packOwner.get(pack.bytes.buffer as ArrayBuffer);
+    this.packOwner.delete(pack.bytes.buffer as ArrayBuffer);
+    if (owner === undefined || !this.slots.includes(owner) || this.failure !== undefined) return;
+    const buffer = pack.bytes.buffer as ArrayBuffer;
+    this.send(owner, { op: 'recycle', n: this.next++, buffer }, [buffer]).catch(() => undefined);
+  }
+
+  /** Finishes every worker's pack in progress; returns them (the caller stores them). */
+  async flush(): Promise<FinishedPack[]> {
+    const packs: FinishedPack[] = [];
+    await Promise.all(this.slots.map(async (slot) => {
+      const r = (await this.send(slot, { op: 'flush', n: this.next++ })) as { pack?: FinishedPack };
+      if (r.pack !== undefined) packs.push(r.pack);
+    }));
+    return packs;
+  }
+
+  /** Forgets a hashed chunk (it was already stored). */
+  async drop(c: HashedChunk): Promise<void> {
+    await this.send(c.slot, { op: 'drop', n: c.n });
+  }
+
+  /** Checks and opens a stored blob (bytes = its exact stored range, handed over to the worker). */
+  async unseal(bytes: Uint8Array, id: BlobId, uncompressedLength: number, what: string): Promise<Uint8Array> {
+    const slot = this.pick();
+    const n = this.next++;
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
+    const r = await this.send(slot, { op: 'unseal', n, bytes: own, id, uncompressedLength, what }, [own.buffer as ArrayBuffer]);
+    return (r as { plain: Uint8Array }).plain;
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    const ws = this.slots.map((s) => s.worker);
+    this.slots = [];
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+
+  private pick(): Slot {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.slots.length === 0) this.start();
+    let best = this.slots[0]!;
+    for (const s of this.slots) if (s.jobs < best.jobs) best = s;
+    return best;
+  }
+
+  private send(slot: Slot, job: BlobJob, transfer: ArrayBuffer[] = []): Promise<BlobReply> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(job.n, { slot, resolve, reject });
+      if (slot.jobs++ === 0) slot.worker.ref();
+      slot.worker.postMessage(job, transfer);
+    });
+  }
+
+  private start(): void {
+    const url = workerScriptUrl(import.meta.url, 'blob-worker.js');
+    const data: BlobWorkerData = { kind: 'cairn-blob-worker', key: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR }, version: this.version, packSize: this.packSize };
+    for (let i = 0; i < this.size; i++) {
+      const worker = new Worker(url, { workerData: data });
+      const slot: Slot = { worker, jobs: 0 };
+      worker.unref();
+      worker.on('message', (r: BlobReply) => {
+        const w = this.waiting.get(r.n);
+        if (w === undefined) return;
+        this.waiting.delete(r.n);
+        if (--slot.jobs === 0) worker.unref();
+        if ('error' in r) w.reject(new CairnError(r.code as ErrorCode, r.error, { data: r.data ?? {} }));
+        else w.resolve(r);
+      });
+      worker.on('error', (e) => this.fail(new CairnError('ERR_WORKER', `a blob worker thread failed: ${messageOf(e)}`, { cause: e })));
+      worker.on('exit', (code) => {
+        if (this.slots.includes(slot)) this.fail(new CairnError('ERR_WORKER', `a blob worker thread exited unexpectedly (code ${code})`));
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  private fail(e: unknown): void {
+    this.failure ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+}
