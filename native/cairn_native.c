@@ -5,15 +5,15 @@
  *   setXattr(path, name, value)                                   lsetxattr
  *   utimens(path, aSec, aNsec, mSec, mNsec, followSymlinks)       utimensat (nanoseconds, 64-bit)
  *   mknod(path, mode, dev)                                        mknod (FIFOs, devices)
- *   readDir(path) -> Promise<[name, ...]>     open(O_DIRECTORY|O_NOFOLLOW|O_NOATIME) + readdir
- *   scanDir(path) -> Promise<[names, ends, stats]>   readDir, sorted by name bytes, with each
+ *   scanDir(path) -> Promise<[names, ends, stats]>   open(O_DIRECTORY|O_NOFOLLOW|O_NOATIME) +
+ *                                             readdir, sorted by name bytes, with each
  *                                             entry's fstatat(AT_SYMLINK_NOFOLLOW) and the size
  *                                             of its llistxattr list (layout: STAT_STRIDE)
  *   readFiles(paths, maxBytes) -> Promise<[data, ends, stats]>   per file: open(O_NOFOLLOW|
  *                                             O_NOATIME) + read up to its maxBytes + fstat + close
  *
- * Every call but readDir, scanDir and readFiles is one or a few fast syscalls, so those are
- * synchronous. These three may list millions of entries or wait for a disk, so they run on
+ * Every call but scanDir and readFiles is one or a few fast syscalls, so those are
+ * synchronous. These two may list millions of entries or wait for a disk, so they run on
  * libuv's thread pool like Node's fs; scanDir and readFiles do in one job what would otherwise
  * be one job (and one promise, one stat object) per syscall. Paths, attribute names and
  * values are raw bytes (any Uint8Array, Buffers included), never decoded: a path is copied and
@@ -541,8 +541,8 @@ static napi_value Mknod(napi_env env, napi_callback_info info) {
  * ------------------------------------------------------------------------------------------- */
 
 /*
- * One readDir call. The worker fills `names` (each name's bytes, back to back) and `lengths`, or
- * sets `err`/`syscall`; the main thread then settles `deferred`.
+ * A directory listing job. The worker fills `names` (each name's bytes, back to back) and
+ * `lengths`, or sets `err`/`syscall`; the main thread then settles `deferred`.
  */
 typedef struct {
   char *path;
@@ -633,81 +633,12 @@ static int list_directory(readdir_job_t *job, bool keep_fd) {
   return kept;
 }
 
-/* Thread pool: lists the directory. */
-static void readdir_execute(napi_env env, void *data) {
-  (void)env;
-  list_directory(data, false);
-}
-
-static void readdir_free(napi_env env, readdir_job_t *job) {
+static void listing_free(napi_env env, readdir_job_t *job) {
   if (job->work != NULL) napi_delete_async_work(env, job->work);
   free(job->path);
   free(job->names.data);
   free(job->lengths);
   free(job);
-}
-
-/* Main thread: an array of Buffers, or the errno error. */
-static void readdir_complete(napi_env env, napi_status status, void *data) {
-  readdir_job_t *job = data;
-  napi_value result = NULL;
-  bool ok = false;
-  if (status == napi_cancelled) {
-    result = make_errno_error(env, ECANCELED, "readdir", job->path);
-  } else if (job->err != 0) {
-    result = make_errno_error(env, job->err, job->syscall, job->path);
-  } else if (napi_create_array_with_length(env, job->count, &result) == napi_ok) {
-    ok = true;
-    size_t at = 0;
-    for (size_t i = 0; ok && i < job->count; i++) {
-      napi_value name;
-      ok = napi_create_buffer_copy(env, job->lengths[i], job->names.data + at, NULL, &name) == napi_ok &&
-           napi_set_element(env, result, (uint32_t)i, name) == napi_ok;
-      at += job->lengths[i];
-    }
-    if (!ok) result = NULL;
-  }
-  if (result == NULL) {
-    /* Creating the answer failed: reject with whatever is pending, or a generic error. */
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
-      napi_get_and_clear_last_exception(env, &result);
-    } else {
-      napi_value msg;
-      napi_create_string_utf8(env, "cairn_native: readDir could not build its result", NAPI_AUTO_LENGTH, &msg);
-      napi_create_error(env, NULL, msg, &result);
-    }
-    ok = false;
-  }
-  if (ok) napi_resolve_deferred(env, job->deferred, result);
-  else napi_reject_deferred(env, job->deferred, result);
-  readdir_free(env, job);
-}
-
-static napi_value ReadDir(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!get_args(env, info, 1, argv)) return NULL;
-  readdir_job_t *job = calloc(1, sizeof *job);
-  if (job == NULL) {
-    napi_throw_error(env, "ENOMEM", "out of memory");
-    return NULL;
-  }
-  job->path = get_cstring(env, argv[0], "path");
-  if (job->path == NULL) {
-    free(job);
-    return NULL;
-  }
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "cairn_native.readDir", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, readdir_execute, readdir_complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    throw_napi_failure(env, "queueing readDir");
-    /* A created promise is dropped unsettled; nobody has seen it. */
-    readdir_free(env, job);
-    return NULL;
-  }
-  return promise;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -765,6 +696,47 @@ static bool make_int64_array(napi_env env, const int64_t *values, size_t count, 
   if (napi_create_arraybuffer(env, count * sizeof(int64_t), &data, &ab) != napi_ok) return false;
   if (count > 0) memcpy(data, values, count * sizeof(int64_t));
   return napi_create_typedarray(env, napi_bigint64_array, count, ab, 0, out) == napi_ok;
+}
+
+/*
+ * The answer scanDir and readFiles share: [bytes (one Buffer of `total` bytes), ends (Float64Array
+ * of `count`: where each item's bytes end), stats (BigInt64Array, STAT_STRIDE per item)]. The
+ * caller fills *bytes and *ends before settling with *result.
+ */
+static bool make_segments(napi_env env, size_t total, size_t count, const int64_t *stat_values,
+                          char **bytes, double **ends, napi_value *result) {
+  napi_value data, ends_ab, ends_array, stats;
+  void *data_ptr = NULL, *ends_ptr = NULL;
+  bool ok = napi_create_buffer(env, total, &data_ptr, &data) == napi_ok &&
+            napi_create_arraybuffer(env, count * sizeof(double), &ends_ptr, &ends_ab) == napi_ok &&
+            napi_create_typedarray(env, napi_float64_array, count, ends_ab, 0, &ends_array) == napi_ok &&
+            make_int64_array(env, stat_values, count * STAT_STRIDE, &stats) &&
+            napi_create_array_with_length(env, 3, result) == napi_ok &&
+            napi_set_element(env, *result, 0, data) == napi_ok &&
+            napi_set_element(env, *result, 1, ends_array) == napi_ok &&
+            napi_set_element(env, *result, 2, stats) == napi_ok;
+  *bytes = data_ptr;
+  *ends = ends_ptr;
+  return ok;
+}
+
+/*
+ * Queues a thread-pool job: a promise settled by `complete`. NULL (with a pending exception) when
+ * that fails; the caller then frees the job.
+ */
+static napi_value queue_job(napi_env env, const char *name, napi_async_execute_callback execute,
+                            napi_async_complete_callback complete, void *job, napi_deferred *deferred,
+                            napi_async_work *work) {
+  napi_value promise, resource;
+  if (napi_create_promise(env, deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource) != napi_ok ||
+      napi_create_async_work(env, NULL, resource, execute, complete, job, work) != napi_ok ||
+      napi_queue_async_work(env, *work) != napi_ok) {
+    /* A created promise is dropped unsettled; nobody has seen it. */
+    throw_napi_failure(env, name);
+    return NULL;
+  }
+  return promise;
 }
 
 /*
@@ -850,7 +822,7 @@ static void scandir_free(napi_env env, scandir_job_t *job) {
   free(job->starts);
   free(job->stats);
   /* list is the first member: freeing it frees the whole job. */
-  readdir_free(env, &job->list);
+  listing_free(env, &job->list);
 }
 
 /* Main thread: [names (one Buffer, back to back, in name order), ends (Float64Array), stats]. */
@@ -867,23 +839,16 @@ static void scandir_complete(napi_env env, napi_status status, void *data) {
     return;
   }
   size_t n = list->count;
-  napi_value result, names, ends_ab, ends, stats;
-  void *names_data = NULL, *ends_data = NULL;
-  bool ok = napi_create_buffer(env, list->used, &names_data, &names) == napi_ok &&
-            napi_create_arraybuffer(env, n * sizeof(double), &ends_data, &ends_ab) == napi_ok &&
-            napi_create_typedarray(env, napi_float64_array, n, ends_ab, 0, &ends) == napi_ok &&
-            make_int64_array(env, job->stats, n * STAT_STRIDE, &stats) &&
-            napi_create_array_with_length(env, 3, &result) == napi_ok &&
-            napi_set_element(env, result, 0, names) == napi_ok &&
-            napi_set_element(env, result, 1, ends) == napi_ok &&
-            napi_set_element(env, result, 2, stats) == napi_ok;
-  if (ok) {
+  napi_value result;
+  char *names;
+  double *ends;
+  if (make_segments(env, list->used, n, job->stats, &names, &ends, &result)) {
     size_t at = 0;
     for (size_t k = 0; k < n; k++) {
       size_t i = job->order[k];
-      memcpy((char *)names_data + at, list->names.data + job->starts[i], list->lengths[i]);
+      memcpy(names + at, list->names.data + job->starts[i], list->lengths[i]);
       at += list->lengths[i];
-      ((double *)ends_data)[k] = (double)at;
+      ends[k] = (double)at;
     }
     napi_resolve_deferred(env, deferred, result);
   } else {
@@ -905,15 +870,9 @@ static napi_value ScanDir(napi_env env, napi_callback_info info) {
     free(job);
     return NULL;
   }
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->list.deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "cairn_native.scanDir", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, scandir_execute, scandir_complete, job, &job->list.work) != napi_ok ||
-      napi_queue_async_work(env, job->list.work) != napi_ok) {
-    throw_napi_failure(env, "queueing scanDir");
-    scandir_free(env, job);
-    return NULL;
-  }
+  napi_value promise = queue_job(env, "cairn_native.scanDir", scandir_execute, scandir_complete, job,
+                                 &job->list.deferred, &job->list.work);
+  if (promise == NULL) scandir_free(env, job);
   return promise;
 }
 
@@ -1011,22 +970,15 @@ static void readfiles_complete(napi_env env, napi_status status, void *data) {
   }
   size_t total = 0;
   for (size_t i = 0; i < job->count; i++) total += job->got[i];
-  napi_value result, bytes, ends_ab, ends, stats;
-  void *bytes_data = NULL, *ends_data = NULL;
-  bool ok = napi_create_buffer(env, total, &bytes_data, &bytes) == napi_ok &&
-            napi_create_arraybuffer(env, job->count * sizeof(double), &ends_data, &ends_ab) == napi_ok &&
-            napi_create_typedarray(env, napi_float64_array, job->count, ends_ab, 0, &ends) == napi_ok &&
-            make_int64_array(env, job->stats, job->count * STAT_STRIDE, &stats) &&
-            napi_create_array_with_length(env, 3, &result) == napi_ok &&
-            napi_set_element(env, result, 0, bytes) == napi_ok &&
-            napi_set_element(env, result, 1, ends) == napi_ok &&
-            napi_set_element(env, result, 2, stats) == napi_ok;
-  if (ok) {
+  napi_value result;
+  char *bytes;
+  double *ends;
+  if (make_segments(env, total, job->count, job->stats, &bytes, &ends, &result)) {
     size_t at = 0;
     for (size_t i = 0; i < job->count; i++) {
-      if (job->got[i] > 0) memcpy((char *)bytes_data + at, job->data + job->offset[i], job->got[i]);
+      if (job->got[i] > 0) memcpy(bytes + at, job->data + job->offset[i], job->got[i]);
       at += job->got[i];
-      ((double *)ends_data)[i] = (double)at;
+      ends[i] = (double)at;
     }
     napi_resolve_deferred(env, job->deferred, result);
   } else {
@@ -1100,15 +1052,9 @@ static napi_value ReadFiles(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
-      napi_create_string_utf8(env, "cairn_native.readFiles", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, readfiles_execute, readfiles_complete, job, &job->work) != napi_ok ||
-      napi_queue_async_work(env, job->work) != napi_ok) {
-    throw_napi_failure(env, "queueing readFiles");
-    readfiles_free(env, job);
-    return NULL;
-  }
+  napi_value promise = queue_job(env, "cairn_native.readFiles", readfiles_execute, readfiles_complete, job,
+                                 &job->deferred, &job->work);
+  if (promise == NULL) readfiles_free(env, job);
   return promise;
 }
 
@@ -1122,7 +1068,6 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"setXattr", NULL, SetXattr, NULL, NULL, NULL, napi_enumerable, NULL},
     {"utimens", NULL, Utimens, NULL, NULL, NULL, napi_enumerable, NULL},
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"readDir", NULL, ReadDir, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanDir", NULL, ScanDir, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readFiles", NULL, ReadFiles, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -31,7 +31,6 @@ interface Addon {
     followSymlinks: boolean,
   ): void;
   mknod(path: Uint8Array, mode: number, dev: bigint): void;
-  readDir(path: Uint8Array): Promise<Buffer[]>;
   scanDir(path: Uint8Array): Promise<[names: Buffer, ends: Float64Array, stats: BigInt64Array]>;
   readFiles(paths: Uint8Array[], maxBytes: number[]): Promise<[data: Buffer, ends: Float64Array, stats: BigInt64Array]>;
 }
@@ -107,15 +106,6 @@ export function makeNode(path: Uint8Array, stMode: number, rdev: bigint): void {
   native('create a special file').mknod(path, stMode, rdev);
 }
 
-/**
- * The names in directory `path` (without `.` and `..`), raw bytes, in the file system's order.
- * Opened with O_DIRECTORY|O_NOFOLLOW (a symlink or a file fails, ENOTDIR on Linux) and O_NOATIME
- * unless the kernel refuses it (EPERM: not the owner), so listing leaves the atime alone.
- */
-export function readDirectory(path: Uint8Array): Promise<Buffer[]> {
-  return native('list a directory').readDir(path);
-}
-
 /** A directory's entries with their lstat results, as one native scan reports them. */
 export interface DirectoryScan {
   /** Names in byte order (views into one buffer). */
@@ -127,7 +117,9 @@ export interface DirectoryScan {
 /**
  * The entries of directory `path` (without `.` and `..`), sorted by name bytes, each with its
  * lstat and whether it has extended attributes, from one thread-pool job: the directory is opened
- * as readDirectory opens it, each entry stat-ed relative to it (fstatat, AT_SYMLINK_NOFOLLOW).
+ * O_DIRECTORY|O_NOFOLLOW (a symlink or a file fails, ENOTDIR on Linux) and O_NOATIME unless the
+ * kernel refuses it (EPERM: not the owner), so listing leaves the atime alone; each entry is
+ * stat-ed relative to it (fstatat, AT_SYMLINK_NOFOLLOW).
  * A directory that cannot be listed rejects; an entry that cannot be stat-ed gets its error.
  */
 export async function scanDirectory(path: Uint8Array): Promise<DirectoryScan> {

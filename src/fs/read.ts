@@ -7,7 +7,7 @@
  */
 import { constants as FS } from 'node:fs';
 import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
-import { nativeAvailable, readDirectory, readSmall, scanDirectory, type DirectoryScan } from './native.js';
+import { nativeAvailable, readSmall, scanDirectory, type DirectoryScan } from './native.js';
 import { joinPath } from './paths.js';
 import type { ScannedStats } from './stats.js';
 import { mapConcurrent } from '../util/index.js';
@@ -31,34 +31,21 @@ export async function openForReading(path: Uint8Array): Promise<FileHandle> {
   return open(path as Buffer, READ);
 }
 
-/**
- * The names in directory `path` (without `.` and `..`) as raw bytes, in the file system's order.
- * With the native addon the directory is opened O_NOFOLLOW and, when permitted, O_NOATIME;
- * without it (not built), Node's readdir lists it, which follows a symlink and may move the atime.
- */
-export async function readDirNames(path: Uint8Array): Promise<Buffer[]> {
-  if (nativeAvailable()) return readDirectory(path);
-  return readdir(path as Buffer, { encoding: 'buffer' });
-}
-
 /** lstat calls in flight while a directory is scanned without the addon. */
 const STAT_CONCURRENCY = 16;
 
 /**
  * The entries of directory `path`, sorted by name bytes, each with its lstat or the error lstat
  * gave. With the addon this is one thread-pool job (see scanDirectory), which also tells which
- * entries have extended attributes (`hasXattrs`); without it, readDirNames and Node's lstat.
+ * entries have extended attributes (`hasXattrs`); without it (not built), Node's readdir, which
+ * follows a symlink and may move the atime, and lstat.
  */
 export async function scanDir(path: Uint8Array): Promise<DirectoryScan> {
   if (nativeAvailable()) return scanDirectory(path);
-  const names = await readDirNames(path);
-  names.sort(compareBytes);
+  const names = await readdir(path as Buffer, { encoding: 'buffer' });
+  names.sort(Buffer.compare);
   const stats = await mapConcurrent(names, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));
   return { names, stats };
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
 }
 
 /** What readWhole read: the bytes, and the file's stat after reading them. */

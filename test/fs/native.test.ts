@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { listXattrs, makeNode, nativeAvailable, readDirectory, setTimes, setXattr } from '../../src/fs/native.js';
+import { listXattrs, makeNode, nativeAvailable, scanDirectory, setTimes, setXattr } from '../../src/fs/native.js';
 
 const S_IFIFO = 0o010000;
 const S_IFCHR = 0o020000;
@@ -334,7 +334,8 @@ describe('non-UTF-8 paths', () => {
   });
 });
 
-describe('readDirectory', () => {
+describe('directory listing (scanDirectory)', () => {
+  const readDirectory = async (p: Uint8Array): Promise<Buffer[]> => (await scanDirectory(p)).names;
   const atimeOf = (p: Buffer): bigint => lstatSync(p, { bigint: true }).atimeNs;
 
   it('lists every name as raw bytes, without . and .., thousands of them', async () => {
