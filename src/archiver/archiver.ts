@@ -137,6 +137,13 @@ type DirRead =
   | { readonly error?: undefined; readonly names: Buffer[]; readonly stats: Array<BigIntStats | Error>; readonly parent: ParentDir }
   | { readonly error: Error; readonly parent: ParentDir };
 
+/** A file's content as the archiver found it. */
+interface FileContent {
+  readonly ids: readonly BlobId[];
+  readonly size: number;
+  readonly stat: BigIntStats;
+}
+
 /** Mutable counters of one snapshot run. */
 function newCounts() {
   return {
@@ -146,11 +153,29 @@ function newCounts() {
 }
 type Counts = ReturnType<typeof newCounts>;
 
-function countTree(counts: Counts, bytes: Uint8Array, saved: { added: boolean; storedSize: number }): void {
-  if (!saved.added) return;
-  counts.tree_blobs++;
-  counts.data_added += bytes.length;
-  counts.data_added_packed += saved.storedSize;
+/** Counts blobs this run added: how many, their plaintext bytes, and what they take stored. */
+function countStored(counts: Counts, kind: 'data_blobs' | 'tree_blobs', blobs: number, plain: number, stored: number): void {
+  counts[kind] += blobs;
+  counts.data_added += plain;
+  counts.data_added_packed += stored;
+}
+
+/** Counts one file the run processed, new, changed or unmodified. */
+function countFile(counts: Counts, kind: 'files_new' | 'files_changed' | 'files_unmodified', size: number): void {
+  counts[kind]++;
+  counts.total_files_processed++;
+  counts.total_bytes_processed += size;
+}
+
+/** The snapshot fields both kinds of snapshot take from their options as given. */
+function ownerFields(options: Pick<SnapshotOptions, 'hostname' | 'username' | 'uid' | 'gid' | 'tags'>): Partial<Snapshot> {
+  return {
+    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
+    ...(options.username !== undefined ? { username: options.username } : {}),
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+    ...(options.tags !== undefined && options.tags.length > 0 ? { tags: [...options.tags] } : {}),
+  };
 }
 
 /** Builds the virtual root from the paths as given (restic's naming rules, see the file comment). */
@@ -191,12 +216,9 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   if (options.paths.length === 0) throw new CairnError('ERR_USAGE', 'nothing to back up: give at least one path');
   const cwd = options.cwd ?? process.cwd();
   const counts = newCounts();
-  const warn = (w: ArchiverWarning): void => {
-    if (makesPartial(w.code)) counts.errors++;
-    options.onWarning?.(w);
-  };
+  const archiver = new Walk(repo, options, counts);
   if (!nativeAvailable()) {
-    warn({ code: 'DEGRADED', path: 'cairn', message: "cairn's native module is not built: extended attributes are not backed up; run `npm run build:native`" });
+    archiver.warn('DEGRADED', 'cairn', "cairn's native module is not built: extended attributes are not backed up; run `npm run build:native`");
   }
   // A path that is not there is skipped with a warning (restic skips it too); none left is fatal.
   const given: string[] = [];
@@ -208,7 +230,7 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
       given.push(g);
     } catch (e) {
       missing.push(`${abs} (${messageOf(e)})`);
-      warn({ code: 'ERR_FILE_READ', path: abs, message: `cannot back up: ${messageOf(e)}; skipped` });
+      archiver.warn('ERR_FILE_READ', abs, `cannot back up: ${messageOf(e)}; skipped`);
     }
   }
   if (given.length === 0) {
@@ -216,7 +238,6 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   }
   const paths = [...new Set(given.map((p) => resolvePath(cwd, p)))].sort();
   const parent = typeof options.parent === 'function' ? await options.parent(paths) : options.parent;
-  const archiver = new Walk(repo, options, counts);
   const tree = await archiver.virtual(virtualRoot(given, cwd), await archiver.parentDir(parent?.tree));
   archiver.checkAbort();
   await repo.flush();
@@ -225,12 +246,8 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
     ...(parent !== undefined ? { parent: parent.id } : {}),
     tree,
     paths,
-    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
-    ...(options.username !== undefined ? { username: options.username } : {}),
-    ...(options.uid !== undefined ? { uid: options.uid } : {}),
-    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+    ...ownerFields(options),
     ...(options.excludes !== undefined && options.excludes.length > 0 ? { excludes: [...options.excludes] } : {}),
-    ...(options.tags !== undefined && options.tags.length > 0 ? { tags: [...options.tags] } : {}),
   };
   const id = await repo.saveSnapshot(snapshot);
   return summarize(counts, started, id);
@@ -249,7 +266,7 @@ class Walk {
   /** The chunker serves one file at a time. */
   private readonly chunking = createLimiter(1);
   /** Content of files with several links, by device:inode, read once per run. */
-  private readonly hardLinks = new Map<string, { content: BlobId[]; size: number; mtime: bigint; ctime: bigint }>();
+  private readonly hardLinks = new Map<string, { content: readonly BlobId[]; size: number; mtime: bigint; ctime: bigint }>();
 
   constructor(
     private readonly repo: ArchiverRepository,
@@ -263,7 +280,7 @@ class Walk {
     if (this.options.signal?.aborted) throw new CairnError('ERR_INTERRUPTED', 'the snapshot was interrupted; nothing was saved as a snapshot (stored blobs are reused next time)');
   }
 
-  private warn(code: ArchiverWarning['code'], path: Uint8Array | string, message: string): void {
+  warn(code: ArchiverWarning['code'], path: Uint8Array | string, message: string): void {
     if (makesPartial(code)) this.counts.errors++;
     this.options.onWarning?.({ code, path: displayPath(path), message });
   }
@@ -281,12 +298,18 @@ class Walk {
     }
   }
 
-  private async saveTree(nodes: Node[]): Promise<TreeId> {
+  async saveTree(nodes: Node[]): Promise<TreeId> {
     nodes.sort((a, b) => compareNames(a.name, b.name));
     const bytes = encodeTree({ nodes });
     const id = hashId(bytes);
-    countTree(this.counts, bytes, await this.repo.saveBlob('tree', id, bytes));
+    const saved = await this.repo.saveBlob('tree', id, bytes);
+    if (saved.added) countStored(this.counts, 'tree_blobs', 1, bytes.length, saved.storedSize);
     return id;
+  }
+
+  /** The parent's version of the directory an old node was: its tree, read (see parentDir). */
+  private parentOf(old: Node | undefined): Promise<ParentDir> {
+    return this.parentDir(old?.type === 'dir' ? old.subtree : undefined);
   }
 
   /** The tree of a virtual directory: its children, each virtual or a real target. */
@@ -307,7 +330,7 @@ class Walk {
         continue;
       }
       const st = await lstat(child.path, { bigint: true });
-      const subtree = await this.virtual(child, await this.parentDir(old?.type === 'dir' ? old.subtree : undefined));
+      const subtree = await this.virtual(child, await this.parentOf(old));
       nodes.push(this.node(child.path, name, st, { subtree }));
     }
     return this.saveTree(nodes);
@@ -340,7 +363,7 @@ class Walk {
         this.countDir(old, undefined);
         return this.node(path, name, st, { subtree: await this.saveTree([]) });
       }
-      const subtree = await this.directory(path, st, read ?? this.readDir(path, this.parentDir(old?.type === 'dir' ? old.subtree : undefined)), rootDevice);
+      const subtree = await this.directory(path, st, read ?? this.readDir(path, this.parentOf(old)), rootDevice);
       if (subtree === undefined) return undefined;
       this.countDir(old, subtree);
       return this.node(path, name, st, { subtree });
@@ -395,8 +418,8 @@ class Walk {
     const sel = this.options.selector;
     const scope = sel === undefined ? undefined : await sel.enter(path, names, (p, message) => this.warn('ERR_FILE_READ', p, message));
     try {
-      const keep = scope?.keepOnly;
-      const chosen = names.map((_, i) => i).filter((i) => keep === undefined || keep.some((k) => k.equals(names[i]!)));
+      const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(key));
+      const chosen = names.map((_, i) => i).filter((i) => keep === undefined || keep.has(key(names[i]!)));
       // Subdirectories are visited one after the other, in order (so the walk stays bounded
       // however wide or deep the tree), but the next DIR_LOOKAHEAD are listed and stat-ed ahead,
       // so that the visit rarely waits for the disk.
@@ -406,8 +429,7 @@ class Walk {
         for (let j = from; j < Math.min(subdirs.length, from + DIR_LOOKAHEAD); j++) {
           const i = subdirs[j]!;
           if (ahead.has(i)) continue;
-          const old = parent?.get(key(names[i]!));
-          ahead.set(i, this.readDir(joinPath(path, names[i]!), this.parentDir(old?.type === 'dir' ? old.subtree : undefined)));
+          ahead.set(i, this.readDir(joinPath(path, names[i]!), this.parentOf(parent?.get(key(names[i]!)))));
         }
       };
       let nextSubdir = 0;
@@ -458,20 +480,16 @@ class Walk {
   }
 
   /** A file's content: reused from the parent when unchanged, else read, chunked and stored. */
-  private async file(path: Buffer, st: BigIntStats, old: Node | undefined): Promise<{ ids: BlobId[]; size: number; stat: BigIntStats } | undefined> {
+  private async file(path: Buffer, st: BigIntStats, old: Node | undefined): Promise<FileContent | undefined> {
     if (old?.type === 'file' && this.unchanged(old, st)) {
-      this.counts.files_unmodified++;
-      this.counts.total_files_processed++;
-      this.counts.total_bytes_processed += old.size ?? 0;
-      return { ids: [...old.content!], size: old.size ?? 0, stat: st };
+      countFile(this.counts, 'files_unmodified', old.size ?? 0);
+      return { ids: old.content ?? [], size: old.size ?? 0, stat: st };
     }
     const linkKey = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
     const known = linkKey === undefined ? undefined : this.hardLinks.get(linkKey);
     if (known !== undefined && known.mtime === st.mtimeNs && known.ctime === st.ctimeNs && BigInt(known.size) === st.size) {
-      this.counts[old?.type === 'file' ? 'files_changed' : 'files_new']++;
-      this.counts.total_files_processed++;
-      this.counts.total_bytes_processed += known.size;
-      return { ids: [...known.content], size: known.size, stat: st };
+      countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', known.size);
+      return { ids: known.content, size: known.size, stat: st };
     }
     if (st.size < BigInt(this.chunker.minSize)) return this.smallFile(path, st, old, linkKey);
     let fh;
@@ -491,9 +509,7 @@ class Walk {
           this.checkAbort();
           ids.push(...stored.ids);
           size = stored.size;
-          this.counts.data_blobs += stored.added;
-          this.counts.data_added += stored.addedBytes;
-          this.counts.data_added_packed += stored.addedStored;
+          countStored(this.counts, 'data_blobs', stored.added, stored.addedBytes, stored.addedStored);
           return;
         }
         for await (const c of chunkFile(this.chunker, fh.fd, { size: Number(st.size), name: displayPath(path) })) {
@@ -518,7 +534,7 @@ class Walk {
    * and closed in one go (one thread-pool job with the addon); the stat after the read tells
    * whether it changed meanwhile.
    */
-  private async smallFile(path: Buffer, st: BigIntStats, old: Node | undefined, linkKey: string | undefined): Promise<{ ids: BlobId[]; size: number; stat: BigIntStats } | undefined> {
+  private async smallFile(path: Buffer, st: BigIntStats, old: Node | undefined, linkKey: string | undefined): Promise<FileContent | undefined> {
     let read: WholeRead;
     try {
       read = await readWhole(path, Number(st.size));
@@ -542,14 +558,12 @@ class Walk {
    * Bookkeeping once a file's `size` bytes were read and stored as `ids`: a warning when its stat
    * after the read (`after`) differs from the one before (`st`), the counts, the hard-link cache.
    */
-  private wasRead(path: Buffer, st: BigIntStats, after: BigIntStats, old: Node | undefined, linkKey: string | undefined, ids: BlobId[], size: number): { ids: BlobId[]; size: number; stat: BigIntStats } {
+  private wasRead(path: Buffer, st: BigIntStats, after: BigIntStats, old: Node | undefined, linkKey: string | undefined, ids: readonly BlobId[], size: number): FileContent {
     if (after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {
       this.counts.changed_during_read++;
       this.warn('CHANGED', path, `changed while it was read (size ${st.size} → ${after.size}); the snapshot holds the ${size} bytes read`);
     }
-    this.counts[old?.type === 'file' ? 'files_changed' : 'files_new']++;
-    this.counts.total_files_processed++;
-    this.counts.total_bytes_processed += size;
+    countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', size);
     if (linkKey !== undefined) this.hardLinks.set(linkKey, { content: ids, size, mtime: st.mtimeNs, ctime: st.ctimeNs });
     return { ids, size, stat: BigInt(size) === st.size ? st : ({ ...st, size: BigInt(size) } as BigIntStats) };
   }
@@ -557,12 +571,20 @@ class Walk {
   async storeChunk(data: Uint8Array): Promise<BlobId> {
     const id = hashId(data);
     const r = await this.repo.saveBlob('data', id, data);
-    if (r.added) {
-      this.counts.data_blobs++;
-      this.counts.data_added += data.length;
-      this.counts.data_added_packed += r.storedSize;
-    }
+    if (r.added) countStored(this.counts, 'data_blobs', 1, data.length, r.storedSize);
     return id;
+  }
+
+  /** Chunks and stores a stream; its blobs and length. */
+  async storeStream(source: ByteSource): Promise<{ ids: BlobId[]; size: number }> {
+    const ids: BlobId[] = [];
+    let size = 0;
+    for await (const c of chunkStream(this.chunker, source)) {
+      this.checkAbort();
+      ids.push(await this.storeChunk(c.data));
+      size += c.length;
+    }
+    return { ids, size };
   }
 
   /** restic's change detection: type, size, mtime, ctime, inode — and every blob still indexed. */
@@ -599,18 +621,9 @@ export async function takeStdinSnapshot(repo: ArchiverRepository, options: Stdin
   }
   const counts = newCounts();
   const walk = new Walk(repo, { ...options, paths: [] }, counts);
-  const chunker = repo.createChunker();
-  const ids: BlobId[] = [];
-  let size = 0;
-  for await (const c of chunkStream(chunker, options.source)) {
-    walk.checkAbort();
-    ids.push(await walk.storeChunk(c.data));
-    size += c.length;
-  }
+  const { ids, size } = await walk.storeStream(options.source);
   await options.completed;
-  counts.files_new++;
-  counts.total_files_processed++;
-  counts.total_bytes_processed = size;
+  countFile(counts, 'files_new', size);
   const now = nowTime();
   const uid = options.uid ?? 0;
   const gid = options.gid ?? 0;
@@ -627,20 +640,9 @@ export async function takeStdinSnapshot(repo: ArchiverRepository, options: Stdin
     ...(size > 0 ? { size } : {}),
     content: ids,
   };
-  const bytes = encodeTree({ nodes: [node] });
-  const tree = hashId(bytes);
-  countTree(counts, bytes, await repo.saveBlob('tree', tree, bytes));
+  const tree = await walk.saveTree([node]);
   await repo.flush();
-  const id = await repo.saveSnapshot({
-    time: options.time ?? now,
-    tree,
-    paths: [`/${filename}`],
-    ...(options.hostname !== undefined ? { hostname: options.hostname } : {}),
-    ...(options.username !== undefined ? { username: options.username } : {}),
-    ...(options.uid !== undefined ? { uid: options.uid } : {}),
-    ...(options.gid !== undefined ? { gid: options.gid } : {}),
-    ...(options.tags !== undefined && options.tags.length > 0 ? { tags: [...options.tags] } : {}),
-  });
+  const id = await repo.saveSnapshot({ time: options.time ?? now, tree, paths: [`/${filename}`], ...ownerFields(options) });
   return summarize(counts, started, id);
 }
 
