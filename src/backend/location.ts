@@ -4,11 +4,11 @@
  * `sftp:`…). A bare string that is not clearly a path and contains a colon is refused as
  * ambiguous, as restic does: write `local:` in front of such a directory name.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { CairnError } from '../errors.js';
 import { LocalBackend } from './local/index.js';
 import { parseRestUrl, RestBackend, restOptions, type RestLocation } from './rest/index.js';
+import { readCaCerts } from './ca.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { parseS3Location, S3Backend, type S3Location } from './s3/index.js';
 import type { Backend } from './types.js';
@@ -80,36 +80,14 @@ export function parseLocation(text: string): Location {
 /** The backend for a location (parsed, or text to parse); a relative path is taken from `cwd`. */
 export async function openBackend(location: Location | string, options: OpenBackendOptions = {}): Promise<Backend> {
   const loc = typeof location === 'string' ? parseLocation(location) : location;
-  switch (loc.kind) {
-    case 'local':
-      return new LocalBackend(resolve(options.cwd ?? process.cwd(), loc.path));
-    case 'rest': {
-      const ca = await readCaCerts(options.caCerts ?? [], options.cwd ?? process.cwd());
-      return withRetry(new RestBackend(loc, { ...restOptions(options.options ?? {}), ca }), options.retry);
-    }
-    case 's3': {
-      const caCerts = await readCaCerts(options.caCerts ?? [], options.cwd ?? process.cwd());
-      // Retries are the decorator's job: the SDK makes one attempt per call.
-      const s3 = new S3Backend(loc, { maxAttempts: 1, caCerts, ...(options.options ? { options: options.options } : {}), ...(options.env ? { env: options.env } : {}) });
-      return withRetry(s3, options.retry);
-    }
-  }
+  const cwd = options.cwd ?? process.cwd();
+  if (loc.kind === 'local') return new LocalBackend(resolve(cwd, loc.path));
+  // Remote: --cacert files read once, retries by the decorator (each call makes one attempt).
+  const ca = await readCaCerts(options.caCerts ?? [], cwd);
+  const remote =
+    loc.kind === 'rest'
+      ? new RestBackend(loc, { ...restOptions(options.options ?? {}), ca })
+      : new S3Backend(loc, { maxAttempts: 1, caCerts: ca, ...(options.options ? { options: options.options } : {}), ...(options.env ? { env: options.env } : {}) });
+  return withRetry(remote, options.retry);
 }
 
-/** The PEM text of each `--cacert` file; an unreadable or non-PEM file is ERR_INVALID_ARGUMENT. */
-async function readCaCerts(files: readonly string[], cwd: string): Promise<string[]> {
-  return Promise.all(
-    files.map(async (f) => {
-      let text: string;
-      try {
-        text = await readFile(resolve(cwd, f), 'utf8');
-      } catch (e) {
-        throw new CairnError('ERR_INVALID_ARGUMENT', `--cacert ${f}: the file cannot be read (${(e as { code?: string }).code ?? String(e)}); give the path of a PEM certificate file`, { data: { file: f }, cause: e });
-      }
-      if (!text.includes('-----BEGIN CERTIFICATE-----')) {
-        throw new CairnError('ERR_INVALID_ARGUMENT', `--cacert ${f}: the file holds no PEM certificate (-----BEGIN CERTIFICATE-----); give the CA certificate in PEM form`, { data: { file: f } });
-      }
-      return text;
-    }),
-  );
-}

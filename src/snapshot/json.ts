@@ -10,22 +10,11 @@ import { formatTime } from '../tree/index.js';
 import { writeSnapshotFields } from './codec.js';
 import type { Snapshot, SnapshotEntry } from './types.js';
 
-/** One element of `restic snapshots --json`, fields in restic's order. */
-export interface SnapshotJson {
-  readonly time: string;
-  readonly parent?: string;
-  readonly tree: string;
-  readonly paths: readonly string[];
-  readonly hostname?: string;
-  readonly username?: string;
-  readonly uid?: number;
-  readonly gid?: number;
-  readonly excludes?: readonly string[];
-  readonly tags?: readonly string[];
-  readonly original?: string;
-  readonly id: string;
-  readonly short_id: string;
-}
+/**
+ * One element of `restic snapshots --json`: the snapshot's fields in restic's order (the time as
+ * RFC 3339 text), then its ID and short ID.
+ */
+export type SnapshotJson = Omit<Snapshot, 'time' | 'extra'> & { readonly time: string; readonly id: string; readonly short_id: string };
 
 /** The object restic 0.14's `snapshots --json` prints for one snapshot (keys in its order). */
 export function snapshotJson(id: SnapshotId, s: Snapshot): SnapshotJson {

@@ -27,12 +27,11 @@
  * Uses node:http/https with one keep-alive agent, whose socket limit is the connection limit, and
  * whose `ca` (if given) replaces the default trust roots for https.
  */
-import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { rootCertificates } from 'node:tls';
 import { CairnError, messageOf } from '../../errors.js';
 import type { FileType } from '../../model/index.js';
+import { trustStore } from '../ca.js';
 import type { Backend, FileInfo, Handle } from '../types.js';
 import { checkHandle, checkRangeArgs, checkType, listConfig, describe, isValidName, notFound, rangeLength } from '../local/checks.js';
 import { restDisplay, type RestLocation } from './url.js';
@@ -106,10 +105,8 @@ export class RestBackend implements Backend {
     }
     this.#timeout = options.timeout ?? 120_000;
     const common = { keepAlive: true, maxSockets: connections };
-    this.#agent =
-      this.#base.protocol === 'https:'
-        ? new https.Agent({ ...common, ...(options.ca !== undefined && options.ca.length > 0 ? { ca: [...rootCertificates, ...extraCaFromNode(), ...options.ca.map((c) => (typeof c === 'string' ? c : Buffer.from(c)))] } : {}) })
-        : new http.Agent(common);
+    const ca = trustStore(options.ca);
+    this.#agent = this.#base.protocol === 'https:' ? new https.Agent({ ...common, ...(ca !== undefined ? { ca } : {}) }) : new http.Agent(common);
   }
 
   async create(): Promise<void> {
@@ -438,16 +435,6 @@ export function restOptions(options: Readonly<Record<string, string>>): RestBack
   return connections === undefined ? {} : { connections };
 }
 
-/** NODE_EXTRA_CA_CERTS: Node adds it to its default store, but an agent given `ca` replaces that store. */
-function extraCaFromNode(): string[] {
-  const file = process.env['NODE_EXTRA_CA_CERTS'];
-  if (file === undefined || file === '') return [];
-  try {
-    return [readFileSync(file, 'utf8')];
-  } catch {
-    return []; // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS
-  }
-}
 
 function header(r: Response, name: string): string | undefined {
   const v = r.headers[name];

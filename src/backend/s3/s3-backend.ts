@@ -17,16 +17,16 @@
  * belongs to the retry decorator around the backend.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { rootCertificates } from 'node:tls';
 import {
   CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
   S3Client, type BucketLocationConstraint, type S3ClientConfig, type StorageClass,
 } from '@aws-sdk/client-s3';
 import { CairnError, messageOf } from '../../errors.js';
 import { isId, type FileType } from '../../model/index.js';
+import { createLimiter } from '../../util/index.js';
+import { trustStore } from '../ca.js';
 import { checkHandle, checkRangeArgs, checkType, listConfig, describe, notFound, rangeLength } from '../local/checks.js';
 import { TYPE_DIRS } from '../local/layout.js';
 import type { Backend, FileInfo, Handle } from '../types.js';
@@ -61,22 +61,6 @@ export interface S3BackendOptions {
 }
 
 /** A counting semaphore: at most `n` tasks run at once. */
-class Limiter {
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
-  constructor(readonly n: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.n) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else this.#active++;
-    try {
-      return await fn();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next !== undefined) next();
-      else this.#active--;
-    }
-  }
-}
 
 const DEFAULT_REGION = 'us-east-1';
 
@@ -86,7 +70,7 @@ export class S3Backend implements Backend {
   readonly prefix: string;
   readonly settings: S3Options;
   readonly #client: S3Client;
-  readonly #limit: Limiter;
+  readonly #limit: <T>(fn: () => Promise<T>) => Promise<T>;
   readonly #agents: (HttpAgent | HttpsAgent)[];
 
   constructor(where: S3Location, options: S3BackendOptions = {}) {
@@ -94,13 +78,13 @@ export class S3Backend implements Backend {
     this.location = formatS3Location(where);
     this.bucket = where.bucket;
     this.prefix = where.prefix;
-    this.#limit = new Limiter(this.settings.connections);
+    this.#limit = createLimiter(this.settings.connections);
     const env = options.env ?? process.env;
     // cairn supports Node 20; the SDK's notice about its future Node 22 requirement is noise here.
     process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
     const sockets = { keepAlive: true, maxSockets: this.settings.connections };
-    const ca = options.caCerts !== undefined && options.caCerts.length > 0 ? [...rootCertificates, ...extraCaFromNode(), ...options.caCerts] : undefined;
+    const ca = trustStore(options.caCerts);
     const httpAgent = new HttpAgent(sockets);
     const httpsAgent = new HttpsAgent({ ...sockets, ...(ca !== undefined ? { ca } : {}) });
     this.#agents = [httpAgent, httpsAgent];
@@ -138,7 +122,7 @@ export class S3Backend implements Backend {
   }
 
   async create(): Promise<void> {
-    await this.#limit.run(async () => {
+    await this.#limit(async () => {
       try {
         await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }));
       } catch (e) {
@@ -167,7 +151,7 @@ export class S3Backend implements Backend {
     }
     const md5 = createHash('md5').update(data).digest('base64');
     const storageClass = h.type === 'pack' ? this.settings.storageClass : undefined;
-    await this.#limit.run(async () => {
+    await this.#limit(async () => {
       try {
         await this.#client.send(
           new PutObjectCommand({
@@ -196,7 +180,7 @@ export class S3Backend implements Backend {
     }
     const ranged = offset > 0 || length !== undefined;
     const range = ranged ? `bytes=${offset}-${length === undefined ? '' : offset + length - 1}` : undefined;
-    return this.#limit.run(async () => {
+    return this.#limit(async () => {
       let res;
       try {
         res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range !== undefined ? { Range: range } : {}) }));
@@ -234,7 +218,7 @@ export class S3Backend implements Backend {
 
   async stat(h: Handle): Promise<FileInfo> {
     const key = this.key(h);
-    return this.#limit.run(async () => {
+    return this.#limit(async () => {
       try {
         const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
         if (res.ContentLength === undefined) throw new Error('the response has no Content-Length');
@@ -255,7 +239,7 @@ export class S3Backend implements Backend {
     const dir = this.#under(TYPE_DIRS[type]) + '/';
     let token: string | undefined;
     do {
-      const page = await this.#limit.run(async () => {
+      const page = await this.#limit(async () => {
         try {
           return await this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: dir, ...(token !== undefined ? { ContinuationToken: token } : {}) }));
         } catch (e) {
@@ -274,7 +258,7 @@ export class S3Backend implements Backend {
   async remove(h: Handle): Promise<void> {
     const key = this.key(h);
     await this.stat(h); // ERR_NOT_FOUND when missing: S3's DELETE succeeds either way
-    await this.#limit.run(async () => {
+    await this.#limit(async () => {
       try {
         await this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
       } catch (e) {
@@ -402,16 +386,3 @@ async function regionFromProfile(): Promise<string> {
   }
 }
 
-/**
- * The certificates of NODE_EXTRA_CA_CERTS: Node adds them to its default store, but an agent
- * given its own `ca` list replaces that store, so they are added back by hand.
- */
-function extraCaFromNode(): string[] {
-  const file = process.env['NODE_EXTRA_CA_CERTS'];
-  if (file === undefined || file === '') return [];
-  try {
-    return [readFileSync(file, 'utf8')];
-  } catch {
-    return []; // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS
-  }
-}
