@@ -1,12 +1,14 @@
 const HEX = '0123456789abcdef';
 
+/** Two lowercase hex digits of a byte (the low 8 bits of `v`). */
+export function hexByte(v: number): string {
+  return HEX[(v >> 4) & 15]! + HEX[v & 15]!;
+}
+
 /** Lowercase hex of bytes. */
 export function toHex(bytes: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    s += HEX[b >>> 4]! + HEX[b & 15]!;
-  }
+  for (let i = 0; i < bytes.length; i++) s += hexByte(bytes[i]!);
   return s;
 }
 

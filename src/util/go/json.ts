@@ -13,9 +13,8 @@
  * a CairnError ERR_CORRUPT naming what was being read and the offset.
  */
 import { CairnError } from '../../errors.js';
+import { hexByte } from '../hex.js';
 import { runeAt } from './text.js';
-
-const HEX = '0123456789abcdef';
 
 // Characters json.Marshal escapes in a string (with HTML escaping on, as restic uses it).
 const NEEDS_ESCAPE = /["\\\u0000-\u001f<>&\u2028\u2029]/;
@@ -37,7 +36,7 @@ function escapeChar(c: number): string {
     case 0x2029:
       return '\\u2029';
     default:
-      return '\\u00' + HEX[c >> 4]! + HEX[c & 15]!;
+      return '\\u00' + hexByte(c);
   }
 }
 

@@ -11,6 +11,7 @@
  * control characters except newline).
  */
 import { CairnError } from '../../errors.js';
+import { hexByte } from '../hex.js';
 import { GO_PRINT_RANGES } from './isprint.js';
 
 /**
@@ -125,12 +126,6 @@ export function isGoPrint(r: number): boolean {
   return t[2 * lo]! <= r && r <= t[2 * lo + 1]!;
 }
 
-const HEX = '0123456789abcdef';
-
-function hex2(v: number): string {
-  return HEX[(v >> 4) & 15]! + HEX[v & 15]!;
-}
-
 /** The escape Go's Quote writes for a valid rune it does not keep (not `"`/`\`, not printable). */
 function escapeRune(r: number): string {
   switch (r) {
@@ -149,9 +144,9 @@ function escapeRune(r: number): string {
     case 0x0b:
       return '\\v';
   }
-  if (r < 0x20 || r === 0x7f) return '\\x' + hex2(r);
-  if (r < 0x10000) return '\\u' + hex2(r >> 8) + hex2(r);
-  return '\\U' + hex2(r >> 24) + hex2(r >> 16) + hex2(r >> 8) + hex2(r);
+  if (r < 0x20 || r === 0x7f) return '\\x' + hexByte(r);
+  if (r < 0x10000) return '\\u' + hexByte(r >> 8) + hexByte(r);
+  return '\\U' + hexByte(r >> 24) + hexByte(r >> 16) + hexByte(r >> 8) + hexByte(r);
 }
 
 /**
@@ -180,7 +175,7 @@ export function goQuote(b: Uint8Array): string {
     }
     const r = runeAt(b, i);
     if (r < 0) {
-      out += '\\x' + hex2(c);
+      out += '\\x' + hexByte(c);
       i++;
       continue;
     }
