@@ -26,8 +26,8 @@ export {
   type ForgetPolicy, type Duration, type GroupBy, type SnapshotGroup, type KeepReason, type PolicyCounters, type PolicyResult, type ForgetGroupPlan, type ForgetPlanOptions,
 } from './forget/index.js';
 export {
-  Repository, lockRepository, listLocks, removeLocks, describeLock, isStale, formatAge, encodeLock, decodeLock, LOCK_STALE_MS,
-  type RepoConfig, type ChunkerConfig, type InitOptions, type OpenOptions, type RepoLock, type LockInfo, type LockEntry, type LockOptions, type LockWarning, type UnlockResult,
+  Repository, lockRepository, withLock, listLocks, removeLocks, describeLock, isStale, formatAge, encodeLock, decodeLock, LOCK_STALE_MS,
+  type RepoConfig, type ChunkerConfig, type InitOptions, type OpenOptions, type RepoLock, type LockInfo, type LockEntry, type LockOptions, type LockUse, type LockWarning, type UnlockResult,
 } from './repository/index.js';
 export {
   prune, planPrune, executePrune, isNoop, parseMaxUnused, formatMaxUnused, maxUnusedBytes, DEFAULT_MAX_UNUSED,

@@ -11,7 +11,7 @@ import {
 } from '../archiver/index.js';
 import { compareTime, nowTime } from '../tree/index.js';
 import type { KdfParams } from '../crypto/index.js';
-import { currentUser, lockRepository, Repository, type ChunkerConfig, type LockWarning, type OpenOptions } from '../repository/index.js';
+import { currentUser, Repository, withLock, type ChunkerConfig, type LockWarning, type OpenOptions } from '../repository/index.js';
 import { findNode, restore, type RestoreOptions, type RestoreSummary } from '../restorer/index.js';
 import { filterSnapshots, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { restoreSelector as compileRestoreSelector } from '../filter/index.js';
@@ -61,12 +61,7 @@ export interface LockCallOptions {
 
 /** Runs `fn` under a lock of the repository (shared unless `exclusive`). */
 async function locked<T>(repo: Repository, exclusive: boolean, options: LockCallOptions, fn: () => Promise<T>): Promise<T> {
-  const lock = await lockRepository(repo, { exclusive, ...(options.onLockWarning ? { onWarning: options.onLockWarning } : {}) });
-  try {
-    return await fn();
-  } finally {
-    await lock.release();
-  }
+  return withLock(repo, { exclusive, onWarning: options.onLockWarning }, fn);
 }
 
 function userDefaults(): Pick<SnapshotOptions, 'hostname' | 'username' | 'uid' | 'gid'> {

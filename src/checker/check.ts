@@ -24,7 +24,7 @@ import { isCairnError, messageOf, type ErrorCode } from '../errors.js';
 import { displayPath } from '../fs/index.js';
 import { hashId, shortId, type BlobId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
 import type { PackedBlob } from '../pack/index.js';
-import { lockRepository, type LockWarning, type Repository } from '../repository/index.js';
+import { withLock, type LockWarning, type Repository } from '../repository/index.js';
 import { sortSnapshots, type SnapshotEntry } from '../snapshot/index.js';
 import { decodeTree, type Node } from '../tree/index.js';
 import { mapConcurrent } from '../util/index.js';
@@ -143,12 +143,7 @@ function describeBlob(b: PackedBlob): string {
 
 /** Checks the repository; resolves with the summary (errors > 0 when anything is wrong). */
 export async function checkRepository(repo: CheckRepository, options: CheckOptions = {}): Promise<CheckSummary> {
-  const lock = options.lock === false ? undefined : await lockRepository(repo, { exclusive: false, ...(options.onLockWarning ? { onWarning: options.onLockWarning } : {}) });
-  try {
-    return await new Checker(repo, options).run();
-  } finally {
-    await lock?.release();
-  }
+  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning }, () => new Checker(repo, options).run());
 }
 
 /** The trees reached so far, each once, with how they were first reached (for paths). */

@@ -17,7 +17,7 @@
 import { CairnError, isCairnError } from '../errors.js';
 import { MasterIndex, type IndexPack } from '../index/index.js';
 import type { Id, PackId } from '../model/index.js';
-import { lockRepository, type LockWarning, type Repository } from '../repository/index.js';
+import { withLock, type LockWarning, type Repository } from '../repository/index.js';
 import { mapConcurrent } from '../util/index.js';
 import { checkAborted, loadIndexFiles, reason } from './index-files.js';
 import { PackTable } from './pack-table.js';
@@ -68,12 +68,7 @@ export interface RepairIndexSummary {
 }
 
 export async function repairIndex(repo: RepairIndexRepository, options: RepairIndexOptions = {}): Promise<RepairIndexSummary> {
-  const lock = options.lock === false ? undefined : await lockRepository(repo, { exclusive: true, ...(options.onLockWarning ? { onWarning: options.onLockWarning } : {}) });
-  try {
-    return await rebuild(repo, options, async () => lock?.check());
-  } finally {
-    await lock?.release();
-  }
+  return withLock(repo, { exclusive: true, take: options.lock !== false, onWarning: options.onLockWarning }, (lock) => rebuild(repo, options, async () => lock?.check()));
 }
 
 async function rebuild(repo: RepairIndexRepository, options: RepairIndexOptions, checkLock: () => Promise<void>): Promise<RepairIndexSummary> {

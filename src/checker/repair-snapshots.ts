@@ -29,7 +29,7 @@
 import { CairnError, isCairnError } from '../errors.js';
 import { displayPath } from '../fs/index.js';
 import { hashId, type BlobId, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
-import { lockRepository, type LockWarning, type Repository } from '../repository/index.js';
+import { withLock, type LockWarning, type Repository } from '../repository/index.js';
 import { filterSnapshots, findSnapshot, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { decodeTree, encodeTree, sortNodes, type Node } from '../tree/index.js';
 import { mapConcurrent } from '../util/index.js';
@@ -89,12 +89,7 @@ export interface RepairSnapshotsSummary {
 
 export async function repairSnapshots(repo: RepairSnapshotsRepository, options: RepairSnapshotsOptions = {}): Promise<RepairSnapshotsSummary> {
   const dryRun = options.dryRun === true;
-  const lock = options.lock === false ? undefined : await lockRepository(repo, { exclusive: !dryRun, ...(options.onLockWarning ? { onWarning: options.onLockWarning } : {}) });
-  try {
-    return await new SnapshotRepairer(repo, options, dryRun, async () => lock?.check()).run();
-  } finally {
-    await lock?.release();
-  }
+  return withLock(repo, { exclusive: !dryRun, take: options.lock !== false, onWarning: options.onLockWarning }, (lock) => new SnapshotRepairer(repo, options, dryRun, async () => lock?.check()).run());
 }
 
 /** The outcome of rewriting a tree: its (possibly new) ID, or 'failed' when it cannot be loaded. */

@@ -2,8 +2,7 @@
  * `prune`: plan and execute under one exclusive lock (taken here unless the caller holds one, as
  * `forget --prune` does), released on every path out.
  */
-import { messageOf } from '../errors.js';
-import { lockRepository, type LockWarning, type RepoLock, type Repository } from '../repository/index.js';
+import { withLock, type LockWarning, type RepoLock, type Repository } from '../repository/index.js';
 import { executePrune, type PruneResult } from './execute.js';
 import type { PruneOptions } from './options.js';
 import { planPrune, type PrunePlan } from './plan.js';
@@ -26,25 +25,10 @@ export interface PruneOutcome {
 }
 
 export async function prune(repo: Repository, options: PruneRunOptions = {}): Promise<PruneOutcome> {
-  const own = options.lock === undefined;
-  const lock = options.lock ?? (await lockRepository(repo, { exclusive: true, ...(options.onLockWarning ? { onWarning: options.onLockWarning } : {}) }));
-  let outcome: PruneOutcome;
-  try {
+  const use = { exclusive: true, held: options.lock, onWarning: options.onLockWarning };
+  return withLock(repo, use, async (lock) => {
     const plan = await planPrune(repo, options);
     options.onPlan?.(plan);
-    outcome = options.dryRun === true ? { plan } : { plan, result: await executePrune(repo, plan, { ...options, lock }) };
-  } catch (e) {
-    if (own) {
-      // The prune's failure is the error to report; a failure to remove the lock on top of it is
-      // reported as a warning (the lock is then stale: `cairn unlock` removes it).
-      await lock.release().catch((r: unknown) => {
-        const w: LockWarning = { code: 'LOCK_RELEASE_FAILED', message: `could not remove the lock ${lock.id.slice(0, 8)} after the prune failed: ${messageOf(r)}; remove it with \`cairn unlock\``, cause: r };
-        if (options.onLockWarning) options.onLockWarning(w);
-        else process.emitWarning(w.message, { code: `CAIRN_${w.code}` });
-      });
-    }
-    throw e;
-  }
-  if (own) await lock.release();
-  return outcome;
+    return options.dryRun === true ? { plan } : { plan, result: await executePrune(repo, plan, { ...options, lock: lock! }) };
+  });
 }

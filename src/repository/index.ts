@@ -10,7 +10,7 @@ export { newConfig, encodeConfig, decodeConfig, type RepoConfig, type ChunkerCon
 export { sealUnpacked, openUnpacked, MAX_UNPACKED_SIZE } from './unpacked.js';
 export { currentUser, openWithPassword } from './keys.js';
 export {
-  lockRepository, encodeLock, decodeLock, isStale, lockAge, formatAge, listLocks, describeLock, removeLocks,
+  lockRepository, withLock, encodeLock, decodeLock, isStale, lockAge, formatAge, listLocks, describeLock, removeLocks,
   LOCK_WAIT_MS, LOCK_REFRESH_MS, LOCK_STALE_MS,
-  type LockInfo, type RepoLock, type LockStore, type LockOptions, type LockWarning, type LockEntry, type UnlockResult,
+  type LockInfo, type RepoLock, type LockStore, type LockOptions, type LockUse, type LockWarning, type LockEntry, type UnlockResult,
 } from './lock.js';

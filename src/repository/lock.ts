@@ -57,7 +57,7 @@ export interface LockOptions {
    * Problems while the lock is held (a failed refresh). @default process.emitWarning, so that a
    * caller that passes nothing still sees them on stderr
    */
-  readonly onWarning?: (w: LockWarning) => void;
+  readonly onWarning?: ((w: LockWarning) => void) | undefined;
   /** Refresh interval in ms; tests shorten it. @default LOCK_REFRESH_MS (5 minutes) */
   readonly refreshMs?: number;
 }
@@ -360,4 +360,34 @@ export async function removeLocks(store: LockStore, options: { readonly all?: bo
     }
   }
   return { removed, kept };
+}
+
+/** How an operation locks the repository for its duration (see {@link withLock}). */
+export interface LockUse extends LockOptions {
+  /** A lock the caller already holds: used as is, neither taken nor released here. */
+  readonly held?: RepoLock | undefined;
+  /** False: run without a lock (the caller guarantees it is safe). @default true */
+  readonly take?: boolean;
+}
+
+/**
+ * Runs `fn` under a lock of the repository, released on every path out. When `fn` fails, that
+ * failure is what is thrown; a lock that then cannot be removed is reported as a
+ * LOCK_RELEASE_FAILED warning (it is left stale: `cairn unlock` removes it).
+ */
+export async function withLock<T>(store: LockStore, use: LockUse, fn: (lock: RepoLock | undefined) => Promise<T>): Promise<T> {
+  if (use.held !== undefined) return fn(use.held);
+  if (use.take === false) return fn(undefined);
+  const lock = await lockRepository(store, use);
+  let result: T;
+  try {
+    result = await fn(lock);
+  } catch (e) {
+    await lock.release().catch((r: unknown) => {
+      (use.onWarning ?? defaultWarning)({ code: 'LOCK_RELEASE_FAILED', message: `could not remove the lock ${lock.id.slice(0, 8)} after the failure: ${messageOf(r)}; remove it with \`cairn unlock\``, cause: r });
+    });
+    throw e;
+  }
+  await lock.release();
+  return result;
 }

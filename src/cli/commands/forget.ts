@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import {
-  CairnError, DEFAULT_GROUP_BY, describePolicy, findSnapshot, formatForgetJson, isCairnError, isEmptyPolicy, lockRepository,
+  CairnError, DEFAULT_GROUP_BY, describePolicy, findSnapshot, formatForgetJson, isCairnError, isEmptyPolicy, withLock,
   mapConcurrent, messageOf, nowTime, parseDuration, parseGroupBy, planForget, shortId,
   type Duration, type ForgetGroupPlan, type ForgetPolicy, type GroupBy, type KeepReason, type Repository, type SnapshotEntry,
   type SnapshotFilter, type SnapshotId, type Timestamp,
@@ -245,11 +245,8 @@ Only snapshots are removed; the data they used stays until a prune. The policy i
       await withRepo(ctx, async (repo) => {
         // restic 0.14 locks exclusively even for --dry-run; a dry run changes nothing, so a shared
         // lock is enough to keep a prune from running underneath it (spec/forget.md).
-        const lock = await lockRepository(repo, {
-          exclusive: !dryRun,
-          onWarning: (w) => warn(w.message),
-        });
-        try {
+        await withLock(repo, { exclusive: !dryRun, onWarning: (w) => warn(w.message) }, async (held) => {
+          const lock = held!;
           const decision = await decideForget(repo, { ids, policy, filter, groupBy, now: nowTime() });
           if (ids.length === 0) {
             if (isEmptyPolicy(policy)) text('no policy was specified, no snapshots will be removed');
@@ -280,9 +277,7 @@ Only snapshots are removed; the data they used stays until a prune. The policy i
             text(dryRun ? `${decision.remove.length} snapshots would be removed, running prune in dry-run mode` : `${removed.length} snapshots have been removed, running prune`);
             await runPrune(ctx, repo, { ...pruneOptions, dryRun, lock, ...(dryRun ? { ignoreSnapshots: decision.remove } : {}) });
           }
-        } finally {
-          await lock.release();
-        }
+        });
       });
     });
 }

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import {
-  executePrune, formatSize, isNoop, lockRepository, parseMaxUnused, parseSize, planPrune,
+  formatSize, isNoop, parseMaxUnused, parseSize, prune,
   type PruneEvent, type PruneOptions, type PruneOutcome, type PrunePlan, type PruneResult, type PruneStats, type RepoLock, type Repository,
 } from '../../index.js';
 import type { CommandContext } from '../context.js';
@@ -89,28 +89,23 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
   };
   const callbacks = { signal: ctx.io.signal, onEvent, onWarning: (w: { message: string }) => warn(w.message) };
 
-  const own = options.lock === undefined;
-  const lock = options.lock ?? (await lockRepository(repo, { exclusive: true, onWarning: (w) => warn(w.message) }));
-  let plan: PrunePlan;
-  let result: PruneResult | undefined;
-  try {
-    plan = await planPrune(repo, { ...options, ...callbacks });
-    if (text) {
+  // The library's prune: lock (unless forget --prune holds one), plan, show it, execute.
+  const { plan, result } = await prune(repo, {
+    ...options,
+    ...callbacks,
+    onLockWarning: (w) => warn(w.message),
+    onPlan: (p) => {
+      if (!text) return;
       say('');
-      say(statsText(plan.stats));
+      say(statsText(p.stats));
       if (options.dryRun === true && g.verbose > 0) {
-        for (const p of plan.unreferencedPacks) say(`would delete unreferenced pack ${p}`);
-        for (const p of plan.removePacks) say(`would delete unused pack ${p}`);
-        for (const p of plan.repackPacks) say(`would repack pack ${p}`);
+        for (const id of p.unreferencedPacks) say(`would delete unreferenced pack ${id}`);
+        for (const id of p.removePacks) say(`would delete unused pack ${id}`);
+        for (const id of p.repackPacks) say(`would repack pack ${id}`);
       }
       say('');
-    }
-    if (options.dryRun !== true) result = await executePrune(repo, plan, { ...callbacks, lock });
-  } catch (e) {
-    if (own) await lock.release().catch((r: unknown) => warn(`could not remove the lock after the failure: ${r instanceof Error ? r.message : String(r)}; remove it with \`cairn unlock\``));
-    throw e;
-  }
-  if (own) await lock.release();
+    },
+  });
 
   const seconds = (Date.now() - started) / 1000;
   if (g.json) {
