@@ -22,10 +22,8 @@
 import { encodeUtf8 } from '../util/index.js';
 import type { PathLike } from './restic-patterns.js';
 import { wildmatch } from './wildmatch.js';
+import { BACKSLASH, SLASH, SPACE } from './chars.js';
 
-const SLASH = 0x2f;
-const SPACE = 0x20;
-const BACKSLASH = 0x5c;
 
 /** One rule of a .gitignore file. */
 export interface GitIgnoreRule {

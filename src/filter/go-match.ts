@@ -14,15 +14,8 @@
  *   strings.Map writes it.
  */
 import { encodeUtf8, runeAt } from '../util/index.js';
+import { BACKSLASH, CARET, CLOSE, DASH, OPEN, QUESTION, SLASH, STAR } from './chars.js';
 
-const SLASH = 0x2f;
-const STAR = 0x2a;
-const QUESTION = 0x3f;
-const OPEN = 0x5b;
-const CLOSE = 0x5d;
-const BACKSLASH = 0x5c;
-const CARET = 0x5e;
-const DASH = 0x2d;
 
 /** The rune at `b[i]` as Go's DecodeRune reads it: `(rune << 3) | width`; invalid → U+FFFD, width 1. */
 function rune(b: Uint8Array, i: number): number {

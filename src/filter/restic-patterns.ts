@@ -29,11 +29,11 @@
 import { CairnError } from '../errors.js';
 import { encodeUtf8 } from '../util/index.js';
 import { goClean, goMatchBytes, goPatternErrorBytes, goToLower, goToLowerBytes } from './go-match.js';
+import { SLASH } from './chars.js';
 
 /** A path: text (encoded as UTF-8) or the raw bytes of a file name path, `/`-separated. */
 export type PathLike = string | Uint8Array;
 
-const SLASH = 0x2f;
 const STAR = encodeUtf8('*');
 const ROOT = encodeUtf8('/');
 const EMPTY = new Uint8Array(0);

@@ -13,22 +13,13 @@
  * later start can help) and ABORT_TO_STARSTAR (a single `*` met a `/`: only an outer `**` can
  * carry on).
  */
+import { BACKSLASH, BANG, CARET, CLOSE, COLON, DASH, OPEN, QUESTION, SLASH, STAR } from './chars.js';
 
 const MATCH = 1;
 const NOMATCH = 0;
 const ABORT_ALL = -1;
 const ABORT_TO_STARSTAR = -2;
 
-const SLASH = 0x2f;
-const STAR = 0x2a;
-const QUESTION = 0x3f;
-const OPEN = 0x5b;
-const CLOSE = 0x5d;
-const BACKSLASH = 0x5c;
-const BANG = 0x21;
-const CARET = 0x5e;
-const DASH = 0x2d;
-const COLON = 0x3a;
 
 const isGlobSpecial = (c: number): boolean => c === STAR || c === QUESTION || c === OPEN || c === BACKSLASH;
 

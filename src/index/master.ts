@@ -14,7 +14,7 @@
  * A blob stored in several packs (restic tolerates duplicates) has several entries; the same pack
  * and offset added twice is one entry.
  */
-import { idFromBytes, idSlot, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
+import { idEqualAt, idFromBytes, idSlot, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
 import type { PackedBlob } from '../pack/index.js';
 
 export interface IndexEntry {
@@ -132,7 +132,7 @@ export class MasterIndex {
       const v = this.table[s]!;
       if (v === 0) return -1;
       const i = v - 1;
-      if (this.types[i] === t && equalId(this.ids, i, bytes) && accept(i)) return i;
+      if (this.types[i] === t && idEqualAt(this.ids, i, bytes) && accept(i)) return i;
     }
   }
 
@@ -164,10 +164,4 @@ export class MasterIndex {
       for (let i = 0; i < this.n; i++) this.insert(i);
     }
   }
-}
-
-function equalId(ids: Uint8Array, i: number, bytes: Uint8Array): boolean {
-  const o = i * 32;
-  for (let j = 0; j < 32; j++) if (ids[o + j] !== bytes[j]) return false;
-  return true;
 }

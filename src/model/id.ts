@@ -59,3 +59,10 @@ export function idSlot(ids: Uint8Array, at: number, size: number): number {
   const k = ((ids[at]! << 24) | (ids[at + 1]! << 16) | (ids[at + 2]! << 8) | ids[at + 3]!) >>> 0;
   return Math.floor((k * size) / 4294967296);
 }
+
+/** Whether the `i`-th of the IDs packed back to back in `ids` (32 bytes each) is `bytes`. */
+export function idEqualAt(ids: Uint8Array, i: number, bytes: Uint8Array): boolean {
+  const o = i * 32;
+  for (let j = 0; j < 32; j++) if (ids[o + j] !== bytes[j]) return false;
+  return true;
+}

@@ -4,7 +4,7 @@
  * keyed by the ID's first four bytes — IDs are SHA-256, so those are uniformly distributed. About
  * 40 bytes per member, where a Set of 64-character strings costs several times that.
  */
-import { idFromBytes, idSlot, idToBytes, type Id } from '../model/index.js';
+import { idEqualAt, idFromBytes, idSlot, idToBytes, type Id } from '../model/index.js';
 
 const MAX_LOAD = 0.7;
 
@@ -46,15 +46,7 @@ export class IdSet {
     for (let s = this.home(bytes, 0); ; s = s + 1 === size ? 0 : s + 1) {
       const v = this.table[s]!;
       if (v === 0) return -1;
-      const o = (v - 1) * 32;
-      let same = true;
-      for (let j = 0; j < 32; j++) {
-        if (this.ids[o + j] !== bytes[j]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return v - 1;
+      if (idEqualAt(this.ids, v - 1, bytes)) return v - 1;
     }
   }
 
