@@ -24,7 +24,6 @@ import type { PathLike } from './restic-patterns.js';
 import { wildmatch } from './wildmatch.js';
 import { BACKSLASH, SLASH, SPACE } from './chars.js';
 
-
 /** One rule of a .gitignore file. */
 export interface GitIgnoreRule {
   /** The pattern after `!` and the trailing `/` are taken off (leading `/` kept), as UTF-8 text. */

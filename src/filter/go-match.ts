@@ -16,7 +16,6 @@
 import { encodeUtf8, runeAt } from '../util/index.js';
 import { BACKSLASH, CARET, CLOSE, DASH, OPEN, QUESTION, SLASH, STAR } from './chars.js';
 
-
 /** The rune at `b[i]` as Go's DecodeRune reads it: `(rune << 3) | width`; invalid → U+FFFD, width 1. */
 function rune(b: Uint8Array, i: number): number {
   const r = runeAt(b, i);

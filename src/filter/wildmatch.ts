@@ -20,7 +20,6 @@ const NOMATCH = 0;
 const ABORT_ALL = -1;
 const ABORT_TO_STARSTAR = -2;
 
-
 const isGlobSpecial = (c: number): boolean => c === STAR || c === QUESTION || c === OPEN || c === BACKSLASH;
 
 const isUpper = (c: number): boolean => c >= 0x41 && c <= 0x5a;
