@@ -14,4 +14,4 @@
  * - Both decoders accept whatever restic accepts: frames with or without content size or
  *   checksum, several frames in a row, skippable frames.
  */
-export { DEFAULT_LEVEL, MAX_DECOMPRESSED_SIZE, compress, decompress, decompressBounded } from './zstd.js';
+export { DEFAULT_LEVEL, MAX_DECOMPRESSED_SIZE, compress, compressToScratch, decompress, decompressBounded } from './zstd.js';

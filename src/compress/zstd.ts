@@ -9,7 +9,7 @@
  * - libzstd's default window limit (2^27, 128 MiB) caps its internal buffers; streaming output
  *   only touches as much of them as has been decoded, and we stop at the caller's limit.
  *
- * One CCtx and one DCtx are reused (JS is single-threaded here; each call resets the session, so
+ * One CCtx and one DCtx are reused per thread (each worker thread loads its own copy of this module; each call resets the session, so
  * a failed call leaves no state behind).
  */
 import { createRequire } from 'node:module';
@@ -62,22 +62,39 @@ function decompressor(): ZstdBinding.DCtx {
  * ERR_INVALID_ARGUMENT for a level outside libzstd's range.
  */
 export function compress(data: Uint8Array, level: number = DEFAULT_LEVEL): Uint8Array {
+  const bound = zstd.compressBound(data.length);
+  const dst = new Uint8Array(bound);
+  const n = compressTo(dst, data, level);
+  return n < bound - (bound >>> 3) ? dst.slice(0, n) : dst.subarray(0, n);
+}
+
+let scratch = new Uint8Array(0);
+
+/**
+ * As `compress`, but the frame is written into a buffer this module reuses: the result is valid
+ * only until the next call (for a caller that copies it at once, e.g. by sealing it), and no
+ * output buffer is allocated per call.
+ */
+export function compressToScratch(data: Uint8Array, level: number = DEFAULT_LEVEL): Uint8Array {
+  const bound = zstd.compressBound(data.length);
+  if (scratch.length < bound) scratch = new Uint8Array(Math.max(bound, zstd.compressBound(1 << 20)));
+  return scratch.subarray(0, compressTo(scratch, data, level));
+}
+
+/** Compresses `data` into `dst` (at least compressBound long); the frame's length. */
+function compressTo(dst: Uint8Array, data: Uint8Array, level: number): number {
   if (!Number.isInteger(level) || level < zstd.minCLevel() || level > zstd.maxCLevel()) {
     throw new CairnError(
       'ERR_INVALID_ARGUMENT',
       `zstd level ${level} is out of range: use an integer from ${zstd.minCLevel()} to ${zstd.maxCLevel()}`,
     );
   }
-  const bound = zstd.compressBound(data.length);
-  const dst = new Uint8Array(bound);
-  let n: number;
   try {
-    n = compressor(level).compress2(dst, data);
+    return compressor(level).compress2(dst, data);
   } catch (e) {
     cctxLevel = Number.NaN;
     throw new CairnError('ERR_INTERNAL', `zstd compression of ${data.length} bytes failed: ${(e as Error).message}`, { cause: e });
   }
-  return n < bound - (bound >>> 3) ? dst.slice(0, n) : dst.subarray(0, n);
 }
 
 function corrupt(what: string, problem: string, cause?: unknown, data: Record<string, unknown> = {}): CairnError {

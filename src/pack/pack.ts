@@ -60,17 +60,25 @@ export class PackBuilder {
 
   finish(): FinishedPack {
     if (this.entries.length === 0) throw new CairnError('ERR_INTERNAL', 'a pack needs at least one blob');
-    const header = seal(this.key, encodePackHeader(this.entries));
-    const out = new Uint8Array(this.bytes + header.length + 4);
+    const tail = packTail(this.key, this.entries);
+    const out = new Uint8Array(this.bytes + tail.length);
     let p = 0;
     for (const part of this.parts) {
       out.set(part, p);
       p += part.length;
     }
-    out.set(header, p);
-    new DataView(out.buffer).setUint32(p + header.length, header.length, true);
+    out.set(tail, p);
     return { id: hashId(out), bytes: out, blobs: this.entries };
   }
+}
+
+/** What follows a pack's blobs: its sealed header, then that header's length (u32, little-endian). */
+export function packTail(key: MasterKey, entries: readonly PackedBlob[]): Uint8Array {
+  const header = seal(key, encodePackHeader(entries));
+  const tail = new Uint8Array(header.length + 4);
+  tail.set(header, 0);
+  new DataView(tail.buffer).setUint32(header.length, header.length, true);
+  return tail;
 }
 
 /** Reads bytes [offset, offset + length) of the pack. */

@@ -15,20 +15,13 @@
  * Every failure goes back as a message with an error code; a worker never dies on a bad input.
  */
 import { readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import type * as ZstdBinding from 'zstd-napi/binding.js';
-import { DEFAULT_LEVEL, decompress } from '../compress/index.js';
-import { open, seal, type MasterKey } from '../crypto/index.js';
+import { compressToScratch } from '../compress/index.js';
+import { seal, type MasterKey } from '../crypto/index.js';
 import { CairnError, messageOf } from '../errors.js';
 import { hashId, type BlobId } from '../model/index.js';
-import { encodePackHeader, type FinishedPack, type PackedBlob } from '../pack/index.js';
-
-/**
- * libzstd through the same binding as compress/, used directly here to compress into one reused
- * buffer (same level and frame parameters as `compress`: level 3, content size, no checksum).
- */
-const zstd = createRequire(import.meta.url)('zstd-napi/binding.js') as typeof ZstdBinding;
+import { packTail, type FinishedPack, type PackedBlob } from '../pack/index.js';
+import { openBlob } from './blob-codec.js';
 
 export interface BlobWorkerData {
   readonly kind: 'cairn-blob-worker';
@@ -74,18 +67,10 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
   const release = (buf: Uint8Array): void => {
     if (freeReads.length < 8) freeReads.push(buf.buffer as ArrayBuffer);
   };
-  const cctx = new zstd.CCtx();
-  cctx.setParameter(zstd.CParameter.compressionLevel, DEFAULT_LEVEL);
-  cctx.setParameter(zstd.CParameter.contentSizeFlag, 1);
-  cctx.setParameter(zstd.CParameter.checksumFlag, 0);
-  let zbuf = new Uint8Array(0);
-  /** Compressed bytes of `plain` (a view of a reused buffer), or undefined when not smaller. */
+  /** Compressed bytes of `plain` (a view of a reused buffer, sealed at once), or undefined when not smaller. */
   const compressed = (plain: Uint8Array): Uint8Array | undefined => {
-    const bound = zstd.compressBound(plain.length);
-    if (zbuf.length < bound) zbuf = new Uint8Array(Math.max(bound, zstd.compressBound(1 << 20)));
-    cctx.reset(zstd.ResetDirective.sessionOnly);
-    const n = cctx.compress2(zbuf, plain);
-    return n < plain.length ? zbuf.subarray(0, n) : undefined;
+    const z = compressToScratch(plain);
+    return z.length < plain.length ? z : undefined;
   };
   // The pack in progress, assembled in place; finished packs go to the main thread and their
   // buffers come back (`recycle`) once saved.
@@ -101,11 +86,10 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     pack = grown;
   };
   const finish = (): FinishedPack => {
-    const header = seal(key, encodePackHeader(entries));
-    room(header.length + 4);
-    pack.set(header, used);
-    new DataView(pack.buffer, pack.byteOffset).setUint32(used + header.length, header.length, true);
-    const bytes = pack.subarray(0, used + header.length + 4);
+    const tail = packTail(key, entries);
+    room(tail.length);
+    pack.set(tail, used);
+    const bytes = pack.subarray(0, used + tail.length);
     const done: FinishedPack = { id: hashId(bytes), bytes, blobs: entries };
     pack = new Uint8Array(0);
     used = 0;
@@ -169,12 +153,7 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
         if (chunk !== undefined) release(chunk.buf);
         port.postMessage({ n: job.n, dropped: true } satisfies BlobReply);
       } else {
-        let plain = open(key, job.bytes, job.what);
-        if (job.uncompressedLength > 0) plain = decompress(plain, job.uncompressedLength, job.what);
-        const actual = hashId(plain);
-        if (actual !== job.id) {
-          throw new CairnError('ERR_CORRUPT', `${job.what}: its plaintext hashes to ${actual}, not to its ID; the pack is damaged`, { data: { blob: job.id, actual } });
-        }
+        let plain = openBlob(key, job.bytes, job.id as BlobId, job.uncompressedLength, job.what);
         if (plain.byteOffset !== 0 || plain.byteLength !== plain.buffer.byteLength) plain = plain.slice();
         port.postMessage({ n: job.n, plain } satisfies BlobReply, [plain.buffer as ArrayBuffer]);
       }

@@ -12,10 +12,10 @@ import {
   createFastCdc, createRabinChunker, keyedGearTable, ParallelChunker,
   type Chunker, type CreateFastCdcOptions,
 } from '../chunker/index.js';
-import { compress, decompress } from '../compress/index.js';
+import { compressToScratch } from '../compress/index.js';
 import { calibrateKdf, CRYPTO_OVERHEAD, newMasterKey, open, seal, type KdfParams, type MasterKey } from '../crypto/index.js';
 import { decodeIndex, encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type IndexPack } from '../index/index.js';
-import { hashId, idToBytes, shortId, type BlobId, type BlobType, type FileType, type Id, type PackId, type SnapshotId } from '../model/index.js';
+import { idToBytes, shortId, type BlobId, type BlobType, type FileType, type Id, type PackId, type SnapshotId } from '../model/index.js';
 import { readPackHeader, type PackedBlob, type SealedBlob } from '../pack/index.js';
 import { decodeSnapshot, encodeSnapshot, findSnapshot, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { mapConcurrent } from '../util/index.js';
@@ -23,6 +23,7 @@ import { decodeConfig, encodeConfig, newConfig, type ChunkerConfig, type RepoCon
 import { addKey, openWithPassword } from './keys.js';
 import { BlobPool } from './blob-pool.js';
 import { Packer } from './packer.js';
+import { openBlob } from './blob-codec.js';
 import { openUnpacked, sealUnpacked } from './unpacked.js';
 
 export interface InitOptions {
@@ -387,7 +388,8 @@ export class Repository {
     let stored = plain;
     let uncompressedLength = 0;
     if (this.version >= 2 && plain.length > 0) {
-      const z = compress(plain);
+      // Sealed (copied) before anything else can compress: the scratch buffer may be used.
+      const z = compressToScratch(plain);
       if (compression === 'always' || z.length < plain.length) {
         stored = z;
         uncompressedLength = plain.length;
@@ -459,14 +461,7 @@ export class Repository {
 
   /** Decrypts, decompresses and verifies one stored blob (bytes = exactly its stored range). */
   unsealBlob(bytes: Uint8Array, blob: PackedBlob & { readonly pack: PackId }): Uint8Array {
-    const what = `${blob.type} blob ${blob.id} in pack ${blob.pack}`;
-    let plain = open(this.key, bytes, what);
-    if (blob.uncompressedLength > 0) plain = decompress(plain, blob.uncompressedLength, what);
-    const actual = hashId(plain);
-    if (actual !== blob.id) {
-      throw new CairnError('ERR_CORRUPT', `${what}: its plaintext hashes to ${actual}, not to its ID; the pack is damaged`, { data: { blob: blob.id, pack: blob.pack, actual } });
-    }
-    return plain;
+    return openBlob(this.key, bytes, blob.id, blob.uncompressedLength, `${blob.type} blob ${blob.id} in pack ${blob.pack}`, { pack: blob.pack });
   }
 
   /** The blobs a pack holds, from its header. */
