@@ -9,10 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyRepository, cairnIn, filesByPack, filesOf, flipByte, makeRepository, packFiles, removeFile, resticCheck, truncateFile } from './helpers.js';
-
-function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+import { jsonLines } from '../helpers/json.js';
 
 describe('cairn check and restic check agree', () => {
   let root: string;

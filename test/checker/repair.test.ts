@@ -13,10 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeTree, diffTrees } from '../helpers/trees.js';
 import { runRestic } from '../helpers/restic.js';
 import { cairnIn, copyRepository, filesByPack, filesOf, makeRepository, packFiles, PASSWORD, removeFile, resticCheck, truncateFile } from './helpers.js';
-
-function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+import { jsonLines } from '../helpers/json.js';
 
 /** Every file below a directory with its size and mtime: to see that nothing was written. */
 async function listing(dir: string): Promise<string[]> {

@@ -11,12 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { ResticRepo } from '../helpers/restic.js';
 import { cairnIn, copyRepository, filesOf, FIXTURE_PASSWORD, flipByte, packFiles, removeFile, resticCheck, unpackFixture } from './helpers.js';
+import { jsonLines } from '../helpers/json.js';
 
 const FIXTURES = ['small-repo', 'repo-restore-permissions-test', 'repo-same-timestamps', 'repo-mixed', 'repo-duplicates', 'copy-unstable-json'];
-
-function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('restic fixtures', () => {
   let root: string;

@@ -3,15 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors.js';
 import { run } from '../../src/cli/main.js';
 import { cairn, makeIo } from './helpers.js';
+import { jsonLines } from '../helpers/json.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-
-function jsonLines(s: string): unknown[] {
-  return s
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as unknown);
-}
 
 describe('global options placement', () => {
   it.each([

@@ -20,8 +20,8 @@
  *
  * The build is deterministic for a seed: two builds differ only in inode numbers and ctimes.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { run } from './treecmp.js';
 
 export interface CaseTreeOptions {
   /** Create character and block devices. @default true when running as root */
@@ -46,17 +46,6 @@ export async function makeCaseTree(root: string, options: CaseTreeOptions = {}):
   const args = [SCRIPT, root];
   if (options.devices !== undefined) args.push(options.devices ? '--devices' : '--no-devices');
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
-  const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn('python3', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUTF8: '1' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else reject(new Error(`fscases.py ${root} exited with ${code}: ${Buffer.concat(err).toString('utf8')}`));
-    });
-  });
+  const stdout = await run('python3', args);
   return JSON.parse(stdout) as CaseTreeInfo;
 }

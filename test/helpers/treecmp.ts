@@ -378,7 +378,8 @@ function preview(v: Buffer): string {
   return `${v.length} bytes ${hex}${v.length > 16 ? '…' : ''}`;
 }
 
-function run(cmd: string, args: readonly string[]): Promise<string> {
+/** Runs a helper command (the Python tree scripts); its stdout, or a rejection with its stderr. */
+export function run(cmd: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONUTF8: '1' } });
     const out: Buffer[] = [];

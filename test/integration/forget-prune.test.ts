@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cairn } from '../cli/helpers.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { runRestic } from '../helpers/restic.js';
+import { jsonLines } from '../helpers/json.js';
 
 const PASSWORD = 'pw';
 const ENV = { CAIRN_PASSWORD: PASSWORD, CAIRN_KDF: '1024:8:1' };
@@ -36,11 +37,6 @@ async function repoSize(dir: string): Promise<number> {
 
 async function listing(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).sort();
-}
-
-/** Every line of the output parsed as JSON. */
-function jsonLines(out: string): unknown[] {
-  return out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown);
 }
 
 beforeAll(async () => {
