@@ -15,7 +15,7 @@ export {
   type CheckRepository, type CheckOptions, type CheckSummary, type CheckProblem, type CheckProblemKind, type CheckHint, type CheckHintKind, type CheckPhase,
 } from './check.js';
 export { parseReadDataSubset, selectPacks, MAX_SUBSET_GROUPS, type ReadDataSelection } from './subset.js';
-export { PackTable, PACK_FIXED_OVERHEAD, type Overlap } from './pack-table.js';
+export { PackTable, type Overlap } from './pack-table.js';
 export { repairIndex, type RepairIndexRepository, type RepairIndexOptions, type RepairIndexEvent, type RepairIndexSummary } from './repair-index.js';
 export {
   repairSnapshots, REPAIRED_TAG,

@@ -11,13 +11,10 @@
  * IV and MAC around one entry per blob: 37 bytes, 41 for a compressed blob), then 4 bytes giving
  * the header's length. So size = 36 + Σ (stored length + entry size).
  */
-import { CRYPTO_OVERHEAD } from '../crypto/index.js';
 import type { MasterIndex } from '../index/index.js';
 import { idFromBytes, idToBytes, type PackId } from '../model/index.js';
-import { entrySize, type PackedBlob } from '../pack/index.js';
+import { entrySize, PACK_OVERHEAD, type PackedBlob } from '../pack/index.js';
 
-/** Bytes of a pack besides its blobs and header entries: header IV + MAC, and the length field. */
-export const PACK_FIXED_OVERHEAD = CRYPTO_OVERHEAD + 4;
 
 /** Two index entries of one pack whose byte ranges overlap. */
 export interface Overlap {
@@ -99,7 +96,7 @@ export class PackTable {
   expectedSize(pack: PackId): number {
     const p = this.numbers.get(pack);
     if (p === undefined) return 0;
-    let size = PACK_FIXED_OVERHEAD;
+    let size = PACK_OVERHEAD;
     for (let k = this.starts[p]!; k < this.starts[p + 1]!; k++) {
       const j = this.order[k]!;
       size += this.lengths[j]! + entrySize({ uncompressedLength: this.ulengths[j]! });

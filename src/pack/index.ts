@@ -5,4 +5,4 @@
  * before anything is allocated; blob IDs are SHA-256 of the uncompressed plaintext.
  */
 export { encodePackHeader, decodePackHeader, entrySize, type PackedBlob } from './header.js';
-export { PackBuilder, packTail, readPackHeader, MAX_HEADER_SIZE, MIN_PACK_SIZE, type SealedBlob, type FinishedPack, type RangeLoader } from './pack.js';
+export { PackBuilder, packTail, readPackHeader, MAX_HEADER_SIZE, MIN_PACK_SIZE, PACK_OVERHEAD, type SealedBlob, type FinishedPack, type RangeLoader } from './pack.js';

@@ -14,6 +14,8 @@ import { decodePackHeader, encodePackHeader, entrySize, type PackedBlob } from '
 
 /** restic's largest accepted pack header. */
 export const MAX_HEADER_SIZE = 16 << 20;
+/** Bytes of a pack besides its blobs and header entries: the header's IV and MAC, its length field. */
+export const PACK_OVERHEAD = CRYPTO_OVERHEAD + 4;
 /** Smallest possible pack: one entry (37 bytes) sealed (+32), its length field (+4). */
 export const MIN_PACK_SIZE = 73;
 
@@ -43,7 +45,7 @@ export class PackBuilder {
 
   /** Bytes the pack will have if finished now. */
   get size(): number {
-    return this.bytes + this.headerBytes + CRYPTO_OVERHEAD + 4;
+    return this.bytes + this.headerBytes + PACK_OVERHEAD;
   }
 
   get count(): number {

@@ -24,7 +24,7 @@ import { CairnError, messageOf } from '../errors.js';
 import type { Repository } from '../repository/index.js';
 import { CRYPTO_OVERHEAD } from '../crypto/index.js';
 import { shortId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
-import { entrySize } from '../pack/index.js';
+import { entrySize, PACK_OVERHEAD } from '../pack/index.js';
 import { decodeTree } from '../tree/index.js';
 import { mapConcurrent } from '../util/index.js';
 import { BlobSet } from './id-set.js';
@@ -104,8 +104,6 @@ export function isNoop(plan: PrunePlan): boolean {
   return plan.unreferencedPacks.length === 0 && plan.repackPacks.length === 0 && plan.removePacks.length === 0 && plan.missingPacks.length === 0;
 }
 
-/** Storage bytes of a pack beyond its blobs: sealed header overhead and the length field. */
-const PACK_HEADER_OVERHEAD = CRYPTO_OVERHEAD + 4;
 
 type PackKind = BlobType | 'mixed';
 
@@ -199,7 +197,7 @@ export async function planPrune(repo: PruneRepository, options: PruneOptions = {
   for (const { id, entry } of index.entries()) {
     let p = packs.get(entry.pack);
     if (p === undefined) {
-      p = { usedBlobs: 0, unusedBlobs: 0, usedSize: PACK_HEADER_OVERHEAD, unusedSize: 0, kind: undefined, uncompressed: false };
+      p = { usedBlobs: 0, unusedBlobs: 0, usedSize: PACK_OVERHEAD, unusedSize: 0, kind: undefined, uncompressed: false };
       packs.set(entry.pack, p);
     }
     p.usedSize += entrySize(entry);
