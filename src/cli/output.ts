@@ -66,11 +66,30 @@ export function printError(
   io.stderr.write(text);
 }
 
+/** A problem a command reports on stderr and goes on: what, in which phase, about which item. */
+export interface Warning {
+  readonly message: string;
+  readonly code?: string;
+  /** The phase, as restic names it in JSON (`archival`, `restore`, `prune`, `lock`…). */
+  readonly during: string;
+  /** The file or path it concerns, when one. */
+  readonly item?: string;
+}
+
 /**
- * Prints a problem with the repository lock while a command holds it (a failed refresh): a
- * warning line, or with --json an error object on stderr (`"during":"lock"`).
+ * Prints a warning: `LABEL: [ITEM: ]MESSAGE` (label `warning` unless given), or with --json the
+ * line `{"message_type":"error","error":{"message","code"?},"during","item"?}`, as restic does.
  */
+export function printWarning(out: OutputTarget, w: Warning, label = 'warning'): void {
+  if (out.globals().json) {
+    const error = w.code === undefined ? { message: w.message } : { message: w.message, code: w.code };
+    out.io.stderr.write(toJsonLine({ message_type: 'error', error, during: w.during, ...(w.item === undefined ? {} : { item: w.item }) }) + '\n');
+  } else {
+    out.io.stderr.write(`${label}: ${w.item === undefined ? '' : `${w.item}: `}${w.message}\n`);
+  }
+}
+
+/** A problem with the repository lock while a command holds it (a failed refresh). */
 export function printLockWarning(out: OutputTarget, w: { readonly code: string; readonly message: string }): void {
-  if (out.globals().json) out.io.stderr.write(toJsonLine({ message_type: 'error', error: { message: w.message, code: w.code }, during: 'lock' }) + '\n');
-  else out.io.stderr.write(`warning: ${w.message}\n`);
+  printWarning(out, { message: w.message, code: w.code, during: 'lock' });
 }

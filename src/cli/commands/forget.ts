@@ -16,7 +16,7 @@ import {
 } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { tableTime } from '../format.js';
-import { printText } from '../output.js';
+import { printText, printWarning } from '../output.js';
 import { withRepo } from '../repository.js';
 import { addPruneOptions, pruneOptionsFromFlags, runPrune, type PruneFlags } from './prune.js';
 import { addFilterOptions } from './snapshots.js';
@@ -238,9 +238,7 @@ Only snapshots are removed; the data they used stays until a prune. The policy i
       const text = (s: string): void => {
         if (!g.json) printText(ctx, s);
       };
-      const warn = (message: string): void => {
-        ctx.io.stderr.write(g.json ? JSON.stringify({ message_type: 'error', error: { message }, during: 'forget' }) + '\n' : `warning: ${message}\n`);
-      };
+      const warn = (message: string): void => printWarning(ctx, { message, during: 'forget' });
       if (ids.length > 0 && !ids.includes('latest') && hasFilter(filter)) warn('--host, --tag and --path are ignored when snapshot IDs are given');
       await withRepo(ctx, async (repo) => {
         // restic 0.14 locks exclusively even for --dry-run; a dry run changes nothing, so a shared

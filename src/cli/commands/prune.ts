@@ -9,7 +9,7 @@ import {
   type PruneEvent, type PruneOptions, type PruneOutcome, type PrunePlan, type PruneResult, type PruneStats, type RepoLock, type Repository,
 } from '../../index.js';
 import type { CommandContext } from '../context.js';
-import { printJson, printText } from '../output.js';
+import { printJson, printText, printWarning } from '../output.js';
 import { withRepo } from '../repository.js';
 
 /** The prune flags as commander parses them. */
@@ -78,10 +78,7 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
   const say = (line: string): void => {
     if (text) printText(ctx, line);
   };
-  const warn = (message: string): void => {
-    if (g.json) ctx.io.stderr.write(JSON.stringify({ message_type: 'error', error: { message }, during: 'prune' }) + '\n');
-    else ctx.io.stderr.write(`warning: ${message}\n`);
-  };
+  const warn = (message: string): void => printWarning(ctx, { message, during: 'prune' });
   const onEvent = (e: PruneEvent): void => {
     if (!text) return;
     const line = eventLine(e, g.verbose);

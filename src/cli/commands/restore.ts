@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { CairnError, formatSize, restoreSelector, restoreSnapshot, type OverwriteMode, type RestoreAction } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration, tableTime } from '../format.js';
-import { printJson, printLockWarning, printText } from '../output.js';
+import { printJson, printLockWarning, printText, printWarning } from '../output.js';
 import { withRepo } from '../repository.js';
 import { addFilterOptions, filterFrom } from './snapshots.js';
 
@@ -86,8 +86,7 @@ spec/patterns.md.`)
           onLockWarning: (w) => printLockWarning(ctx, w),
           onWarning: (w) => {
             if (w.code !== 'SKIPPED') failures.push(w.path);
-            if (g.json) ctx.io.stderr.write(JSON.stringify({ message_type: 'error', error: { message: w.message, code: w.code }, during: 'restore', item: w.path }) + '\n');
-            else ctx.io.stderr.write(`${w.code === 'SKIPPED' ? 'warning' : 'error'}: ${w.path}: ${w.message}\n`);
+            printWarning(ctx, { message: w.message, code: w.code, during: 'restore', item: w.path }, w.code === 'SKIPPED' ? 'warning' : 'error');
           },
         });
         const s = summary.snapshot;

@@ -13,7 +13,7 @@ import {
 } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../format.js';
-import { printJson, printLockWarning, printText } from '../output.js';
+import { printJson, printLockWarning, printText, printWarning } from '../output.js';
 import { withRepo } from '../repository.js';
 
 interface SnapshotFlags {
@@ -87,11 +87,7 @@ Examples:
 
 Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings).`)
     .action(async (args: string[], opts: SnapshotFlags) => {
-      const g = ctx.globals();
-      const onWarning = (w: ArchiverWarning): void => {
-        if (g.json) ctx.io.stderr.write(JSON.stringify({ message_type: 'error', error: { message: w.message, code: w.code }, during: 'archival', item: w.path }) + '\n');
-        else ctx.io.stderr.write(`warning: ${w.path}: ${w.message}\n`);
-      };
+      const onWarning = (w: ArchiverWarning): void => printWarning(ctx, { message: w.message, code: w.code, during: 'archival', item: w.path });
       const common = {
         cwd: ctx.io.cwd,
         signal: ctx.io.signal,
