@@ -19,7 +19,7 @@ import { tableTime } from '../format.js';
 import { printText, printWarning } from '../output.js';
 import { withRepo } from '../repository.js';
 import { addPruneOptions, pruneOptionsFromFlags, runPrune, type PruneFlags } from './prune.js';
-import { addFilterOptions } from './snapshots.js';
+import { addFilterOptions, filterFrom, splitTagList } from './snapshots.js';
 
 interface ForgetFlags extends PruneFlags {
   prune?: boolean;
@@ -62,11 +62,6 @@ export interface ForgetDecision {
   readonly groups: readonly ForgetGroupPlan[];
   /** The snapshots to remove, sorted by ID. */
   readonly remove: readonly SnapshotId[];
-}
-
-/** restic's TagList parsing: comma-separated, white space around each tag trimmed. */
-export function splitTagList(text: string): string[] {
-  return text.split(',').map((t) => t.trim());
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -223,11 +218,7 @@ Only snapshots are removed; the data they used stays until a prune. The policy i
       const g = ctx.globals();
       const policy = policyFromFlags(flags);
       const groupBy = flags.groupBy === 'host,paths' ? DEFAULT_GROUP_BY : parseGroupBy(flags.groupBy);
-      const filter: SnapshotFilter = {
-        ...(flags.host.length > 0 ? { hosts: flags.host } : {}),
-        ...(flags.tag.length > 0 ? { tags: flags.tag.map(splitTagList) } : {}),
-        ...(flags.path.length > 0 ? { paths: flags.path } : {}),
-      };
+      const filter = filterFrom(flags);
       if (ids.length > 0 && !isEmptyPolicy(policy)) {
         throw new CairnError('ERR_USAGE', 'give either snapshot IDs or --keep-* options, not both (named snapshots are removed regardless of any policy)');
       }

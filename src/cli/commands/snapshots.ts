@@ -26,10 +26,18 @@ export function addFilterOptions(cmd: Command): Command {
     .option('--path <path>', 'only snapshots of this path (repeatable)', collect, []);
 }
 
+/**
+ * restic's TagList parsing: comma-separated, white space around each tag trimmed; an empty tag
+ * is kept (`--tag ''` selects snapshots without tags).
+ */
+export function splitTagList(text: string): string[] {
+  return text.split(',').map((t) => t.trim());
+}
+
 export function filterFrom(opts: FilterOptions): SnapshotFilter {
   return {
     ...(opts.host.length > 0 ? { hosts: opts.host } : {}),
-    ...(opts.tag.length > 0 ? { tags: opts.tag.map((t) => t.split(',').filter((x) => x.length > 0)) } : {}),
+    ...(opts.tag.length > 0 ? { tags: opts.tag.map(splitTagList) } : {}),
     ...(opts.path.length > 0 ? { paths: opts.path } : {}),
   };
 }
