@@ -14,7 +14,7 @@
  * A blob stored in several packs (restic tolerates duplicates) has several entries; the same pack
  * and offset added twice is one entry.
  */
-import { idEqualAt, idFromBytes, idSlot, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
+import { idFromBytes, idTableFind, idTableInsert, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
 import type { PackedBlob } from '../pack/index.js';
 
 export interface IndexEntry {
@@ -115,32 +115,18 @@ export class MasterIndex {
     };
   }
 
-  /** The first table slot to probe for an ID (multiply-shift of its first four bytes). */
-  private home(bytes: Uint8Array, at = 0): number {
-    return idSlot(bytes, at, this.table.length);
-  }
-
   /**
    * Walks the entries with this ID and type; returns the first for which `accept` (default: any)
    * says true, or -1.
    */
-  private find(bytes: Uint8Array, type: BlobType, accept: (i: number) => boolean = () => true): number {
-    const size = this.table.length;
-    if (this.n === 0 || size === 0) return -1;
+  private find(bytes: Uint8Array, type: BlobType, accept?: (i: number) => boolean): number {
+    if (this.n === 0) return -1;
     const t = type === 'tree' ? 1 : 0;
-    for (let s = this.home(bytes); ; s = s + 1 === size ? 0 : s + 1) {
-      const v = this.table[s]!;
-      if (v === 0) return -1;
-      const i = v - 1;
-      if (this.types[i] === t && idEqualAt(this.ids, i, bytes) && accept(i)) return i;
-    }
+    return idTableFind(this.table, this.ids, bytes, (i) => this.types[i] === t && (accept === undefined || accept(i)));
   }
 
   private insert(i: number): void {
-    const size = this.table.length;
-    let s = this.home(this.ids, i * 32);
-    while (this.table[s] !== 0) s = s + 1 === size ? 0 : s + 1;
-    this.table[s] = i + 1;
+    idTableInsert(this.table, this.ids, i);
   }
 
   private reserve(count: number): void {

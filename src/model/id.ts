@@ -50,19 +50,40 @@ export function shortId(id: Id): string {
   return id.slice(0, 8);
 }
 
-/**
- * The home slot of an ID (its bytes at `ids[at, at + 32)`) in an open-addressing table of `size`
- * slots: multiply-shift range reduction of its first four bytes. IDs are SHA-256, so those are
- * uniformly distributed, and the size need not be a power of two.
+/*
+ * Open-addressing hash tables of IDs packed back to back in one Uint8Array (32 bytes each): a
+ * table slot holds an entry number + 1 (0: empty), probed linearly from the ID's home slot, a
+ * multiply-shift range reduction of its first four bytes. IDs are SHA-256, so those are uniformly
+ * distributed, and the table size need not be a power of two. The master index and prune's IdSet
+ * keep their IDs this way.
  */
-export function idSlot(ids: Uint8Array, at: number, size: number): number {
+
+function idSlot(ids: Uint8Array, at: number, size: number): number {
   const k = ((ids[at]! << 24) | (ids[at + 1]! << 16) | (ids[at + 2]! << 8) | ids[at + 3]!) >>> 0;
   return Math.floor((k * size) / 4294967296);
 }
 
-/** Whether the `i`-th of the IDs packed back to back in `ids` (32 bytes each) is `bytes`. */
-export function idEqualAt(ids: Uint8Array, i: number, bytes: Uint8Array): boolean {
+function idEqualAt(ids: Uint8Array, i: number, bytes: Uint8Array): boolean {
   const o = i * 32;
   for (let j = 0; j < 32; j++) if (ids[o + j] !== bytes[j]) return false;
   return true;
+}
+
+/** Puts entry `i` (its ID at ids[32i, 32i + 32)) into `table`, which must have a free slot. */
+export function idTableInsert(table: Int32Array, ids: Uint8Array, i: number): void {
+  const size = table.length;
+  let s = idSlot(ids, i * 32, size);
+  while (table[s] !== 0) s = s + 1 === size ? 0 : s + 1;
+  table[s] = i + 1;
+}
+
+/** The first entry whose ID is `bytes` and that `accept` takes, or -1. */
+export function idTableFind(table: Int32Array, ids: Uint8Array, bytes: Uint8Array, accept?: (i: number) => boolean): number {
+  const size = table.length;
+  if (size === 0) return -1;
+  for (let s = idSlot(bytes, 0, size); ; s = s + 1 === size ? 0 : s + 1) {
+    const v = table[s]!;
+    if (v === 0) return -1;
+    if (idEqualAt(ids, v - 1, bytes) && (accept === undefined || accept(v - 1))) return v - 1;
+  }
 }

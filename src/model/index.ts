@@ -2,7 +2,7 @@
  * The vocabulary shared by every layer: branded 32-byte IDs (hex), blob types, the file types a
  * repository stores. Level 0: imports only errors and util.
  */
-export { isId, parseId, idFromBytes, idToBytes, idSlot, idEqualAt, hashId, shortId, type Id, type BlobId, type TreeId, type PackId, type SnapshotId } from './id.js';
+export { isId, parseId, idFromBytes, idToBytes, idTableInsert, idTableFind, hashId, shortId, type Id, type BlobId, type TreeId, type PackId, type SnapshotId } from './id.js';
 
 /** What a blob holds: file content, or a directory's tree (JSON). */
 export type BlobType = 'data' | 'tree';

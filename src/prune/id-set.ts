@@ -4,7 +4,7 @@
  * keyed by the ID's first four bytes — IDs are SHA-256, so those are uniformly distributed. About
  * 40 bytes per member, where a Set of 64-character strings costs several times that.
  */
-import { idEqualAt, idFromBytes, idSlot, idToBytes, type Id } from '../model/index.js';
+import { idFromBytes, idTableFind, idTableInsert, idToBytes, type Id } from '../model/index.js';
 
 const MAX_LOAD = 0.7;
 
@@ -36,25 +36,12 @@ export class IdSet {
     for (let i = 0; i < this.n; i++) yield idFromBytes(this.ids.subarray(i * 32, i * 32 + 32));
   }
 
-  private home(bytes: Uint8Array, at: number): number {
-    return idSlot(bytes, at, this.table.length);
-  }
-
   private find(bytes: Uint8Array): number {
-    const size = this.table.length;
-    if (size === 0) return -1;
-    for (let s = this.home(bytes, 0); ; s = s + 1 === size ? 0 : s + 1) {
-      const v = this.table[s]!;
-      if (v === 0) return -1;
-      if (idEqualAt(this.ids, v - 1, bytes)) return v - 1;
-    }
+    return idTableFind(this.table, this.ids, bytes);
   }
 
   private insert(i: number): void {
-    const size = this.table.length;
-    let s = this.home(this.ids, i * 32);
-    while (this.table[s] !== 0) s = s + 1 === size ? 0 : s + 1;
-    this.table[s] = i + 1;
+    idTableInsert(this.table, this.ids, i);
   }
 
   private reserve(count: number): void {
