@@ -36,7 +36,7 @@ export interface RestorerRepository {
    * A stored blob's plaintext length, when the index knows it: with it a file's blobs are fetched
    * several at once and written at their offsets in any order.
    */
-  blobLength?(type: BlobType, id: BlobId): number | undefined;
+  blobLength(type: BlobType, id: BlobId): number | undefined;
 }
 
 /** Blobs of one file fetched (and written) at once, when their offsets are known. */
@@ -537,28 +537,24 @@ class Restore {
     try {
       const content = node.content ?? [];
       // Offsets from the index's lengths: blobs fetched several at once, written where they go.
-      const lengths = content.map((id) => this.repo.blobLength?.('data', id));
-      const known = lengths.every((l) => l !== undefined);
+      const lengths = content.map((id) => this.repo.blobLength('data', id));
+      const missing = content.find((_, i) => lengths[i] === undefined);
+      if (missing !== undefined) await this.share.get(missing); // not in the index: throws saying so
       const offsets: number[] = [];
       let offset = 0;
-      if (known) {
-        for (const l of lengths) {
-          offsets.push(offset);
-          offset += l!;
-        }
+      for (const l of lengths) {
+        offsets.push(offset);
+        offset += l!;
+      }
+      if (node.size !== undefined && offset !== node.size) {
+        throw new CairnError('ERR_CORRUPT', `the snapshot says the file has ${node.size} bytes, its blobs hold ${offset}`, { data: { size: node.size, content: offset } });
       }
       const handle = fh;
       const one = async (id: BlobId, i: number): Promise<void> => {
         this.checkAbort();
         const data = await this.share.get(id);
-        let at: number;
-        if (known) {
-          at = offsets[i]!;
-          if (data.length !== lengths[i]) throw new CairnError('ERR_CORRUPT', `blob ${id} holds ${data.length} bytes, the index says ${lengths[i]}; run \`cairn check\``, { data: { blob: id } });
-        } else {
-          at = offset;
-          offset += data.length;
-        }
+        const at = offsets[i]!;
+        if (data.length !== lengths[i]) throw new CairnError('ERR_CORRUPT', `blob ${id} holds ${data.length} bytes, the index says ${lengths[i]}; run \`cairn check\``, { data: { blob: id } });
         let write = true;
         if (compare) {
           const cur = Buffer.alloc(data.length);
@@ -575,10 +571,7 @@ class Restore {
           written++;
         }
       };
-      await mapConcurrent(content, known ? BLOBS_PER_FILE : 1, one);
-      if (node.size !== undefined && offset !== node.size) {
-        throw new CairnError('ERR_CORRUPT', `the snapshot says the file has ${node.size} bytes, its blobs hold ${offset}`, { data: { size: node.size, content: offset } });
-      }
+      await mapConcurrent(content, BLOBS_PER_FILE, one);
       const st = await fh.stat();
       if (st.size !== offset) {
         await fh.truncate(offset);
