@@ -19,10 +19,7 @@
 import { createHash } from 'node:crypto';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import {
-  CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand,
-  S3Client, type BucketLocationConstraint, type S3ClientConfig, type StorageClass,
-} from '@aws-sdk/client-s3';
+import type { BucketLocationConstraint, S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
 import { CairnError, messageOf } from '../../errors.js';
 import { isId, type FileType } from '../../model/index.js';
 import { createLimiter } from '../../util/index.js';
@@ -60,7 +57,16 @@ export interface S3BackendOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** A counting semaphore: at most `n` tasks run at once. */
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdkLoad: Promise<Sdk> | undefined;
+/**
+ * The AWS SDK, loaded on first use: it costs ~0.1 s and ~25 MB of heap to load, which every
+ * command on a local repository (and every library user who never opens a bucket) would
+ * otherwise pay.
+ */
+function loadSdk(): Promise<Sdk> {
+  return (sdkLoad ??= import('@aws-sdk/client-s3'));
+}
 
 const DEFAULT_REGION = 'us-east-1';
 
@@ -69,7 +75,8 @@ export class S3Backend implements Backend {
   readonly bucket: string;
   readonly prefix: string;
   readonly settings: S3Options;
-  readonly #client: S3Client;
+  readonly #config: S3ClientConfig;
+  #client: Promise<S3Client> | undefined;
   readonly #limit: <T>(fn: () => Promise<T>) => Promise<T>;
   readonly #agents: (HttpAgent | HttpsAgent)[];
 
@@ -110,7 +117,7 @@ export class S3Backend implements Backend {
       },
       ...(creds !== undefined ? { credentials: creds } : {}),
     };
-    this.#client = new S3Client(config);
+    this.#config = config;
   }
 
   /** The object key of a (valid) handle. */
@@ -123,8 +130,9 @@ export class S3Backend implements Backend {
 
   async create(): Promise<void> {
     await this.#limit(async () => {
+      const s3 = await this.#ready();
       try {
-        await this.#client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+        await s3.client.send(new s3.sdk.HeadBucketCommand({ Bucket: this.bucket }));
       } catch (e) {
         if (!(isNotFound(e) || codeOf(e) === 'NoSuchBucket')) throw s3Failure(this.location, this.bucket, 'check that the bucket exists', e);
         await this.#createBucket();
@@ -152,9 +160,10 @@ export class S3Backend implements Backend {
     const md5 = createHash('md5').update(data).digest('base64');
     const storageClass = h.type === 'pack' ? this.settings.storageClass : undefined;
     await this.#limit(async () => {
+      const s3 = await this.#ready();
       try {
-        await this.#client.send(
-          new PutObjectCommand({
+        await s3.client.send(
+          new s3.sdk.PutObjectCommand({
             Bucket: this.bucket,
             Key: key,
             Body: data,
@@ -181,9 +190,10 @@ export class S3Backend implements Backend {
     const ranged = offset > 0 || length !== undefined;
     const range = ranged ? `bytes=${offset}-${length === undefined ? '' : offset + length - 1}` : undefined;
     return this.#limit(async () => {
+      const s3 = await this.#ready();
       let res;
       try {
-        res = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range !== undefined ? { Range: range } : {}) }));
+        res = await s3.client.send(new s3.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range !== undefined ? { Range: range } : {}) }));
       } catch (e) {
         if (isNotFound(e)) throw notFound(h, this.location, e);
         if (statusOf(e) === 416 || codeOf(e) === 'InvalidRange') return this.#emptyOrOutOfRange(h, offset, length);
@@ -219,8 +229,9 @@ export class S3Backend implements Backend {
   async stat(h: Handle): Promise<FileInfo> {
     const key = this.key(h);
     return this.#limit(async () => {
+      const s3 = await this.#ready();
       try {
-        const res = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+        const res = await s3.client.send(new s3.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
         if (res.ContentLength === undefined) throw new Error('the response has no Content-Length');
         return { name: h.name, size: res.ContentLength };
       } catch (e) {
@@ -240,8 +251,9 @@ export class S3Backend implements Backend {
     let token: string | undefined;
     do {
       const page = await this.#limit(async () => {
+        const s3 = await this.#ready();
         try {
-          return await this.#client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: dir, ...(token !== undefined ? { ContinuationToken: token } : {}) }));
+          return await s3.client.send(new s3.sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: dir, ...(token !== undefined ? { ContinuationToken: token } : {}) }));
         } catch (e) {
           throw s3Failure(this.location, this.bucket, `list ${type} files`, e, undefined, dir);
         }
@@ -259,8 +271,9 @@ export class S3Backend implements Backend {
     const key = this.key(h);
     await this.stat(h); // ERR_NOT_FOUND when missing: S3's DELETE succeeds either way
     await this.#limit(async () => {
+      const s3 = await this.#ready();
       try {
-        await this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+        await s3.client.send(new s3.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
       } catch (e) {
         if (isNotFound(e)) throw notFound(h, this.location, e);
         throw s3Failure(this.location, this.bucket, `remove ${describe(h)}`, e, h, key);
@@ -269,8 +282,18 @@ export class S3Backend implements Backend {
   }
 
   async close(): Promise<void> {
-    this.#client.destroy();
+    if (this.#client !== undefined) (await this.#client).destroy();
     for (const a of this.#agents) a.destroy();
+  }
+
+  /** The client, made on first use (the SDK is loaded then). */
+  #sdkClient(): Promise<S3Client> {
+    return (this.#client ??= loadSdk().then((sdk) => new sdk.S3Client(this.#config)));
+  }
+
+  /** The SDK and the client, both loaded on first use. */
+  async #ready(): Promise<{ sdk: Sdk; client: S3Client }> {
+    return { sdk: await loadSdk(), client: await this.#sdkClient() };
   }
 
   #under(rel: string): string {
@@ -278,10 +301,11 @@ export class S3Backend implements Backend {
   }
 
   async #createBucket(): Promise<void> {
-    const region = await this.#client.config.region();
+    const s3 = await this.#ready();
+    const region = await s3.client.config.region();
     try {
-      await this.#client.send(
-        new CreateBucketCommand({
+      await s3.client.send(
+        new s3.sdk.CreateBucketCommand({
           Bucket: this.bucket,
           // us-east-1 is the one region that must not be named.
           ...(region !== DEFAULT_REGION ? { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } } : {}),
@@ -295,8 +319,8 @@ export class S3Backend implements Backend {
 
   /** After a 416: an empty read at the very end is fine; anything else is out of range. */
   async #emptyOrOutOfRange(h: Handle, offset: number, length: number | undefined): Promise<Uint8Array> {
-    const size = await this.#client
-      .send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(h) }))
+    const s3 = await this.#ready();
+    const size = await s3.client.send(new s3.sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.key(h) }))
       .then((r) => r.ContentLength ?? 0)
       .catch((e: unknown) => {
         if (isNotFound(e)) throw notFound(h, this.location, e);
@@ -376,7 +400,7 @@ function credentialsFromEnv(env: Readonly<Record<string, string | undefined>>): 
 
 /** The region of the AWS profile in use (config files, as the SDK reads them), else us-east-1. */
 async function regionFromProfile(): Promise<string> {
-  const probe = new S3Client({});
+  const probe = new (await loadSdk()).S3Client({});
   try {
     return await probe.config.region();
   } catch {
