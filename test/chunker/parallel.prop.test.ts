@@ -2,13 +2,13 @@
  * The parallel chunker gives exactly the serial boundaries (and hashes), whatever the number of
  * workers, block size, input length, input split, long zero runs and early stops.
  */
-import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { chunkFile, chunkStream, createFastCdc, ParallelChunker, chunkStreamParallel, type ByteSource, type Chunk } from '../../src/chunker/index.js';
 import { pseudoRandomBytes, splitAt } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const SEED = 424242;
 const SMALL = { min: 256, avg: 1024, max: 4096, normalization: 2 };
@@ -118,7 +118,7 @@ describe('parallel FastCDC == serial FastCDC', () => {
 });
 
 describe('parallel FastCDC boundaries of files (workers chunk regions)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-par-'));
+  const dir = tempDir('cairn-par-');
   const withFile = async <T>(data: Uint8Array, fn: (fd: number) => Promise<T>): Promise<T> => {
     const path = join(dir, `f${data.length}`);
     writeFileSync(path, data);

@@ -3,12 +3,12 @@
  * histogram, stdin, restic's Rabin with a given polynomial, parallel == serial, and clear errors.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, pseudoRandomBytes } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/tmp.js';
 import { cairn } from './helpers.js';
 
 const IMAGE = join(FIXTURES_DIR, 'SekienAkashita.jpg');
@@ -55,7 +55,7 @@ describe('cairn chunk', () => {
     const stdin = new PassThrough();
     stdin.end(Buffer.from(pseudoRandomBytes(300_000, 1)));
     const viaStdin = await cairn(['chunk', '-', ...V2020, '--json'], { stdin });
-    const dir = mkdtempSync(join(tmpdir(), 'cairn-chunk-'));
+    const dir = tempDir('cairn-chunk-');
     writeFileSync(join(dir, 'f'), pseudoRandomBytes(300_000, 1));
     const viaFile = await cairn(['chunk', 'f', ...V2020, '--json'], { cwd: dir });
     expect(viaStdin.code).toBe(0);
@@ -64,7 +64,7 @@ describe('cairn chunk', () => {
   });
 
   it('chunks with worker threads and the TS engine to the same boundaries', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cairn-chunk-'));
+    const dir = tempDir('cairn-chunk-');
     writeFileSync(join(dir, 'big'), pseudoRandomBytes(40 << 20, 2));
     const serial = await cairn(['chunk', 'big', '--json'], { cwd: dir });
     const parallel = await cairn(['chunk', 'big', '--json', '--workers', '2'], { cwd: dir });
@@ -75,7 +75,7 @@ describe('cairn chunk', () => {
   });
 
   it("cuts with restic's Rabin chunker for a given polynomial (all-zero input: 512 KiB chunks)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cairn-chunk-'));
+    const dir = tempDir('cairn-chunk-');
     writeFileSync(join(dir, 'zeros'), new Uint8Array(4 * 524288));
     const r = await cairn(['chunk', 'zeros', '--algorithm', 'rabin', '--polynomial', '3da3358b4dc173', '--json'], { cwd: dir });
     expect(r.code).toBe(0);
