@@ -45,6 +45,9 @@
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 /* Give up when an attribute list or value keeps growing between the size query and the read. */
 #define XATTR_MAX_RETRIES 64
@@ -1059,6 +1062,131 @@ static napi_value ReadFiles(napi_env env, napi_callback_info info) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Crypto: restic's seal (IV || AES-256-CTR || Poly1305-AES) in one call, through the OpenSSL that
+ * Node itself carries (its symbols are exported to addons). Results go into the caller's buffer:
+ * no per-blob garbage, which node:crypto's Cipher.update makes in every call.
+ * ------------------------------------------------------------------------------------------- */
+
+/* OpenSSL's Poly1305, fetched once for the process (EVP_MAC objects are shared across threads). */
+static EVP_MAC *poly1305_impl;
+static pthread_once_t poly1305_once = PTHREAD_ONCE_INIT;
+static void poly1305_fetch(void) { poly1305_impl = EVP_MAC_fetch(NULL, "POLY1305", NULL); }
+
+/* Poly1305-AES of ct under (macK, macR) and the nonce iv, into tag (16 bytes). */
+static bool poly1305_aes(const uint8_t *macK, const uint8_t *macR, const uint8_t *iv, const uint8_t *ct,
+                         size_t n, uint8_t *tag) {
+  uint8_t key[32];
+  memcpy(key, macR, 16);
+  /* Poly1305's clamp of r (OpenSSL clamps too; restic masks before; the same either way). */
+  key[3] &= 15; key[7] &= 15; key[11] &= 15; key[15] &= 15;
+  key[4] &= 252; key[8] &= 252; key[12] &= 252;
+  bool ok = false;
+  int outl = 0;
+  EVP_CIPHER_CTX *ecb = EVP_CIPHER_CTX_new();
+  if (ecb != NULL && EVP_EncryptInit_ex(ecb, EVP_aes_128_ecb(), NULL, macK, NULL) == 1 &&
+      EVP_CIPHER_CTX_set_padding(ecb, 0) == 1 && EVP_EncryptUpdate(ecb, key + 16, &outl, iv, 16) == 1 &&
+      outl == 16) {
+    pthread_once(&poly1305_once, poly1305_fetch);
+    EVP_MAC_CTX *m = poly1305_impl != NULL ? EVP_MAC_CTX_new(poly1305_impl) : NULL;
+    size_t tagl = 0;
+    ok = m != NULL && EVP_MAC_init(m, key, 32, NULL) == 1 && (n == 0 || EVP_MAC_update(m, ct, n) == 1) &&
+         EVP_MAC_final(m, tag, &tagl, 16) == 1 && tagl == 16;
+    EVP_MAC_CTX_free(m);
+  }
+  EVP_CIPHER_CTX_free(ecb);
+  OPENSSL_cleanse(key, sizeof key);
+  return ok;
+}
+
+/* AES-256-CTR of in (n bytes) into out from the counter block iv. */
+static bool aes256_ctr(const uint8_t *enc, const uint8_t *iv, const uint8_t *in, size_t n, uint8_t *out) {
+  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+  bool ok = c != NULL && EVP_EncryptInit_ex(c, EVP_aes_256_ctr(), NULL, enc, iv) == 1;
+  /* EVP_EncryptUpdate takes an int length: big inputs go in pieces (CTR keeps its state). */
+  for (size_t done = 0; ok && done < n;) {
+    int step = n - done > (1u << 30) ? (1 << 30) : (int)(n - done);
+    int outl = 0;
+    ok = EVP_EncryptUpdate(c, out + done, &outl, in + done, step) == 1 && outl == step;
+    done += (size_t)step;
+  }
+  EVP_CIPHER_CTX_free(c);
+  return ok;
+}
+
+/* The three key parts of a master key: false with a TypeError pending when malformed. */
+static bool get_key_parts(napi_env env, napi_value *argv, const uint8_t **enc, const uint8_t **macK,
+                          const uint8_t **macR) {
+  size_t le = 0, lk = 0, lr = 0;
+  if (!get_bytes(env, argv[0], "encrypt", enc, &le) || !get_bytes(env, argv[1], "macK", macK, &lk) ||
+      !get_bytes(env, argv[2], "macR", macR, &lr)) {
+    return false;
+  }
+  if (le != 32 || lk != 16 || lr != 16) {
+    throw_type(env, "ERR_INVALID_ARG_VALUE", "key parts must be 32, 16 and 16 bytes");
+    return false;
+  }
+  return true;
+}
+
+/* sealInto(encrypt, macK, macR, iv, plaintext, out): out[0, n+32) = IV || CT || MAC. */
+static napi_value SealInto(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) return throw_type(env, "ERR_MISSING_ARGS", "sealInto needs 6 arguments");
+  const uint8_t *enc, *macK, *macR, *iv, *plain;
+  size_t ivl = 0, n = 0, outl = 0;
+  uint8_t *out;
+  if (!get_key_parts(env, argv, &enc, &macK, &macR) || !get_bytes(env, argv[3], "iv", &iv, &ivl) ||
+      !get_bytes(env, argv[4], "plaintext", &plain, &n) ||
+      !get_bytes(env, argv[5], "out", (const uint8_t **)&out, &outl)) {
+    return NULL;
+  }
+  if (ivl != 16) return throw_range(env, "the IV must be 16 bytes");
+  if (outl < n + 32) return throw_range(env, "the output is shorter than the plaintext plus 32 bytes");
+  if (plain < out + n + 32 && out < plain + n) return throw_range(env, "the output overlaps the plaintext");
+  memmove(out, iv, 16);
+  if (!aes256_ctr(enc, out, plain, n, out + 16) || !poly1305_aes(macK, macR, out, out + 16, n, out + 16 + n)) {
+    napi_throw_error(env, "ERR_CRYPTO", "cairn_native: OpenSSL failed to seal");
+    return NULL;
+  }
+  return NULL;
+}
+
+/* openInto(encrypt, macK, macR, sealed, out): false when the MAC is wrong (out untouched), else
+ * out[0, n-32) = plaintext and true. */
+static napi_value OpenInto(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) return throw_type(env, "ERR_MISSING_ARGS", "openInto needs 5 arguments");
+  const uint8_t *enc, *macK, *macR, *sealed;
+  size_t n = 0, outl = 0;
+  uint8_t *out;
+  if (!get_key_parts(env, argv, &enc, &macK, &macR) || !get_bytes(env, argv[3], "sealed", &sealed, &n) ||
+      !get_bytes(env, argv[4], "out", (const uint8_t **)&out, &outl)) {
+    return NULL;
+  }
+  if (n < 32) return throw_range(env, "a sealed object has at least 32 bytes");
+  size_t m = n - 32;
+  if (outl < m) return throw_range(env, "the output is shorter than the plaintext");
+  if (sealed < out + m && out < sealed + n) return throw_range(env, "the output overlaps the sealed bytes");
+  uint8_t tag[16];
+  if (!poly1305_aes(macK, macR, sealed, sealed + 16, m, tag)) {
+    napi_throw_error(env, "ERR_CRYPTO", "cairn_native: OpenSSL failed to compute a MAC");
+    return NULL;
+  }
+  bool good = CRYPTO_memcmp(tag, sealed + 16 + m, 16) == 0;
+  if (good && !aes256_ctr(enc, sealed, sealed + 16, m, out)) {
+    napi_throw_error(env, "ERR_CRYPTO", "cairn_native: OpenSSL failed to decrypt");
+    return NULL;
+  }
+  napi_value result;
+  NAPI_CALL(env, napi_get_boolean(env, good, &result));
+  return result;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Module
  * ------------------------------------------------------------------------------------------- */
 
@@ -1070,6 +1198,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanDir", NULL, ScanDir, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readFiles", NULL, ReadFiles, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"sealInto", NULL, SealInto, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openInto", NULL, OpenInto, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

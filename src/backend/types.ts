@@ -50,6 +50,17 @@ export interface Backend {
   stat(h: Handle): Promise<FileInfo>;
   list(type: FileType): AsyncIterable<FileInfo>;
   remove(h: Handle): Promise<void>;
+  /**
+   * Optional: a directory where a caller may write a file to hand to `saveFile`, chosen so that
+   * `saveFile` can rename it into place (the repository's own file system).
+   */
+  spillDir?(): string;
+  /**
+   * Optional: stores the complete, closed file at `path` as `h`, with `save`'s guarantees
+   * (atomic, durable), taking it over: on success nothing is left at `path`. On failure the file
+   * may still be there; the caller removes it. A backend without it gets `save` with the bytes.
+   */
+  saveFile?(h: Handle, path: string): Promise<void>;
   /** Releases resources (connections). The backend is not used afterwards. */
   close(): Promise<void>;
 }

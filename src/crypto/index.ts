@@ -28,7 +28,7 @@ export {
   newMasterKey,
   type MasterKey,
 } from './master-key.js';
-export { open, seal, sealedLength, verifyMac } from './seal.js';
+export { open, seal, sealInto, sealedLength, verifyMac, nativeSeal, useNativeSeal } from './seal.js';
 export {
   DEFAULT_KDF,
   MAX_KDF_MEMORY,

@@ -13,8 +13,8 @@
  * is missing (not built, other OS), `nativeAvailable()` is false and each call throws a CairnError
  * ERR_UNSUPPORTED telling the user to run `npm run build:native`.
  */
-import { createRequire } from 'node:module';
 import { CairnError, messageOf } from '../errors.js';
+import { ADDON_PATH, addonLoadError, nativeAddon } from '../util/index.js';
 import { displayPath, joinPath } from './paths.js';
 import { errnoError, scannedAt, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
 
@@ -35,19 +35,11 @@ interface Addon {
   readFiles(paths: Uint8Array[], maxBytes: number[]): Promise<[data: Buffer, ends: Float64Array, stats: BigInt64Array]>;
 }
 
-/** Relative to this file, which is src/fs/ under vitest and dist/fs/ once built. */
-const ADDON_PATH = '../../native/build/Release/cairn_native.node';
-
-let addon: Addon | undefined;
-let loadError: unknown;
-try {
-  addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
-} catch (e) {
-  loadError = e;
-}
+const addon = nativeAddon<Addon>();
 
 function native(operation: string): Addon {
   if (addon !== undefined) return addon;
+  const loadError = addonLoadError();
   throw new CairnError(
     'ERR_UNSUPPORTED',
     `cannot ${operation}: cairn's native module is missing (${messageOf(loadError)}); run \`npm run build:native\` to build it`,

@@ -10,9 +10,9 @@ import { Worker } from 'node:worker_threads';
 import { CairnError, messageOf, type ErrorCode } from '../errors.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { BlobId } from '../model/index.js';
-import type { FinishedPack } from '../pack/index.js';
 import { workerScriptUrl } from '../util/index.js';
 import type { BlobJob, BlobReply, BlobWorkerData } from './blob-worker.js';
+import type { SpilledPack } from './packer.js';
 
 interface Slot {
   readonly worker: Worker;
@@ -35,8 +35,6 @@ export interface HashedChunk {
 export class BlobPool {
   private slots: Slot[] = [];
   private readonly waiting = new Map<number, Waiter>();
-  /** Which worker made a finished pack (its buffer goes back there). */
-  private readonly packOwner = new WeakMap<ArrayBuffer, Slot>();
   private next = 0;
   private failure: unknown;
   readonly size: number;
@@ -45,6 +43,8 @@ export class BlobPool {
     private readonly key: MasterKey,
     private readonly version: 1 | 2,
     private readonly packSize: number,
+    /** Where workers write their packs in progress (see BlobWorkerData.spillDir). */
+    private readonly spillDir: string,
     workers = availableParallelism(),
   ) {
     this.size = Math.max(1, workers);
@@ -62,26 +62,15 @@ export class BlobPool {
    * Compresses (when that helps) and seals a hashed chunk into the worker's pack in progress;
    * returns its stored size, and the pack when this blob filled it (the caller stores it).
    */
-  async seal(c: HashedChunk): Promise<{ storedSize: number; pack?: FinishedPack }> {
-    const r = (await this.send(c.slot, { op: 'seal', n: c.n })) as { storedSize: number; pack?: FinishedPack };
-    if (r.pack !== undefined) this.packOwner.set(r.pack.bytes.buffer as ArrayBuffer, c.slot);
-    return r;
-  }
-
-  /** Gives a finished pack's buffer (stored now) back to the worker that made it, for reuse. */
-  recycle(pack: FinishedPack): void {
-    const owner = this.packOwner.get(pack.bytes.buffer as ArrayBuffer);
-    this.packOwner.delete(pack.bytes.buffer as ArrayBuffer);
-    if (owner === undefined || !this.slots.includes(owner) || this.failure !== undefined) return;
-    const buffer = pack.bytes.buffer as ArrayBuffer;
-    this.send(owner, { op: 'recycle', n: this.next++, buffer }, [buffer]).catch(() => undefined);
+  async seal(c: HashedChunk): Promise<{ storedSize: number; pack?: SpilledPack }> {
+    return (await this.send(c.slot, { op: 'seal', n: c.n })) as { storedSize: number; pack?: SpilledPack };
   }
 
   /** Finishes every worker's pack in progress; returns them (the caller stores them). */
-  async flush(): Promise<FinishedPack[]> {
-    const packs: FinishedPack[] = [];
+  async flush(): Promise<SpilledPack[]> {
+    const packs: SpilledPack[] = [];
     await Promise.all(this.slots.map(async (slot) => {
-      const r = (await this.send(slot, { op: 'flush', n: this.next++ })) as { pack?: FinishedPack };
+      const r = (await this.send(slot, { op: 'flush', n: this.next++ })) as { pack?: SpilledPack };
       if (r.pack !== undefined) packs.push(r.pack);
     }));
     return packs;
@@ -101,11 +90,19 @@ export class BlobPool {
     return (r as { plain: Uint8Array }).plain;
   }
 
-  /** Stops the workers. */
+  /**
+   * Stops the workers. Packs in progress are removed first (after `flush` there are none; after
+   * a failure their blobs are still pending, so nothing refers to them).
+   */
   async close(): Promise<void> {
-    const ws = this.slots.map((s) => s.worker);
+    const slots = this.slots;
+    let failure: unknown;
+    if (this.failure === undefined) {
+      await Promise.all(slots.map((slot) => this.send(slot, { op: 'discard', n: this.next++ }).catch((e: unknown) => (failure ??= e))));
+    }
     this.slots = [];
-    await Promise.all(ws.map((w) => w.terminate()));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+    if (failure !== undefined) throw failure;
   }
 
   private pick(): Slot {
@@ -127,7 +124,7 @@ export class BlobPool {
 
   private start(): void {
     const url = workerScriptUrl(import.meta.url, 'blob-worker.js');
-    const data: BlobWorkerData = { kind: 'cairn-blob-worker', key: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR }, version: this.version, packSize: this.packSize };
+    const data: BlobWorkerData = { kind: 'cairn-blob-worker', key: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR }, version: this.version, packSize: this.packSize, spillDir: this.spillDir };
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(url, { workerData: data });
       const slot: Slot = { worker, jobs: 0 };

@@ -3,25 +3,31 @@
  *
  * - `hash`: reads a chunk of an open file (positional read, the file descriptor is the main
  *   thread's: one process) into a buffer it keeps, and returns the chunk's SHA-256 (its blob ID).
- * - `seal`: compresses (when that makes it smaller, version 2) and seals a kept chunk, and adds it
- *   to this worker's own pack in progress; once that pack reaches the target size it is finished
- *   here (header sealed, pack hashed) and handed to the main thread (transferred, not copied),
- *   which stores it. `flush` finishes the pack in progress. `drop` forgets a kept chunk (already
- *   stored: deduplicated). The main thread keeps every blob of an unfinished pack marked as
- *   pending, so nothing refers to a blob before its pack is durable.
+ * - `seal`: compresses (when that makes it smaller, version 2) and seals a kept chunk, and appends
+ *   it to this worker's own pack in progress, a temporary file in `spillDir` (restic writes its
+ *   packs in progress to temporary files too: memory stays bounded whatever the pack size). The
+ *   pack is hashed as it grows; once it reaches the target size its header is appended and the
+ *   finished file handed to the main thread, which stores it (`Backend.saveFile` renames it into
+ *   place where it can). `flush` finishes the pack in progress; `discard` removes it (the
+ *   operation was abandoned). `drop` forgets a kept chunk (already stored: deduplicated). The main
+ *   thread keeps every blob of an unfinished pack marked as pending, so nothing refers to a blob
+ *   before its pack is durable.
  * - `unseal`: checks a stored blob's MAC, decrypts, decompresses and checks that the plaintext
  *   hashes to the blob's ID; the plaintext goes back only when every check passed.
  *
  * Every failure goes back as a message with an error code; a worker never dies on a bad input.
  */
-import { readSync } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { closeSync, constants as fsConstants, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compressToScratch } from '../compress/index.js';
-import { seal, type MasterKey } from '../crypto/index.js';
+import { sealInto, sealedLength, type MasterKey } from '../crypto/index.js';
 import { CairnError, messageOf } from '../errors.js';
-import { hashId, type BlobId } from '../model/index.js';
-import { packTail, type FinishedPack, type PackedBlob } from '../pack/index.js';
+import { hashId, type BlobId, type PackId } from '../model/index.js';
+import { packTail, type PackedBlob } from '../pack/index.js';
 import { openBlob } from './blob-codec.js';
+import type { SpilledPack } from './packer.js';
 
 export interface BlobWorkerData {
   readonly kind: 'cairn-blob-worker';
@@ -30,6 +36,8 @@ export interface BlobWorkerData {
   readonly version: 1 | 2;
   /** Target pack size in bytes. */
   readonly packSize: number;
+  /** Directory for the packs in progress (temporary files named `.tmp-pack-<random>`). */
+  readonly spillDir: string;
 }
 
 export type BlobJob =
@@ -37,23 +45,23 @@ export type BlobJob =
   | { readonly op: 'seal'; readonly n: number }
   | { readonly op: 'drop'; readonly n: number }
   | { readonly op: 'flush'; readonly n: number }
-  | { readonly op: 'recycle'; readonly n: number; readonly buffer: ArrayBuffer }
+  | { readonly op: 'discard'; readonly n: number }
   | { readonly op: 'unseal'; readonly n: number; readonly bytes: Uint8Array; readonly id: string; readonly uncompressedLength: number; readonly what: string };
 
 export type BlobReply =
   | { readonly n: number; readonly id: string }
-  | { readonly n: number; readonly storedSize: number; readonly pack?: FinishedPack }
-  | { readonly n: number; readonly flushed: true; readonly pack?: FinishedPack }
+  | { readonly n: number; readonly storedSize: number; readonly pack?: SpilledPack }
+  | { readonly n: number; readonly flushed: true; readonly pack?: SpilledPack }
   | { readonly n: number; readonly plain: Uint8Array }
   | { readonly n: number; readonly dropped: true }
   | { readonly n: number; readonly error: string; readonly code: string; readonly data?: Record<string, unknown> };
 
-/** Bytes a worker's pack buffer holds beyond the target size: the largest sealed blob, and the header. */
-const PACK_SLACK = (8 << 20) + (1 << 20);
+/** Read buffers a worker keeps for reuse. */
+const FREE_READS = 3;
 
 if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 'cairn-blob-worker') {
   const port = parentPort;
-  const { key, version, packSize } = workerData as BlobWorkerData;
+  const { key, version, packSize, spillDir } = workerData as BlobWorkerData;
   const kept = new Map<number, { readonly buf: Uint8Array; readonly id: BlobId }>();
   // Buffers are reused, not allocated per chunk: fresh pages cost page faults (system time) and
   // dead buffers wait for a collection that a worker with a tiny heap seldom runs (memory).
@@ -65,36 +73,76 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     return new Uint8Array(ab, 0, length);
   };
   const release = (buf: Uint8Array): void => {
-    if (freeReads.length < 8) freeReads.push(buf.buffer as ArrayBuffer);
+    if (freeReads.length < FREE_READS) freeReads.push(buf.buffer as ArrayBuffer);
   };
   /** Compressed bytes of `plain` (a view of a reused buffer, sealed at once), or undefined when not smaller. */
   const compressed = (plain: Uint8Array): Uint8Array | undefined => {
     const z = compressToScratch(plain);
     return z.length < plain.length ? z : undefined;
   };
-  // The pack in progress, assembled in place; finished packs go to the main thread and their
-  // buffers come back (`recycle`) once saved.
-  const freePacks: ArrayBuffer[] = [];
-  let pack = new Uint8Array(0);
+  // Sealed blobs are written to the pack at once: one output buffer serves them all.
+  let sealBuffer = new Uint8Array(1 << 20);
+  // The pack in progress: a temporary file written front to back, hashed as it grows.
+  let pack: { fd: number; path: string; hash: Hash } | undefined;
   let used = 0;
   let entries: PackedBlob[] = [];
-  const room = (n: number): void => {
-    if (used + n <= pack.length) return;
-    const ab = freePacks.pop() ?? new ArrayBuffer(Math.max(packSize + PACK_SLACK, used + n));
-    const grown = new Uint8Array(ab.byteLength >= used + n ? ab : new ArrayBuffer(used + n));
-    grown.set(pack.subarray(0, used));
-    pack = grown;
+  const spillFailure = (what: string, path: string, e: unknown): CairnError =>
+    new CairnError('ERR_BACKEND', `${what} the pack in progress ${path} failed: ${messageOf(e)}; check the free space and permissions of ${spillDir}`, {
+      cause: e,
+      data: { path, retryable: false },
+    });
+  const append = (bytes: Uint8Array): void => {
+    if (pack === undefined) {
+      const path = join(spillDir, `.tmp-pack-${randomBytes(8).toString('hex')}`);
+      let fd: number;
+      try {
+        fd = openSync(path, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+      } catch (e) {
+        throw spillFailure('creating', path, e);
+      }
+      pack = { fd, path, hash: createHash('sha256') };
+    }
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(pack.fd, bytes, done, bytes.length - done, used + done);
+    } catch (e) {
+      throw spillFailure('writing', pack.path, e);
+    }
+    pack.hash.update(bytes);
+    used += bytes.length;
   };
-  const finish = (): FinishedPack => {
-    const tail = packTail(key, entries);
-    room(tail.length);
-    pack.set(tail, used);
-    const bytes = pack.subarray(0, used + tail.length);
-    const done: FinishedPack = { id: hashId(bytes), bytes, blobs: entries };
-    pack = new Uint8Array(0);
+  const finish = (): SpilledPack => {
+    append(packTail(key, entries));
+    const p = pack!;
+    pack = undefined;
+    try {
+      closeSync(p.fd);
+    } catch (e) {
+      try {
+        unlinkSync(p.path);
+      } catch {
+        // Reported below: the close failure is what matters.
+      }
+      throw spillFailure('closing', p.path, e);
+    }
+    const done: SpilledPack = { id: p.hash.digest('hex') as PackId, file: p.path, size: used, blobs: entries };
     used = 0;
     entries = [];
     return done;
+  };
+  /** Removes the pack in progress (nothing refers to its blobs: they were pending). */
+  const discard = (): void => {
+    const p = pack;
+    pack = undefined;
+    used = 0;
+    entries = [];
+    if (p === undefined) return;
+    try {
+      closeSync(p.fd);
+      unlinkSync(p.path);
+    } catch (e) {
+      throw spillFailure('removing', p.path, e);
+    }
   };
   port.on('message', (job: BlobJob) => {
     try {
@@ -125,27 +173,26 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
         if (chunk === undefined) throw new CairnError('ERR_INTERNAL', `blob worker: no chunk ${job.n} to seal`);
         const plain = chunk.buf;
         const z = version >= 2 && plain.length > 0 ? compressed(plain) : undefined;
-        const sealed = seal(key, z ?? plain);
+        const input = z ?? plain;
+        if (sealBuffer.length < sealedLength(input.length)) sealBuffer = new Uint8Array(Math.max(sealedLength(input.length), 2 * sealBuffer.length));
+        const sealed = sealInto(key, input, sealBuffer);
         release(plain);
-        room(sealed.length);
-        pack.set(sealed, used);
-        entries.push({ id: chunk.id, type: 'data', offset: used, length: sealed.length, uncompressedLength: z === undefined ? 0 : plain.length });
-        used += sealed.length;
+        const offset = used;
+        append(sealed);
+        entries.push({ id: chunk.id, type: 'data', offset, length: sealed.length, uncompressedLength: z === undefined ? 0 : plain.length });
         if (used + entries.length * 64 < packSize) {
           port.postMessage({ n: job.n, storedSize: sealed.length } satisfies BlobReply);
         } else {
-          const done = finish();
-          port.postMessage({ n: job.n, storedSize: sealed.length, pack: done } satisfies BlobReply, [done.bytes.buffer as ArrayBuffer]);
+          port.postMessage({ n: job.n, storedSize: sealed.length, pack: finish() } satisfies BlobReply);
         }
       } else if (job.op === 'flush') {
         if (entries.length === 0) {
           port.postMessage({ n: job.n, flushed: true } satisfies BlobReply);
         } else {
-          const done = finish();
-          port.postMessage({ n: job.n, flushed: true, pack: done } satisfies BlobReply, [done.bytes.buffer as ArrayBuffer]);
+          port.postMessage({ n: job.n, flushed: true, pack: finish() } satisfies BlobReply);
         }
-      } else if (job.op === 'recycle') {
-        if (freePacks.length < 2) freePacks.push(job.buffer);
+      } else if (job.op === 'discard') {
+        discard();
         port.postMessage({ n: job.n, dropped: true } satisfies BlobReply);
       } else if (job.op === 'drop') {
         const chunk = kept.get(job.n);

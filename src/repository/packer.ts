@@ -2,12 +2,45 @@
  * Fills packs with sealed blobs and stores each once it reaches the target size (~16 MiB), with a
  * bounded number of saves in flight. Data and tree blobs get separate packers (restic requires
  * separate packs in repository v2). `onSaved` runs after a pack is durable in the backend — only
- * then may an index mention it.
+ * then may an index mention it. Packs finished elsewhere (a blob worker's, written to a temporary
+ * file) are stored through the same bound: moved into place by `Backend.saveFile` where the
+ * backend has it, else read back and saved; the temporary file is gone afterwards either way.
  */
-import type { Backend } from '../backend/index.js';
+import { readFile, unlink } from 'node:fs/promises';
+import type { Backend, Handle } from '../backend/index.js';
 import type { MasterKey } from '../crypto/index.js';
+import { CairnError, messageOf } from '../errors.js';
 import type { PackId } from '../model/index.js';
 import { PackBuilder, type FinishedPack, type PackedBlob, type SealedBlob } from '../pack/index.js';
+
+/** A finished pack in a temporary file (complete and closed, not yet durable). */
+export interface SpilledPack {
+  readonly id: PackId;
+  /** The temporary file's path. */
+  readonly file: string;
+  readonly size: number;
+  readonly blobs: PackedBlob[];
+}
+
+/** Stores the pack in the temporary file `file` as `h`; the file is gone afterwards, also on failure. */
+async function saveSpilled(backend: Backend, h: Handle, file: string): Promise<void> {
+  try {
+    if (backend.saveFile !== undefined) {
+      await backend.saveFile(h, file);
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (e) {
+      throw new CairnError('ERR_BACKEND', `reading back the finished pack ${file} failed: ${messageOf(e)}; check the temporary directory`, { cause: e, data: { path: file, retryable: false } });
+    }
+    await backend.save(h, bytes);
+  } finally {
+    // saveFile moved it (ENOENT now) or left it behind on failure.
+    await unlink(file).catch(() => undefined);
+  }
+}
 
 export class Packer {
   private builder: PackBuilder;
@@ -45,16 +78,17 @@ export class Packer {
   }
 
   /**
-   * Stores a pack finished elsewhere (a worker thread's), with the same bound on saves in flight
-   * and the same `onSaved`; resolves once the packer can take more. `afterSave` runs once the pack
-   * is durable and `onSaved` ran (its bytes may then be reused).
+   * Stores a pack finished elsewhere (a worker thread's, in memory or in a temporary file), with
+   * the same bound on saves in flight and the same `onSaved`; resolves once the packer can take
+   * more.
    */
-  async store(pack: FinishedPack, afterSave?: () => void): Promise<void> {
+  async store(pack: FinishedPack | SpilledPack): Promise<void> {
     this.check();
-    const p = this.backend.save({ type: 'pack', name: pack.id }, pack.bytes).then(
+    const h: Handle = { type: 'pack', name: pack.id };
+    const saving = 'file' in pack ? saveSpilled(this.backend, h, pack.file) : this.backend.save(h, pack.bytes);
+    const p = saving.then(
       () => {
-        this.onSaved(pack.id, pack.blobs, pack.bytes.length);
-        afterSave?.();
+        this.onSaved(pack.id, pack.blobs, 'file' in pack ? pack.size : pack.bytes.length);
       },
       (e: unknown) => {
         this.failure ??= e;

@@ -6,10 +6,11 @@
  * them, indexes before a snapshot refers to their blobs. Nothing is written when opening.
  */
 import { hkdfSync } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { CairnError, messageOf } from '../errors.js';
 import type { Backend } from '../backend/index.js';
 import {
-  createFastCdc, createRabinChunker, keyedGearTable, ParallelChunker,
+  chunkFile, createFastCdc, createRabinChunker, keyedGearTable, ParallelChunker,
   type Chunker, type CreateFastCdcOptions,
 } from '../chunker/index.js';
 import { compressToScratch } from '../compress/index.js';
@@ -86,15 +87,18 @@ export interface StoredFile {
 }
 
 /** Chunks in flight in `storeFile` (read, hashed or sealed but not yet in a pack): at most these. */
-const STORE_MAX_CHUNKS = 12;
-const STORE_MAX_BYTES = 24 << 20;
+const STORE_MAX_CHUNKS = 8;
+const STORE_MAX_BYTES = 16 << 20;
+/** Bytes `storeFile` reads at a time to find cuts: small enough to be scanned while in cache. */
+const FILE_FILL = 1 << 20;
 /** Data blobs at least this large are opened on a worker thread by `loadBlob`. */
 const WORKER_UNSEAL_MIN = 64 << 10;
 
 export class Repository {
   private masterIndex = new MasterIndex();
   private blobPool: BlobPool | undefined;
-  private parallelChunker: ParallelChunker | undefined;
+  /** The chunker `storeFile` cuts with (one file at a time). */
+  private fileChunker: Chunker | undefined;
   /** Target pack size in bytes (OpenOptions.packSize). */
   readonly packSize: number;
   private readonly saveConcurrency: number;
@@ -196,20 +200,23 @@ export class Repository {
   }
 
   private pool(): BlobPool {
-    return (this.blobPool ??= new BlobPool(this.key, this.version, this.packSize, this.blobWorkers));
+    return (this.blobPool ??= new BlobPool(this.key, this.version, this.packSize, this.backend.spillDir?.() ?? tmpdir(), this.blobWorkers));
   }
 
   /**
    * Stores the first `size` bytes of an open file as data blobs, the CPU work spread over worker
-   * threads: a parallel chunker finds the boundaries, workers read each chunk themselves, hash it,
-   * and (when it is new) compress and seal it, while this thread only decides deduplication and
-   * fills packs. At most STORE_MAX_CHUNKS chunks (STORE_MAX_BYTES) are in flight. Undefined when
-   * the repository chunks with Rabin (no parallel chunker): use `saveBlob` per chunk then.
+   * threads: this thread finds the boundaries (FastCDC in WebAssembly, ~5 GB/s: a worker's share
+   * of the rest is 5–10× slower, so more chunker threads only cost memory), workers read each
+   * chunk themselves, hash it, and (when it is new) compress and seal it into their packs in
+   * progress; this thread decides deduplication and stores finished packs. At most
+   * STORE_MAX_CHUNKS chunks (STORE_MAX_BYTES) are in flight. Undefined when the repository chunks
+   * with Rabin: use `saveBlob` per chunk then.
    * ERR_FILE_READ when the file cannot be read or shrinks meanwhile.
    */
   async storeFile(fd: number, size: number, name: string, signal?: AbortSignal): Promise<StoredFile | undefined> {
     if (this.config.chunker.algorithm !== 'fastcdc') return undefined;
-    this.parallelChunker ??= this.createParallelChunker()!;
+    this.fileChunker ??= this.createChunker();
+    const chunker = this.fileChunker;
     const pool = this.pool();
     const ids: BlobId[] = [];
     let read = 0;
@@ -235,7 +242,7 @@ export class Repository {
         added++;
         addedBytes += length;
         addedStored += storedSize;
-        if (pack !== undefined) await this.packers.data.store(pack, () => pool.recycle(pack));
+        if (pack !== undefined) await this.packers.data.store(pack);
       } catch (e) {
         this.pending.delete(k);
         throw e;
@@ -243,7 +250,7 @@ export class Repository {
     };
     try {
       let i = 0;
-      for await (const c of this.parallelChunker.boundariesOfFile(fd, { size, name })) {
+      for await (const c of chunkFile(chunker, fd, { size, name, fillSize: FILE_FILL, bufferSize: 2 * chunker.lookahead })) {
         if (signal?.aborted === true) throw new CairnError('ERR_INTERRUPTED', `storing ${name} was interrupted`);
         while (failure === undefined && (chunks >= STORE_MAX_CHUNKS || (chunks > 0 && bytes + c.length > STORE_MAX_BYTES))) {
           await new Promise<void>((r) => (wake = r));
@@ -500,11 +507,9 @@ export class Repository {
 
   async close(): Promise<void> {
     const pool = this.blobPool;
-    const chunker = this.parallelChunker;
     this.blobPool = undefined;
-    this.parallelChunker = undefined;
-    await Promise.all([pool?.close(), chunker?.close()]);
-    await this.backend.close();
+    const closed = await Promise.allSettled([pool?.close(), this.backend.close()]);
+    for (const c of closed) if (c.status === 'rejected') throw c.reason;
   }
 }
 

@@ -4,6 +4,7 @@
 export { toHex, fromHex } from './hex.js';
 export { parseSize, formatSize } from './size.js';
 export { workerScriptUrl } from './worker-script.js';
+export { nativeAddon, addonLoadError, ADDON_PATH } from './native-addon.js';
 export { mapConcurrent, createLimiter } from './concurrency.js';
 export {
   goJsonString, goJsonBytes, ByteWriter, base64Encode, base64Decode, compactJson, sortedExtraKeys, JsonReader, foldKey, isJsonValue,

@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { CairnError, messageOf } from '../../errors.js';
 import type { FileType } from '../../model/index.js';
@@ -53,6 +53,12 @@ export const GROUP_MODES: LocalModes = { dir: 0o770, file: 0o660 };
 
 /** Transient errno codes: trying the same operation again can succeed. */
 const RETRYABLE = new Set(['EAGAIN', 'EWOULDBLOCK', 'EBUSY', 'EINTR', 'EIO', 'ETIMEDOUT', 'EMFILE', 'ENFILE', 'ESTALE', 'ECONNRESET', 'ENOLCK']);
+
+/** Which step of a save is running, and on which path (for its error message). */
+interface SaveState {
+  step: string;
+  at: string;
+}
 
 /** How many `stat` calls a listing runs at once. */
 const STAT_CONCURRENCY = 32;
@@ -147,13 +153,12 @@ export class LocalBackend implements Backend {
     const final = filePath(this.path, h);
     const dir = dirname(final);
     const tmp = join(dir, `.tmp-${h.name}-${randomBytes(8).toString('hex')}`);
+    const state: SaveState = { step: 'create the temporary file', at: tmp };
     let fh: FileHandle | undefined;
-    let step = 'create the temporary file';
-    let at = tmp;
     try {
       await this.#fault?.('save:open', tmp);
       fh = await this.#openTemp(tmp, dir, modes);
-      step = 'write';
+      state.step = 'write';
       await this.#fault?.('save:write', tmp);
       let done = 0;
       while (done < data.length) {
@@ -161,28 +166,81 @@ export class LocalBackend implements Backend {
         if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
         done += bytesWritten;
       }
-      step = 'make read-only';
-      await ignorePermission(fh.chmod(modes.file & ~0o222));
-      step = 'fsync';
-      await this.#fault?.('save:sync', tmp);
-      const synced = await syncIgnoringUnsupported(fh);
-      step = 'close';
-      const closing = fh;
+      const writing = fh;
       fh = undefined;
-      await closing.close();
-      step = 'rename into place';
-      await this.#fault?.('save:rename', tmp);
-      await renameOver(tmp, final);
-      if (synced) {
-        step = 'fsync the directory of';
-        at = final;
-        await syncDir(dir);
-      }
+      await this.#commit(writing, tmp, final, modes, state);
     } catch (e) {
       if (fh !== undefined) await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       if (e instanceof CairnError) throw e;
-      throw this.#osError(e, `save ${describe(h)}: could not ${step}`, at, h);
+      throw this.#osError(e, `save ${describe(h)}: could not ${state.step}`, state.at, h);
+    }
+  }
+
+  /** Temporary files for `saveFile` go in `data/` (named `.tmp-…`, which `list` never yields). */
+  spillDir(): string {
+    return join(this.path, TYPE_DIRS.pack);
+  }
+
+  /**
+   * Stores the complete file at `path` as `h` by renaming it into place (made read-only and
+   * fsync'ed first, as `save` does): no second copy of its bytes. A file on another file system
+   * is read and saved instead, then removed.
+   */
+  async saveFile(h: Handle, path: string): Promise<void> {
+    checkHandle(h, this.location);
+    const modes = await this.modes();
+    const final = filePath(this.path, h);
+    const state: SaveState = { step: 'open', at: path };
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(path, 'r');
+      const opened = fh;
+      fh = undefined;
+      await this.#commit(opened, path, final, modes, state);
+    } catch (e) {
+      if (fh !== undefined) await fh.close().catch(() => undefined);
+      if (errnoOf(e) === 'EXDEV') {
+        await this.save(h, await readFile(path));
+        await unlink(path);
+        return;
+      }
+      if (e instanceof CairnError) throw e;
+      throw this.#osError(e, `save ${describe(h)}: could not ${state.step}`, state.at, h);
+    }
+  }
+
+  /**
+   * The end of every save: the complete temporary file `tmp` (open as `fh`, closed here) is made
+   * read-only, fsync'ed and renamed over `final`; then the directory is fsync'ed. `state` says
+   * which step failed.
+   */
+  async #commit(fh: FileHandle, tmp: string, final: string, modes: LocalModes, state: SaveState): Promise<void> {
+    let synced: boolean;
+    try {
+      state.step = 'make read-only';
+      await ignorePermission(fh.chmod(modes.file & ~0o222));
+      state.step = 'fsync';
+      await this.#fault?.('save:sync', tmp);
+      synced = await syncIgnoringUnsupported(fh);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+    state.step = 'rename into place';
+    await this.#fault?.('save:rename', tmp);
+    const dir = dirname(final);
+    try {
+      await renameOver(tmp, final);
+    } catch (e) {
+      // A data/xx directory that went missing (restic recreates it as well).
+      if (errnoOf(e) !== 'ENOENT' || dirname(tmp) === dir) throw e;
+      await this.#mkdirp(dir, modes.dir);
+      await renameOver(tmp, final);
+    }
+    if (synced) {
+      state.step = 'fsync the directory of';
+      state.at = final;
+      await syncDir(dir);
     }
   }
 
