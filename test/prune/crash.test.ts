@@ -10,32 +10,21 @@
  *
  * Needs the built CLI: `npm run build` (npm test builds first).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashId, initRepository, openRepository, planPrune, snapshot } from '../../src/index.js';
 import { cairn } from '../cli/helpers.js';
+import { requireBuiltCli, runCli, startCli, type KillPoint } from '../helpers/cli-process.js';
 import { CHEAP_KDF, copyRepo, ENV, expectRestores, PASSWORD, pruneJson, random, removeSnapshots, resticCheck } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
-
-interface KillPoint {
-  readonly name: string;
-  /** Kill when the n-th stdout line matching this appears… */
-  readonly line: RegExp;
-  readonly nth?: number;
-  /**
-   * …or this many ms after it. Timed kill points land wherever the machine's speed puts them; on a
-   * fast machine the prune may be over by then (the checks below still run).
-   */
-  readonly afterMs?: number;
-}
-
-const KILL_POINTS: readonly KillPoint[] = [
+/**
+ * Kill when the n-th stdout line matching `line` appears, or `afterMs` after it. Timed kill points
+ * land wherever the machine's speed puts them; on a fast machine the prune may be over by then (the
+ * checks below still run).
+ */
+const KILL_POINTS: readonly (KillPoint & { readonly name: string })[] = [
   { name: 'while planning', line: /^loading snapshots$/ },
   { name: 'after planning', line: /^sorting packs/ },
   { name: 'after deleting the unreferenced pack', line: /^deleted unreferenced pack/ },
@@ -53,41 +42,6 @@ const KILL_POINTS: readonly KillPoint[] = [
   { name: '120 ms after the lock was taken', line: /^loading index files$/, afterMs: 120 },
 ];
 
-/** Runs the built CLI's prune and SIGKILLs it at `point`; resolves with how it ended. */
-function pruneUntil(repo: string, point: KillPoint): Promise<{ killed: boolean; code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, [BIN, '-r', repo, '-v', 'prune'], { env: { ...process.env, ...ENV } });
-  let out = '';
-  let err = '';
-  let pending = '';
-  let seen = 0;
-  let killed = false;
-  const kill = (): void => {
-    if (!killed) killed = child.kill('SIGKILL');
-  };
-  let timer: NodeJS.Timeout | undefined;
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (d: string) => {
-    out += d;
-    pending += d;
-    const lines = pending.split('\n');
-    pending = lines.pop()!;
-    for (const l of lines) {
-      if (point.line.test(l) && ++seen === (point.nth ?? 1)) {
-        if (point.afterMs === undefined) kill();
-        else timer = setTimeout(kill, point.afterMs);
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => void (err += d));
-  return new Promise((resolve) => {
-    child.on('exit', (code, signal) => {
-      if (timer !== undefined) clearTimeout(timer);
-      resolve({ killed: signal === 'SIGKILL', code, out, err });
-    });
-  });
-}
-
 describe('prune survives SIGKILL at any moment', () => {
   let root: string;
   let template: string;
@@ -95,7 +49,7 @@ describe('prune survives SIGKILL at any moment', () => {
   let yId: string;
 
   beforeAll(async () => {
-    if (!existsSync(BIN) || !existsSync(join(BIN, '..', 'commands', 'prune.js'))) throw new Error(`${BIN} is missing or outdated: run \`npm run build\` first`);
+    requireBuiltCli('prune');
     root = await mkdtemp(join(tmpdir(), 'cairn-prune-crash-'));
     template = join(root, 'template');
     // Small packs (512 KiB, about 3 blobs of 200 KB), so that there is a lot to repack and delete.
@@ -142,26 +96,19 @@ describe('prune survives SIGKILL at any moment', () => {
 
   it('a second prune while one runs exits 11; the first completes', async () => {
     const repo = await copyRepo(template, join(root, 'concurrent'));
-    const child = spawn(process.execPath, [BIN, '-r', repo, 'prune'], { env: { ...process.env, ...ENV } });
-    const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    let out = '';
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('loading snapshots')) resolve();
-      });
-    });
+    const first = startCli(['-r', repo, 'prune'], { env: ENV });
+    await first.line(/loading snapshots/);
     const second = await cairn(['-r', repo, 'prune'], { env: ENV });
     expect(second.code).toBe(11);
-    expect(second.err).toContain(`PID ${child.pid}`);
+    expect(second.err).toContain(`PID ${first.child.pid}`);
     expect(second.err).toContain('exclusive lock');
-    expect(await done).toBe(0);
+    expect((await first.done).code).toBe(0);
     await resticCheck(repo);
   });
 
   it.each(KILL_POINTS.map((p, i) => [p.name, p, i] as const))('killed %s', async (_name, point, i) => {
     const repo = await copyRepo(template, join(root, `kill-${i}`));
-    const run = await pruneUntil(repo, point);
+    const run = await runCli(['-r', repo, '-v', 'prune'], { env: ENV, kill: point });
     if (point.afterMs === undefined || run.code !== 0) {
       expect(run.killed, `the prune ended before the kill point (exit ${run.code}):\n${run.out}\n${run.err}`).toBe(true);
     }

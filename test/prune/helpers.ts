@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { initRepository, openRepository, restoreSnapshot, snapshot, type Repository } from '../../src/index.js';
 import { cairn } from '../cli/helpers.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
-import { runRestic } from '../helpers/restic.js';
+import { expectResticCheck } from '../helpers/repo-invariants.js';
 
 export const PASSWORD = 'prune-test';
 export const CHEAP_KDF = { N: 1024, r: 8, p: 1 };
@@ -102,11 +102,8 @@ export async function pruneJson(repoDir: string, args: readonly string[] = []): 
 }
 
 /** `restic check` (optionally --read-data) must pass. */
-export async function resticCheck(repoDir: string, readData = false, password = PASSWORD): Promise<string> {
-  const r = await runRestic(['--repo', repoDir, '--no-cache', 'check', ...(readData ? ['--read-data'] : [])], password, { allowFailure: true });
-  expect(r.code, `restic check${readData ? ' --read-data' : ''} failed:\n${r.text()}\n${r.stderr}`).toBe(0);
-  expect(r.text()).toContain('no errors were found');
-  return r.text();
+export function resticCheck(repoDir: string, readData = false, password = PASSWORD): Promise<string> {
+  return expectResticCheck(repoDir, password, readData);
 }
 
 /** Restores snapshot `id` with cairn and checks that `source` came back byte for byte. */
