@@ -13,7 +13,7 @@ export {
   type GearTable, type FastCdcOptions, type FastCdcParams, type CreateFastCdcOptions, type FastCdcEngine,
   type ParallelChunkerOptions, type ParallelChunkStats, type RabinChunkerOptions,
 } from './chunker/index.js';
-export { parseKdfSpec, DEFAULT_KDF, type KdfParams } from './crypto/index.js';
+export { parseKdfSpec, calibrateKdf, DEFAULT_KDF, type KdfParams } from './crypto/index.js';
 export { openBackend, parseLocation, LocalBackend, MemoryBackend, type Backend, type Handle, type FileInfo } from './backend/index.js';
 export { RestBackend, redactLocation, type RestBackendOptions } from './backend/index.js';
 export { S3Backend, type S3BackendOptions, type S3Location, type OpenBackendOptions } from './backend/index.js';
@@ -26,7 +26,8 @@ export {
   type ForgetPolicy, type Duration, type GroupBy, type SnapshotGroup, type KeepReason, type PolicyCounters, type PolicyResult, type ForgetGroupPlan, type ForgetPlanOptions,
 } from './forget/index.js';
 export {
-  Repository, lockRepository, withLock, listLocks, removeLocks, describeLock, isStale, formatAge, encodeLock, decodeLock, LOCK_STALE_MS,
+  Repository, listKeys, findKey, removeKey, addPassword, changePassword, lockRepository, withLock, listLocks, removeLocks, describeLock, isStale, formatAge, encodeLock, decodeLock, LOCK_STALE_MS,
+  type KeyRing, type KeyEntry, type KeyWarning, type KeyMeta, type NewKeyOptions,
   type RepoConfig, type ChunkerConfig, type InitOptions, type OpenOptions, type RepoLock, type LockInfo, type LockEntry, type LockOptions, type LockUse, type LockWarning, type UnlockResult,
 } from './repository/index.js';
 export {

@@ -8,7 +8,10 @@
 export { Repository, type InitOptions, type OpenOptions, type BlobSaveResult, type StoredFile, type BlobCompression, type PackWriter } from './repository.js';
 export { newConfig, encodeConfig, decodeConfig, type RepoConfig, type ChunkerConfig } from './config.js';
 export { sealUnpacked, openUnpacked, MAX_UNPACKED_SIZE } from './unpacked.js';
-export { currentUser, openWithPassword } from './keys.js';
+export {
+  currentUser, openWithPassword, addKey, listKeys, findKey, removeKey, addPassword, changePassword,
+  type KeyRing, type KeyEntry, type KeyWarning, type KeyMeta, type NewKeyOptions,
+} from './keys.js';
 export {
   lockRepository, withLock, encodeLock, decodeLock, isStale, lockAge, formatAge, listLocks, describeLock, removeLocks,
   LOCK_WAIT_MS, LOCK_REFRESH_MS, LOCK_STALE_MS,
