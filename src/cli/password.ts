@@ -91,6 +91,29 @@ export function choosePasswordSource(
   return { kind: 'prompt' };
 }
 
+/**
+ * The environment for a program cairn runs on the user's behalf (`--stdin-from-command`): the
+ * user's, as restic passes it, minus the variable that holds the repository password cairn is
+ * using (CAIRN_PASSWORD, or RESTIC_PASSWORD when cairn takes its password from it), so the
+ * password never reaches a child process. Every other variable, RESTIC_PASSWORD included when it
+ * is not cairn's password, passes through.
+ */
+export function childEnvironment(
+  globals: Pick<GlobalOptions, 'passwordFile' | 'passwordCommand'>,
+  env: Env,
+): Record<string, string> {
+  let drop: string | undefined;
+  try {
+    const source = choosePasswordSource(globals, env);
+    if (source.kind === 'env') drop = source.origin;
+  } catch {
+    // Conflicting sources: the command fails on them before any child runs; drop nothing extra.
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && k !== drop) out[k] = v;
+  return out;
+}
+
 export interface ResolvePasswordOptions {
   /** @default 'enter password for repository: ' */
   readonly question?: string;
@@ -144,6 +167,38 @@ export async function resolvePassword(
       return password;
     }
   }
+}
+
+/**
+ * The new password of `key add` / `key passwd`: from `file` (`--new-password-file`, trimmed like a
+ * password file, restic's flag), else asked twice on the terminal ("enter new password: ", "enter
+ * password again: "), else ERR_NO_PASSWORD. Unlike restic, a stdin that is not a terminal is not
+ * read (cairn reads no password from a pipe). Never taken from the environment: the repository
+ * password's variables name the password in use, not the new one.
+ */
+export async function resolveNewPassword(file: string | undefined, io: CliIo): Promise<string> {
+  if (file !== undefined) {
+    const password = goTrimSpace(await readPasswordFile(file, '--new-password-file', io.cwd));
+    if (password === '') {
+      throw new CairnError('ERR_NO_PASSWORD', `new password file ${quote(file)} is empty; an empty password is not allowed, nothing was changed`, {
+        data: { file, origin: '--new-password-file' },
+      });
+    }
+    return password;
+  }
+  if (!io.isTTY.stdin) {
+    throw new CairnError(
+      'ERR_NO_PASSWORD',
+      'no new password given and stdin is not a terminal to ask on: use --new-password-file <file>, or run cairn in a terminal; nothing was changed',
+    );
+  }
+  const ask = (q: string): Promise<string> => (io.prompt !== undefined ? io.prompt(q) : readPasswordFromTty(io, q));
+  const password = await ask('enter new password: ');
+  if (password === '') throw new CairnError('ERR_NO_PASSWORD', 'an empty password is not allowed; nothing was changed');
+  if ((await ask('enter password again: ')) !== password) {
+    throw new CairnError('ERR_INVALID_ARGUMENT', 'the two passwords you typed differ; nothing was changed, run the command again');
+  }
+  return password;
 }
 
 /** Go's strings.TrimSpace: strips Unicode White_Space (incl. U+0085, excl. U+FEFF) at both ends. */

@@ -6,11 +6,14 @@ import { CairnError, openBackend, parseKdfSpec, Repository, type Backend, type K
 import type { CommandContext } from './context.js';
 import { resolvePassword, resolveRepository } from './password.js';
 
-/** The repository of `-r/--repo` (or the environment), opened with the resolved password. */
-export async function openRepo(ctx: CommandContext): Promise<Repository> {
+/**
+ * The repository of `-r/--repo` (or the environment), opened with the resolved password (or with
+ * `password`, when the command resolved it itself because it needs it again, as `key add` does).
+ */
+export async function openRepo(ctx: CommandContext, password?: string): Promise<Repository> {
   const g = ctx.globals();
   const location = resolveRepository(g, ctx.io);
-  const password = await resolvePassword(g, ctx.io);
+  password ??= await resolvePassword(g, ctx.io);
   const backend = await openRepoBackend(ctx, location);
   try {
     return await Repository.open(backend, password);
@@ -61,9 +64,9 @@ export function kdfFromEnv(ctx: CommandContext): KdfParams | undefined {
   return spec === undefined || spec === '' ? undefined : parseKdfSpec(spec);
 }
 
-/** Runs `fn` with the opened repository and closes it afterwards. */
-export async function withRepo<T>(ctx: CommandContext, fn: (repo: Repository) => Promise<T>): Promise<T> {
-  const repo = await openRepo(ctx);
+/** Runs `fn` with the opened repository (see {@link openRepo}) and closes it afterwards. */
+export async function withRepo<T>(ctx: CommandContext, fn: (repo: Repository) => Promise<T>, password?: string): Promise<T> {
+  const repo = await openRepo(ctx, password);
   try {
     return await fn(repo);
   } finally {

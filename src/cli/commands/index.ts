@@ -11,6 +11,7 @@ import { registerCheck } from './check.js';
 import { registerChunk } from './chunk.js';
 import { registerDump } from './dump.js';
 import { registerForget } from './forget.js';
+import { registerKey } from './key.js';
 import { registerLs } from './ls.js';
 import { registerPrune } from './prune.js';
 import { registerRepair } from './repair.js';
@@ -20,4 +21,4 @@ import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerUnlock, registerChunk, registerBench];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench];
