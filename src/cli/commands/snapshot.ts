@@ -14,6 +14,7 @@ import {
 import type { CommandContext } from '../context.js';
 import { formatDuration } from '../format.js';
 import { printJson, printLockWarning, printText, printWarning } from '../output.js';
+import { childEnvironment } from '../password.js';
 import { withRepo } from '../repository.js';
 
 interface SnapshotFlags {
@@ -184,7 +185,8 @@ function report(ctx: CommandContext, s: SnapshotSummary): void {
 function runCommand(args: readonly string[], ctx: CommandContext): { source: AsyncIterable<Uint8Array>; completed: Promise<void> } {
   if (args.length === 0) throw new CairnError('ERR_USAGE', '--stdin-from-command needs a command after --, e.g. -- pg_dump mydb');
   const [cmd, ...rest] = args as [string, ...string[]];
-  const child = spawn(cmd, rest, { cwd: ctx.io.cwd, stdio: ['ignore', 'pipe', 'inherit'], env: { ...ctx.io.env } as NodeJS.ProcessEnv });
+  // The user's environment, as restic passes it, minus the variable holding the repository password.
+  const child = spawn(cmd, rest, { cwd: ctx.io.cwd, stdio: ['ignore', 'pipe', 'inherit'], env: childEnvironment(ctx.globals(), ctx.io.env) });
   const completed = new Promise<void>((resolve, reject) => {
     child.on('error', (e) => reject(new CairnError('ERR_FILE_READ', `cannot run ${cmd}: ${e.message}; no snapshot was saved`, { cause: e, data: { command: cmd } })));
     child.on('close', (code, signal) => {
