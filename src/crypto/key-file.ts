@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CairnError, isCairnError } from '../errors.js';
-import { base64Decode as fromBase64, base64Encode as toBase64, goJsonString } from '../util/index.js';
+import { base64Decode as fromBase64, base64Encode as toBase64, describeValue, goJsonString } from '../util/index.js';
 import { RFC3339_RE, goFieldFor, parseJsonObject } from './go-json.js';
 import { SALT_SIZE, deriveUserKey, kdfProblem, type KdfParams } from './kdf.js';
 import { CRYPTO_OVERHEAD, isAllZero, type MasterKey } from './master-key.js';
@@ -78,7 +78,7 @@ export function decodeKeyFile(bytes: Uint8Array, what = 'key file'): KeyFile {
     switch (field) {
       case 'created':
         if (typeof value !== 'string' || !RFC3339_RE.test(value)) {
-          throw corrupt(what, `"created" is ${JSON.stringify(value)}, not an RFC 3339 time`);
+          throw corrupt(what, `"created" is ${describeValue(value)}, not an RFC 3339 time`);
         }
         v.created = value;
         break;
@@ -92,7 +92,7 @@ export function decodeKeyFile(bytes: Uint8Array, what = 'key file'): KeyFile {
       case 'r':
       case 'p':
         if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-          throw corrupt(what, `"${field}" is ${JSON.stringify(value)}, not an integer`);
+          throw corrupt(what, `"${field}" is ${describeValue(value)}, not an integer`);
         }
         v[field] = value;
         break;
@@ -106,8 +106,8 @@ export function decodeKeyFile(bytes: Uint8Array, what = 'key file'): KeyFile {
     }
   }
   if (v.kdf !== 'scrypt') {
-    throw new CairnError('ERR_UNSUPPORTED', `${what} uses the KDF "${v.kdf}"; only scrypt is supported (as in restic)`, {
-      data: { kdf: v.kdf },
+    throw new CairnError('ERR_UNSUPPORTED', `${what} uses the KDF ${describeValue(v.kdf)}; only scrypt is supported (as in restic)`, {
+      data: { kdf: v.kdf.slice(0, 60) },
     });
   }
   if (v.salt.length !== SALT_SIZE) throw corrupt(what, `its salt is ${v.salt.length} bytes instead of ${SALT_SIZE}`);

@@ -11,6 +11,7 @@
  */
 import { CairnError } from '../errors.js';
 import { isId, type BlobType, type Id, type PackId } from '../model/index.js';
+import { describeValue } from '../util/index.js';
 import type { PackedBlob } from '../pack/index.js';
 
 export interface IndexPack {
@@ -43,13 +44,13 @@ export function encodeIndex(index: IndexFile): Uint8Array {
 
 function u32(v: unknown, field: string, what: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw new CairnError('ERR_CORRUPT', `${what}: ${field} is ${JSON.stringify(v)}, not a whole number from 0 to 2^32-1`, { data: { field } });
+    throw new CairnError('ERR_CORRUPT', `${what}: ${field} is ${describeValue(v)}, not a whole number from 0 to 2^32-1`, { data: { field } });
   }
   return v;
 }
 
 function id(v: unknown, field: string, what: string): Id {
-  if (typeof v !== 'string' || !isId(v)) throw new CairnError('ERR_CORRUPT', `${what}: ${field} is ${JSON.stringify(v)?.slice(0, 80)}, not a 64-hex-digit ID`, { data: { field } });
+  if (typeof v !== 'string' || !isId(v)) throw new CairnError('ERR_CORRUPT', `${what}: ${field} is ${describeValue(v)}, not a 64-hex-digit ID`, { data: { field } });
   return v;
 }
 
@@ -96,7 +97,7 @@ export function decodeIndex(bytes: Uint8Array, what: string): IndexFile {
         const at = `packs[${i}].blobs[${j}]`;
         if (!isObject(b)) throw new CairnError('ERR_CORRUPT', `${what}: ${at} is not an object`);
         const type = field(b, 'type');
-        if (type !== 'data' && type !== 'tree') throw new CairnError('ERR_CORRUPT', `${what}: ${at}.type is ${JSON.stringify(type)}, not "data" or "tree"`);
+        if (type !== 'data' && type !== 'tree') throw new CairnError('ERR_CORRUPT', `${what}: ${at}.type is ${describeValue(type)}, not "data" or "tree"`);
         const ulen = field(b, 'uncompressed_length');
         return {
           id: id(field(b, 'id'), `${at}.id`, what),

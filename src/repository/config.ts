@@ -9,9 +9,10 @@
  * (every restic-made repository) means restic's Rabin chunker with `chunker_polynomial`.
  */
 import { randomBytes } from 'node:crypto';
-import { CairnError } from '../errors.js';
+import { CairnError, messageOf } from '../errors.js';
 import { formatPolynomial, parsePolynomial, validatePolynomial, randomPolynomial, fastCdcParams } from '../chunker/index.js';
 import { idFromBytes, isId, type Id } from '../model/index.js';
+import { describeValue } from '../util/index.js';
 
 export type ChunkerConfig =
   | { readonly algorithm: 'fastcdc'; readonly min: number; readonly avg: number; readonly max: number; readonly normalization: number }
@@ -51,7 +52,9 @@ export function decodeConfig(bytes: Uint8Array, what = 'config'): RepoConfig {
   const o = doc as Record<string, unknown>;
   const version = o['version'];
   if (version !== 1 && version !== 2) {
-    throw new CairnError('ERR_UNSUPPORTED', `${what}: repository format version ${JSON.stringify(version)} is not supported (cairn reads versions 1 and 2)`, { data: { version } });
+    throw new CairnError('ERR_UNSUPPORTED', `${what}: repository format version ${describeValue(version)} is not supported (cairn reads versions 1 and 2)`, {
+      data: { version: typeof version === 'number' ? version : describeValue(version) },
+    });
   }
   const id = o['id'];
   if (typeof id !== 'string' || !isId(id)) throw new CairnError('ERR_CORRUPT', `${what}: "id" is not 64 hex digits`);
@@ -61,7 +64,7 @@ export function decodeConfig(bytes: Uint8Array, what = 'config'): RepoConfig {
   try {
     polynomial = validatePolynomial(parsePolynomial(pol));
   } catch (e) {
-    throw new CairnError('ERR_CORRUPT', `${what}: invalid chunker polynomial ${pol}: ${(e as Error).message}`, { cause: e });
+    throw new CairnError('ERR_CORRUPT', `${what}: invalid chunker polynomial ${describeValue(pol)}: ${messageOf(e)}`, { cause: e });
   }
   return { version, id, chunkerPolynomial: polynomial, chunker: decodeChunker(o['cairn'], what) };
 }
@@ -71,7 +74,7 @@ function decodeChunker(cairn: unknown, what: string): ChunkerConfig {
   const c = (cairn as { chunker?: Record<string, unknown> } | null)?.chunker;
   if (typeof c !== 'object' || c === null) throw new CairnError('ERR_CORRUPT', `${what}: "cairn.chunker" is missing`);
   if (c['algorithm'] === 'rabin') return { algorithm: 'rabin' };
-  if (c['algorithm'] !== 'fastcdc') throw new CairnError('ERR_UNSUPPORTED', `${what}: chunker ${JSON.stringify(c['algorithm'])} is not one cairn knows (fastcdc, rabin); a newer cairn may`);
+  if (c['algorithm'] !== 'fastcdc') throw new CairnError('ERR_UNSUPPORTED', `${what}: chunker ${describeValue(c['algorithm'])} is not one cairn knows (fastcdc, rabin); a newer cairn may`);
   const num = (k: string): number => {
     const v = c[k];
     if (typeof v !== 'number' || !Number.isInteger(v)) throw new CairnError('ERR_CORRUPT', `${what}: cairn.chunker.${k} is not an integer`);
@@ -81,7 +84,7 @@ function decodeChunker(cairn: unknown, what: string): ChunkerConfig {
   try {
     fastCdcParams(chunker);
   } catch (e) {
-    throw new CairnError('ERR_CORRUPT', `${what}: cairn.chunker: ${(e as Error).message}`, { cause: e });
+    throw new CairnError('ERR_CORRUPT', `${what}: cairn.chunker: ${messageOf(e)}`, { cause: e });
   }
   return chunker;
 }

@@ -31,7 +31,7 @@
  */
 import { CairnError, isCairnError, messageOf } from '../errors.js';
 import type { BlobId, TreeId } from '../model/index.js';
-import { base64Decode, base64Encode, ByteWriter, compactJson, decodeUtf8, encodeUtf8, foldKey, goQuote, goUnquote, isValidUtf8, JsonReader, sortedExtraKeys } from '../util/index.js';
+import { base64Decode, base64Encode, ByteWriter, compactJson, decodeUtf8, describeValue, encodeUtf8, foldKey, goQuote, goUnquote, isValidUtf8, JsonReader, sortedExtraKeys } from '../util/index.js';
 import { checkTimestamp, fixTime, formatTime, tryParseTime, ZERO_TIME } from './go-time.js';
 import type { ExtendedAttribute, Node, NodeType, Timestamp, Tree } from './types.js';
 
@@ -513,8 +513,8 @@ function readNode(r: JsonReader, index: number, allowUnsafe = false): Node {
     }
   }
 
-  const label = `node ${index} (${JSON.stringify(quotedName)})`;
-  if (!NODE_TYPES.has(type)) r.fail(`${label} has unknown type ${JSON.stringify(type)}`, start);
+  const label = `node ${index} (${describeValue(quotedName)})`;
+  if (!NODE_TYPES.has(type)) r.fail(`${label} has unknown type ${describeValue(type)}`, start);
   let name: Uint8Array;
   try {
     name = goUnquote(quotedName, r.what);
@@ -582,7 +582,7 @@ export function decodeTree(bytes: Uint8Array, what = 'tree', options: DecodeTree
     if (options.allowUnsorted !== true) {
       for (let i = 1; i < nodes.length; i++) {
         if (compareNames(nodes[i - 1]!.name, nodes[i]!.name) >= 0) {
-          r.fail(`nodes are not sorted by name or not unique at node ${i} (${JSON.stringify(goQuote(nodes[i]!.name))})`, 0);
+          r.fail(`nodes are not sorted by name or not unique at node ${i} (${describeValue(goQuote(nodes[i]!.name))})`, 0);
         }
       }
     }

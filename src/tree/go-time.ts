@@ -17,7 +17,7 @@
  */
 import { CairnError } from '../errors.js';
 import type { Timestamp } from './types.js';
-import { civilFromDays, daysFromCivil } from '../util/index.js';
+import { civilFromDays, daysFromCivil, describeValue } from '../util/index.js';
 
 /** Go's zero time.Time, 0001-01-01T00:00:00Z: what restic writes for a time it does not know. */
 export const ZERO_TIME: Timestamp = Object.freeze({ sec: -62135596800, nsec: 0, offset: 0 });
@@ -119,7 +119,7 @@ function digits(s: string, at: number, n: number): number {
 export function parseTime(s: string, what = 'time'): Timestamp {
   const t = tryParseTime(s);
   if (t === undefined) {
-    throw new CairnError('ERR_CORRUPT', `${what}: ${JSON.stringify(s)} is not an RFC 3339 time`, { data: { what, value: s } });
+    throw new CairnError('ERR_CORRUPT', `${what}: ${describeValue(s)} is not an RFC 3339 time`, { data: { what, value: s.slice(0, 60) } });
   }
   return t;
 }

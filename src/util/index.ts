@@ -1,5 +1,6 @@
 /**
- * Small helpers shared by every level: hex, sizes. Level 0: imports only errors.
+ * Small helpers shared by every level: hex, sizes, Go text and JSON, decoded values in messages.
+ * Level 0: imports only errors.
  */
 export { toHex, fromHex } from './hex.js';
 export { parseSize, formatSize } from './size.js';
@@ -11,3 +12,4 @@ export {
   runeAt, isValidUtf8, decodeUtf8, encodeUtf8, isGoPrint, goQuote, goUnquote,
 } from './go/index.js';
 export { civilFromDays, daysFromCivil } from './civil.js';
+export { describeValue } from './describe.js';

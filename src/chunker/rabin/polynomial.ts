@@ -9,6 +9,7 @@
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { CairnError } from '../../errors.js';
+import { describeValue } from '../../util/index.js';
 
 /** The degree restic requires of a repository's chunker polynomial. */
 export const POLYNOMIAL_DEGREE = 53;
@@ -187,8 +188,8 @@ export function validatePolynomial(p: bigint): bigint {
  */
 export function parsePolynomial(hex: string): bigint {
   if (!/^[0-9a-fA-F]{1,16}$/.test(hex)) {
-    throw new CairnError('ERR_CHUNKER_PARAMS', `chunker polynomial ${JSON.stringify(hex)} is not 1–16 hex digits`, {
-      data: { polynomial: hex },
+    throw new CairnError('ERR_CHUNKER_PARAMS', `chunker polynomial ${describeValue(hex)} is not 1–16 hex digits`, {
+      data: { polynomial: hex.slice(0, 60) },
     });
   }
   return validatePolynomial(BigInt(`0x${hex}`));

@@ -638,7 +638,7 @@ export class JsonReader {
     const start = this.skipNumber();
     const digits = this.text.slice(start, this.pos);
     for (let i = 0; i < digits.length; i++) {
-      if (!isDigit(digits.charCodeAt(i))) this.fail(`number ${digits} is not an unsigned integer`, start);
+      if (!isDigit(digits.charCodeAt(i))) this.fail(`number ${shortNumber(digits)} is not an unsigned integer`, start);
     }
     return digits;
   }
@@ -648,7 +648,7 @@ export class JsonReader {
     const start = this.pos;
     const digits = this.uintDigits();
     const v = digits.length <= 16 ? Number(digits) : Infinity;
-    if (v > max) this.fail(`number ${digits} is out of range (max ${max})`, start);
+    if (v > max) this.fail(`number ${shortNumber(digits)} is out of range (max ${max})`, start);
     return v;
   }
 
@@ -658,7 +658,7 @@ export class JsonReader {
     const digits = this.uintDigits();
     if (digits.length <= 15) return BigInt(Number(digits));
     const v = digits.length <= 20 ? BigInt(digits) : UINT64_MAX + 1n;
-    if (v > UINT64_MAX) this.fail(`number ${digits} does not fit 64 bits`, start);
+    if (v > UINT64_MAX) this.fail(`number ${shortNumber(digits)} does not fit 64 bits`, start);
     return v;
   }
 
@@ -725,6 +725,11 @@ export class JsonReader {
   end(): void {
     if (this.peek() !== -1) this.fail('unexpected data after the top-level value');
   }
+}
+
+/** A number's text for a message: at most 40 characters of it (stored numbers can be megabytes long). */
+function shortNumber(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}… (${text.length} characters)` : text;
 }
 
 function isDigit(c: number): boolean {

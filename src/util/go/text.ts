@@ -11,6 +11,7 @@
  * control characters except newline).
  */
 import { CairnError } from '../../errors.js';
+import { describeValue } from '../describe.js';
 import { hexByte } from '../hex.js';
 import { GO_PRINT_RANGES } from './isprint.js';
 
@@ -238,7 +239,7 @@ export function goUnquote(s: string, what = 'quoted string'): Uint8Array {
   const out = new Uint8Array(n * 3);
   let w = 0;
   const bad = (msg: string): never => {
-    throw new CairnError('ERR_CORRUPT', `${what}: ${msg} in Go-quoted string ${JSON.stringify(s)}`, {
+    throw new CairnError('ERR_CORRUPT', `${what}: ${msg} in Go-quoted string ${describeValue(s)}`, {
       data: { what },
     });
   };
