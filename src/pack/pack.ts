@@ -86,22 +86,44 @@ export function packTail(key: MasterKey, entries: readonly PackedBlob[]): Uint8A
 /** Reads bytes [offset, offset + length) of the pack. */
 export type RangeLoader = (offset: number, length: number) => Promise<Uint8Array>;
 
+/**
+ * Bytes [offset, offset + length) of the pack from `load`, which must return exactly that many: a
+ * loader that returns fewer or more (a backend breaking its contract) is ERR_BACKEND, retryable,
+ * instead of a header parsed from the wrong bytes.
+ */
+async function loadExactly(load: RangeLoader, offset: number, length: number, what: string): Promise<Uint8Array> {
+  const bytes = await load(offset, length);
+  if (bytes.length !== length) {
+    throw new CairnError('ERR_BACKEND', `${what}: reading bytes ${offset}..${offset + length} returned ${bytes.length} bytes instead of ${length}; the storage returned a short or wrong read, try again`, {
+      data: { offset, length, got: bytes.length },
+      retryable: true,
+    });
+  }
+  return bytes;
+}
+
 /** How many bytes at the end of a pack to read first, hoping the whole header is in them. */
 const TAIL_GUESS = 64 * 1024;
 
 /**
  * The blobs a pack holds, from its encrypted header: reads the tail (one read when the header fits
- * in 64 KiB, two otherwise). `what` names the pack in errors.
+ * in 64 KiB, two otherwise). `what` names the pack in errors: ERR_CORRUPT for a header that cannot
+ * be (a length outside the file or over 16 MiB, entries that do not account for the bytes before
+ * it), ERR_AUTH_FAILED for a header whose MAC fails, ERR_BACKEND for a `size` that is not a byte
+ * count or a read that does not return the bytes asked for.
  */
 export async function readPackHeader(key: MasterKey, load: RangeLoader, size: number, what: string): Promise<PackedBlob[]> {
+  if (!Number.isSafeInteger(size)) {
+    throw new CairnError('ERR_BACKEND', `${what}: the storage reports a size of ${size}, which is not a byte count; check the storage server or backend`, { data: { size: String(size) } });
+  }
   if (size < MIN_PACK_SIZE) throw new CairnError('ERR_CORRUPT', `${what}: a pack has at least ${MIN_PACK_SIZE} bytes, this one ${size}`, { data: { size } });
   const tailLength = Math.min(size, TAIL_GUESS);
-  let tail = await load(size - tailLength, tailLength);
+  let tail = await loadExactly(load, size - tailLength, tailLength, what);
   const headerLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(tail.length - 4, true);
   if (headerLength < CRYPTO_OVERHEAD + 37 || headerLength > size - 4 || headerLength > MAX_HEADER_SIZE) {
     throw new CairnError('ERR_CORRUPT', `${what}: the pack header claims ${headerLength} bytes, impossible in a ${size}-byte pack (at most ${Math.min(size - 4, MAX_HEADER_SIZE)})`, { data: { headerLength, size } });
   }
-  if (headerLength + 4 > tailLength) tail = await load(size - 4 - headerLength, headerLength + 4);
+  if (headerLength + 4 > tailLength) tail = await loadExactly(load, size - 4 - headerLength, headerLength + 4, what);
   const sealed = tail.subarray(tail.length - 4 - headerLength, tail.length - 4);
   const blobs = decodePackHeader(open(key, sealed, `header of ${what}`), what);
   const end = blobs.reduce((n, b) => n + b.length, 0);
