@@ -6,10 +6,11 @@
  * Invariants:
  * - `compress` writes one standard frame with the content size in its header and no checksum,
  *   as restic's encoder does (the MAC around every stored object already detects damage).
- * - Decoding never trusts a size read from storage: `decompress` allocates exactly the length the
+ * - Decoding never trusts a size read from storage: `decompress` yields exactly the length the
  *   caller knows (a pack header's uncompressed length, ≤ 2^32) after checking that the frame's own
- *   claim agrees and that so few bytes could expand that far; `decompressBounded` grows its
- *   output step by step and stops at the caller's limit. Any frame that does not decode to exactly
+ *   claim agrees and that so few bytes could expand that far, allocating it at once only up to
+ *   16 MiB and otherwise growing with the real output; `decompressBounded` grows its output step
+ *   by step and stops at the caller's limit. No claim allocates more than 16 MiB up front. Any frame that does not decode to exactly
  *   what was expected is ERR_CORRUPT naming the object; nothing partial is returned.
  * - Both decoders accept whatever restic accepts: frames with or without content size or
  *   checksum, several frames in a row, skippable frames.

@@ -9,6 +9,9 @@
  * - libzstd's default window limit (2^27, 128 MiB) caps its internal buffers; streaming output
  *   only touches as much of them as has been decoded, and we stop at the caller's limit.
  *
+ * And no size that comes from storage is allocated on trust beyond 16 MiB (UPFRONT_LIMIT): larger
+ * outputs grow as the frames actually yield bytes, so memory follows real content, not claims.
+ *
  * One CCtx and one DCtx are reused per thread (each worker thread loads its own copy of this module; each call resets the session, so
  * a failed call leaves no state behind).
  */
@@ -105,12 +108,24 @@ function corrupt(what: string, problem: string, cause?: unknown, data: Record<st
 }
 
 /**
+ * Output allocated before a byte of it is decoded. An expected size up to this (every data blob:
+ * chunks are at most 16 MiB) is allocated at once; above it, and for unknown sizes, the buffer
+ * starts at most this large and grows only as the frames actually yield bytes. So a length read
+ * from storage, or a frame header, that claims gigabytes allocates nothing of that size.
+ */
+const UPFRONT_LIMIT = 16 << 20;
+
+/** Smallest growth of the output buffer. */
+const MIN_GROWTH_STEP = 1 << 16;
+
+/**
  * Decompresses `data` (one or more zstd frames) whose plaintext is known to be `expectedSize`
- * bytes (a pack header's uncompressed length). Allocates exactly `expectedSize`, after checking:
- * `expectedSize` ≤ 2^32 and ≤ 32768·`data.length` (no frame can expand more), and a
- * single frame's declared content size (when it has one) equals `expectedSize`. ERR_CORRUPT naming
- * `what` for any of those, an invalid or truncated frame, trailing garbage, a checksum mismatch,
- * or an output length other than `expectedSize`.
+ * bytes (a pack header's uncompressed length), after checking: `expectedSize` ≤ 2^32 and
+ * ≤ 32768·`data.length` (no frame can expand more), and a single frame's declared content size
+ * (when it has one) equals `expectedSize`. Up to 16 MiB the output is allocated at once; beyond,
+ * it grows with what the frames yield and stops at `expectedSize`. ERR_CORRUPT naming `what` for
+ * any of those checks, an invalid or truncated frame, trailing garbage, a checksum mismatch, or
+ * an output length other than `expectedSize`.
  */
 export function decompress(data: Uint8Array, expectedSize: number, what = 'compressed data'): Uint8Array {
   if (!Number.isSafeInteger(expectedSize) || expectedSize < 0) {
@@ -138,15 +153,25 @@ export function decompress(data: Uint8Array, expectedSize: number, what = 'compr
       declaredSize: claimed,
     });
   }
-  const out = new Uint8Array(expectedSize);
-  let n: number;
-  try {
-    n = decompressor().decompress(out, data);
-  } catch (e) {
-    throw corrupt(what, `${(e as Error).message}`, e, sizes);
+  let out: Uint8Array;
+  if (expectedSize <= UPFRONT_LIMIT) {
+    out = new Uint8Array(expectedSize);
+    let n: number;
+    try {
+      n = decompressor().decompress(out, data);
+    } catch (e) {
+      throw corrupt(what, `${(e as Error).message}`, e, sizes);
+    }
+    if (n !== expectedSize) {
+      throw corrupt(what, `it yields ${n} bytes instead of the expected ${expectedSize}`, undefined, { ...sizes, actualSize: n });
+    }
+    return out;
   }
-  if (n !== expectedSize) {
-    throw corrupt(what, `it yields ${n} bytes instead of the expected ${expectedSize}`, undefined, { ...sizes, actualSize: n });
+  out = decompressGrowing(data, UPFRONT_LIMIT, expectedSize, what, () =>
+    corrupt(what, `it yields more than the expected ${expectedSize} bytes`, undefined, sizes),
+  );
+  if (out.length !== expectedSize) {
+    throw corrupt(what, `it yields ${out.length} bytes instead of the expected ${expectedSize}`, undefined, { ...sizes, actualSize: out.length });
   }
   return out;
 }
@@ -154,10 +179,11 @@ export function decompress(data: Uint8Array, expectedSize: number, what = 'compr
 /**
  * Decompresses `data` (one or more zstd frames, with or without content size and checksum) whose
  * plaintext length is unknown, such as index, snapshot and lock JSON. Streams into a buffer that
- * starts small and grows (doubling, at most 64 MiB per step), never beyond `maxSize` + 1 bytes,
- * whatever a frame header claims; a declared content size over `maxSize` is refused up front.
- * ERR_CORRUPT naming `what` when the output would exceed `maxSize`, or for invalid, truncated or
- * trailing data and checksum mismatches.
+ * starts at the first frame's declared size (at most 16 MiB) or a small guess, and grows (doubling,
+ * at most 64 MiB per step) only as output arrives, never beyond `maxSize` bytes, whatever a frame
+ * header claims; a declared content size over `maxSize`, or over what the compressed bytes could
+ * expand to, is refused up front. ERR_CORRUPT naming `what` when the output would exceed
+ * `maxSize`, or for invalid, truncated or trailing data and checksum mismatches.
  */
 export function decompressBounded(data: Uint8Array, maxSize: number, what = 'compressed data'): Uint8Array {
   if (!Number.isSafeInteger(maxSize) || maxSize < 0) {
@@ -176,40 +202,53 @@ export function decompressBounded(data: Uint8Array, maxSize: number, what = 'com
       maxSize,
     });
   }
-  const limit = maxSize + 1; // one spare byte tells "exactly maxSize" from "more"
-  const first = claimed !== null ? claimed + 1 : Math.min(Math.max(data.length * 4, 1 << 16), data.length * MAX_EXPANSION + 1);
-  let buf = new Uint8Array(Math.min(limit, Math.max(first, 1)));
+  if (claimed !== null && claimed > data.length * MAX_EXPANSION) {
+    throw corrupt(what, `the frame declares ${claimed} bytes of content, more than ${data.length} compressed bytes can expand to`, undefined, {
+      compressedSize: data.length,
+      declaredSize: claimed,
+    });
+  }
+  const guess = claimed ?? Math.max(data.length * 4, MIN_GROWTH_STEP);
+  return decompressGrowing(data, Math.min(guess, UPFRONT_LIMIT), maxSize, what, () =>
+    corrupt(what, `its content exceeds the limit of ${maxSize} bytes`, undefined, { compressedSize: data.length, maxSize }),
+  );
+}
+
+/**
+ * Streams the frames in `data` into a buffer of `initial` bytes (at most `cap`) that grows only
+ * when it is full and more output comes, up to `cap` bytes; `tooLong()` is thrown when the frames
+ * yield more than `cap`. Whether more comes is learned by decoding into a one-byte spare, so a
+ * buffer sized exactly right is never grown (and never copied at the end).
+ */
+function decompressGrowing(data: Uint8Array, initial: number, cap: number, what: string, tooLong: () => CairnError): Uint8Array {
+  let buf = new Uint8Array(Math.min(initial, cap));
+  const spare = new Uint8Array(1);
   let produced = 0;
   let consumed = 0;
-  let pending = 1; // libzstd's hint: 0 once a frame is complete and flushed
   const d = decompressor();
   for (;;) {
-    if (produced === buf.length) {
-      if (buf.length >= limit) {
-        throw corrupt(what, `its content exceeds the limit of ${maxSize} bytes`, undefined, { compressedSize: data.length, maxSize });
-      }
-      const grown = new Uint8Array(Math.min(limit, buf.length + Math.min(buf.length, MAX_GROWTH_STEP)));
-      grown.set(buf.subarray(0, produced));
-      buf = grown;
-    }
+    const full = produced === buf.length;
     let r: [number, number, number];
     try {
-      r = d.decompressStream(buf.subarray(produced), data.subarray(consumed));
+      r = d.decompressStream(full ? spare : buf.subarray(produced), data.subarray(consumed));
     } catch (e) {
       throw corrupt(what, `${(e as Error).message}`, e, { compressedSize: data.length });
     }
-    const [hint, out, inp] = r;
-    produced += out;
+    const [hint, out, inp] = r; // hint: 0 once a frame is complete and flushed
     consumed += inp;
-    pending = hint;
-    if (consumed === data.length && pending === 0) break;
-    if (out === 0 && inp === 0 && produced < buf.length) {
+    if (full && out > 0) {
+      if (buf.length >= cap) throw tooLong();
+      const grown = new Uint8Array(Math.min(cap, buf.length + Math.max(MIN_GROWTH_STEP, Math.min(buf.length, MAX_GROWTH_STEP))));
+      grown.set(buf.subarray(0, produced));
+      grown[produced] = spare[0]!;
+      buf = grown;
+    }
+    produced += out;
+    if (consumed === data.length && hint === 0) break;
+    if (out === 0 && inp === 0) {
       // No progress with room to write: the input ended inside a frame.
       throw corrupt(what, 'the data ends in the middle of a zstd frame (truncated)', undefined, { compressedSize: data.length });
     }
-  }
-  if (produced > maxSize) {
-    throw corrupt(what, `its content exceeds the limit of ${maxSize} bytes`, undefined, { compressedSize: data.length, maxSize });
   }
   return produced === buf.length ? buf : buf.slice(0, produced);
 }
