@@ -2,7 +2,7 @@
  * `cairn cat config|snapshot|index|key|blob|pack ID`: print a repository file or blob, decrypted.
  */
 import type { Command } from 'commander';
-import { CairnError, type Id, type Repository } from '../../index.js';
+import { CairnError, messageOf, type Id, type Repository } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { withRepo } from '../repository.js';
 
@@ -21,8 +21,13 @@ async function resolveFile(repo: Repository, type: 'snapshot' | 'index' | 'key' 
   throw new CairnError('ERR_AMBIGUOUS_ID', `"${prefix}" matches ${found.length} ${type} files; give more digits`, { data: { type, prefix } });
 }
 
-function pretty(json: Uint8Array): string {
-  return JSON.stringify(JSON.parse(new TextDecoder().decode(json)), null, 2) + '\n';
+/** Stored JSON, indented; ERR_CORRUPT naming `what` when it is not JSON (or too deep to print). */
+function pretty(json: Uint8Array, what: string): string {
+  try {
+    return JSON.stringify(JSON.parse(new TextDecoder().decode(json)), null, 2) + '\n';
+  } catch (e) {
+    throw new CairnError('ERR_CORRUPT', `${what} is not JSON that can be printed (${messageOf(e)}); the file is damaged: run \`cairn check\` to see what else is`, { cause: e });
+  }
 }
 
 export function registerCat(program: Command, ctx: CommandContext): void {
@@ -44,15 +49,17 @@ Examples:
         const out = ctx.io.stdout;
         switch (k) {
           case 'config':
-            out.write(pretty(await repo.loadConfigJson()));
+            out.write(pretty(await repo.loadConfigJson(), 'the config'));
             return;
           case 'snapshot':
-          case 'index':
-            out.write(pretty(await repo.loadUnpacked(k, await resolveFile(repo, k, id!))));
+          case 'index': {
+            const name = await resolveFile(repo, k, id!);
+            out.write(pretty(await repo.loadUnpacked(k, name), `${k} ${name}`));
             return;
+          }
           case 'key': {
             const name = await resolveFile(repo, 'key', id!);
-            out.write(pretty(await repo.backend.load({ type: 'key', name })));
+            out.write(pretty(await repo.backend.load({ type: 'key', name }), `key ${name}`));
             return;
           }
           case 'pack': {
