@@ -28,12 +28,13 @@ import type { Selector } from './select.js';
 export interface ArchiverRepository {
   createChunker(): Chunker;
   hasBlob(type: BlobType, id: BlobId): boolean;
+  /** Stores a blob; `plain` may be reused as soon as this returns (it is copied or sealed at once). */
   saveBlob(type: BlobType, id: BlobId, plain: Uint8Array): Promise<{ added: boolean; storedSize: number }>;
   /**
    * Stores the first `size` bytes of an open file as data blobs, the CPU work off this thread;
    * undefined when the repository cannot (then the archiver chunks and saves blob by blob).
    */
-  storeFile?(fd: number, size: number, name: string, signal?: AbortSignal): Promise<{ ids: BlobId[]; size: number; added: number; addedBytes: number; addedStored: number } | undefined>;
+  storeFile?(fd: number, size: number, name: string, signal?: AbortSignal, lent?: Chunker): Promise<{ ids: BlobId[]; size: number; added: number; addedBytes: number; addedStored: number } | undefined>;
   loadBlob(type: BlobType, id: BlobId): Promise<Uint8Array>;
   flush(): Promise<void>;
   saveSnapshot(s: Snapshot): Promise<SnapshotId>;
@@ -128,6 +129,9 @@ type ParentDir = Map<string, Node> | undefined;
 const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
 
 const ENTRY_CONCURRENCY = 32;
+/** Data blobs (and their bytes) handed to the repository but not stored yet: at most these. */
+const STORING_BLOBS = 256;
+const STORING_BYTES = 16 << 20;
 const DIR_LOOKAHEAD = 4;
 /** Files at least this large are stored through `storeFile` (worker threads) when the repository can. */
 const LARGE_FILE = 4n << 20n;
@@ -152,6 +156,15 @@ function newCounts() {
   };
 }
 type Counts = ReturnType<typeof newCounts>;
+
+/**
+ * Whether `e` is the file's own failure (unreadable, vanished, shrank: a warning, the snapshot
+ * goes on without it) rather than the repository's (storage, workers: the run ends).
+ */
+function isFileFailure(e: unknown): boolean {
+  if (e instanceof CairnError) return e.code === 'ERR_FILE_READ';
+  return typeof (e as { syscall?: unknown } | null)?.syscall === 'string';
+}
 
 /** Counts blobs this run added: how many, their plaintext bytes, and what they take stored. */
 function countStored(counts: Counts, kind: 'data_blobs' | 'tree_blobs', blobs: number, plain: number, stored: number): void {
@@ -240,6 +253,7 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   const parent = typeof options.parent === 'function' ? await options.parent(paths) : options.parent;
   const tree = await archiver.virtual(virtualRoot(given, cwd), await archiver.parentDir(parent?.tree));
   archiver.checkAbort();
+  await archiver.drain();
   await repo.flush();
   const snapshot: Snapshot = {
     time: options.time ?? nowTime(),
@@ -265,6 +279,15 @@ class Walk {
   private readonly entries = createLimiter(ENTRY_CONCURRENCY);
   /** The chunker serves one file at a time. */
   private readonly chunking = createLimiter(1);
+  /**
+   * Data blobs handed to the repository and not stored yet: a file is done once its blobs are
+   * hashed and handed over, so the walk goes on while the workers compress and seal. Bounded by
+   * STORING_BLOBS / STORING_BYTES; `drain` waits for all of them (before the snapshot is saved)
+   * and throws the first failure.
+   */
+  private readonly storing = new Set<Promise<void>>();
+  private storingBytes = 0;
+  private storeFailure: unknown;
   /** Content of files with several links, by device:inode, read once per run. */
   private readonly hardLinks = new Map<string, { content: readonly BlobId[]; size: number; mtime: bigint; ctime: bigint }>();
 
@@ -504,7 +527,7 @@ class Walk {
       let size = 0;
       await this.chunking(async () => {
         // A large file: chunked, hashed, compressed and sealed on worker threads (both cores).
-        const stored = st.size >= LARGE_FILE && this.repo.storeFile !== undefined ? await this.repo.storeFile(fh.fd, Number(st.size), displayPath(path), this.options.signal) : undefined;
+        const stored = st.size >= LARGE_FILE && this.repo.storeFile !== undefined ? await this.repo.storeFile(fh.fd, Number(st.size), displayPath(path), this.options.signal, this.chunker) : undefined;
         if (stored !== undefined) {
           this.checkAbort();
           ids.push(...stored.ids);
@@ -520,7 +543,7 @@ class Walk {
       });
       return this.wasRead(path, st, await fh.stat({ bigint: true }), old, linkKey, ids, size);
     } catch (e) {
-      if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
+      if (!isFileFailure(e)) throw e;
       this.warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
       return undefined;
     } finally {
@@ -548,7 +571,7 @@ class Walk {
       const ids = data.length > 0 ? [await this.storeChunk(data)] : [];
       return this.wasRead(path, st, after, old, linkKey, ids, data.length);
     } catch (e) {
-      if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
+      if (!isFileFailure(e)) throw e;
       this.warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
       return undefined;
     }
@@ -570,9 +593,34 @@ class Walk {
 
   async storeChunk(data: Uint8Array): Promise<BlobId> {
     const id = hashId(data);
-    const r = await this.repo.saveBlob('data', id, data);
-    if (r.added) countStored(this.counts, 'data_blobs', 1, data.length, r.storedSize);
+    this.checkStored();
+    const n = data.length;
+    const p: Promise<void> = this.repo.saveBlob('data', id, data).then(
+      (r) => {
+        if (r.added) countStored(this.counts, 'data_blobs', 1, n, r.storedSize);
+      },
+      (e: unknown) => {
+        this.storeFailure ??= e;
+      },
+    ).finally(() => {
+      this.storing.delete(p);
+      this.storingBytes -= n;
+    });
+    this.storing.add(p);
+    this.storingBytes += n;
+    while (this.storing.size > STORING_BLOBS || this.storingBytes > STORING_BYTES) await Promise.race(this.storing);
+    this.checkStored();
     return id;
+  }
+
+  /** Waits until every data blob handed over is stored; throws the first failure. */
+  async drain(): Promise<void> {
+    await Promise.all(this.storing);
+    this.checkStored();
+  }
+
+  private checkStored(): void {
+    if (this.storeFailure !== undefined) throw this.storeFailure;
   }
 
   /** Chunks and stores a stream; its blobs and length. */
@@ -641,6 +689,7 @@ export async function takeStdinSnapshot(repo: ArchiverRepository, options: Stdin
     content: ids,
   };
   const tree = await walk.saveTree([node]);
+  await walk.drain();
   await repo.flush();
   const id = await repo.saveSnapshot({ time: options.time ?? now, tree, paths: [`/${filename}`], ...ownerFields(options) });
   return summarize(counts, started, id);

@@ -120,7 +120,7 @@ export function regionChain(chunker: Chunker, job: RegionJob): { boundaries: Flo
   const out: number[] = [job.start];
   const hashes: bigint[] = [];
   let b = job.start;
-  for (const c of chunkFileSync(chunker, job.fd, { start: job.start, size: job.size, name: job.name, withHash: job.withHash, fillSize: REGION_FILL, bufferSize: 2 * chunker.lookahead })) {
+  for (const c of chunkFileSync(chunker, job.fd, { start: job.start, size: job.size, name: job.name, withHash: job.withHash, fillSize: REGION_FILL })) {
     b += c.length;
     out.push(b);
     if (job.withHash) hashes.push(c.hash!);

@@ -14,11 +14,12 @@ import type { ByteSource, Chunk, Chunker } from './types.js';
 export interface ChunkStreamOptions {
   /** Also report fastcdc's gear hash for each chunk. @default false */
   readonly withHash?: boolean;
-  /** Workspace size in bytes; raised to at least 2 × lookahead. @default max(4 × lookahead, 4 MiB) */
+  /** Workspace size in bytes; raised to at least 2 × lookahead. @default max(4 × lookahead, 4 MiB); files: 2 × lookahead */
   readonly bufferSize?: number;
   /**
    * Largest amount of input placed in the workspace at once, for chunkers that can cut on partial
-   * input (FastCDC): small pieces are still in cache when scanned. @default the whole workspace
+   * input (FastCDC): small pieces are still in cache when scanned. @default the whole workspace;
+   * files: 1 MiB
    */
   readonly fillSize?: number;
 }
@@ -150,8 +151,18 @@ class FileCursor {
 const readAsync = promisify(read);
 const fstatAsync = promisify(fstat);
 
+/**
+ * How files are read unless told otherwise: 1 MiB at a time (scanned while still in cache) into
+ * the smallest workspace the chunker allows (two lookaheads: 16 MiB for an 8 MiB maximum chunk).
+ * A file, unlike a stream, can always be read on demand, so a bigger workspace only costs memory.
+ */
+function fileDefaults(chunker: Chunker, options: ChunkFileOptions): ChunkFileOptions {
+  return { fillSize: 1 << 20, bufferSize: 2 * chunker.lookahead, ...options };
+}
+
 /** Chunks an open file from `start` to `size`, reading directly into the workspace. */
 export function chunkFile(chunker: Chunker, fd: number, options: ChunkFileOptions = {}): AsyncGenerator<Chunk, void, undefined> {
+  options = fileDefaults(chunker, options);
   let cursor: FileCursor | undefined;
   return driveAsync(chunker, async (buf, at, max) => {
     cursor ??= new FileCursor(options.name ?? `fd ${fd}`, options.start ?? 0, options.size ?? (await fstatAsync(fd)).size);
@@ -169,6 +180,7 @@ export function chunkFile(chunker: Chunker, fd: number, options: ChunkFileOption
 
 /** The same, synchronously (for worker threads); `size` must be given. */
 export function chunkFileSync(chunker: Chunker, fd: number, options: ChunkFileOptions & { readonly size: number }): Generator<Chunk, void, undefined> {
+  options = { ...fileDefaults(chunker, options), size: options.size };
   const cursor = new FileCursor(options.name ?? `fd ${fd}`, options.start ?? 0, options.size);
   return driveSync(chunker, (buf, at, max) => {
     const want = cursor.want(max);

@@ -66,6 +66,18 @@ export class BlobPool {
     return (await this.send(c.slot, { op: 'seal', n: c.n })) as { storedSize: number; pack?: SpilledPack };
   }
 
+  /**
+   * Compresses (when that helps) and seals blobs the caller read and hashed — blob i is
+   * `bytes[ends[i-1], ends[i])`, handed over to the worker — in one worker, into its pack in
+   * progress; their stored sizes, the packs they filled (the caller stores them), and `bytes`
+   * handed back for reuse.
+   */
+  async sealMany(bytes: Uint8Array, ends: readonly number[], ids: readonly BlobId[]): Promise<{ storedSizes: number[]; packs: SpilledPack[]; bytes: Uint8Array }> {
+    const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    const r = await this.send(this.pick(), { op: 'sealMany', n: this.next++, bytes: own, ends, ids }, [own.buffer as ArrayBuffer]);
+    return r as { storedSizes: number[]; packs: SpilledPack[]; bytes: Uint8Array };
+  }
+
   /** Finishes every worker's pack in progress; returns them (the caller stores them). */
   async flush(): Promise<SpilledPack[]> {
     const packs: SpilledPack[] = [];

@@ -3,6 +3,8 @@
  *
  * - `hash`: reads a chunk of an open file (positional read, the file descriptor is the main
  *   thread's: one process) into a buffer it keeps, and returns the chunk's SHA-256 (its blob ID).
+ * - `sealMany`: the same as `seal` for a batch of blobs the main thread read and hashed itself
+ *   (small files), handed over in one buffer.
  * - `seal`: compresses (when that makes it smaller, version 2) and seals a kept chunk, and appends
  *   it to this worker's own pack in progress, a temporary file in `spillDir` (restic writes its
  *   packs in progress to temporary files too: memory stays bounded whatever the pack size). The
@@ -43,6 +45,7 @@ export interface BlobWorkerData {
 export type BlobJob =
   | { readonly op: 'hash'; readonly n: number; readonly fd: number; readonly offset: number; readonly length: number; readonly name: string }
   | { readonly op: 'seal'; readonly n: number }
+  | { readonly op: 'sealMany'; readonly n: number; readonly bytes: Uint8Array; readonly ends: readonly number[]; readonly ids: readonly string[] }
   | { readonly op: 'drop'; readonly n: number }
   | { readonly op: 'flush'; readonly n: number }
   | { readonly op: 'discard'; readonly n: number }
@@ -51,6 +54,7 @@ export type BlobJob =
 export type BlobReply =
   | { readonly n: number; readonly id: string }
   | { readonly n: number; readonly storedSize: number; readonly pack?: SpilledPack }
+  | { readonly n: number; readonly storedSizes: number[]; readonly packs: SpilledPack[]; readonly bytes: Uint8Array }
   | { readonly n: number; readonly flushed: true; readonly pack?: SpilledPack }
   | { readonly n: number; readonly plain: Uint8Array }
   | { readonly n: number; readonly dropped: true }
@@ -144,6 +148,17 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
       throw spillFailure('removing', p.path, e);
     }
   };
+  /** Compresses (when that helps) and seals `plain` into the pack; its stored size, and the pack if it is full now. */
+  const sealOne = (id: BlobId, plain: Uint8Array): { storedSize: number; pack?: SpilledPack } => {
+    const z = version >= 2 && plain.length > 0 ? compressed(plain) : undefined;
+    const input = z ?? plain;
+    if (sealBuffer.length < sealedLength(input.length)) sealBuffer = new Uint8Array(Math.max(sealedLength(input.length), 2 * sealBuffer.length));
+    const sealed = sealInto(key, input, sealBuffer);
+    const offset = used;
+    append(sealed);
+    entries.push({ id, type: 'data', offset, length: sealed.length, uncompressedLength: z === undefined ? 0 : plain.length });
+    return used + entries.length * 64 < packSize ? { storedSize: sealed.length } : { storedSize: sealed.length, pack: finish() };
+  };
   port.on('message', (job: BlobJob) => {
     try {
       if (job.op === 'hash') {
@@ -171,20 +186,37 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
         const chunk = kept.get(job.n);
         kept.delete(job.n);
         if (chunk === undefined) throw new CairnError('ERR_INTERNAL', `blob worker: no chunk ${job.n} to seal`);
-        const plain = chunk.buf;
-        const z = version >= 2 && plain.length > 0 ? compressed(plain) : undefined;
-        const input = z ?? plain;
-        if (sealBuffer.length < sealedLength(input.length)) sealBuffer = new Uint8Array(Math.max(sealedLength(input.length), 2 * sealBuffer.length));
-        const sealed = sealInto(key, input, sealBuffer);
-        release(plain);
-        const offset = used;
-        append(sealed);
-        entries.push({ id: chunk.id, type: 'data', offset, length: sealed.length, uncompressedLength: z === undefined ? 0 : plain.length });
-        if (used + entries.length * 64 < packSize) {
-          port.postMessage({ n: job.n, storedSize: sealed.length } satisfies BlobReply);
-        } else {
-          port.postMessage({ n: job.n, storedSize: sealed.length, pack: finish() } satisfies BlobReply);
+        let r: { storedSize: number; pack?: SpilledPack };
+        try {
+          r = sealOne(chunk.id, chunk.buf);
+        } finally {
+          release(chunk.buf);
         }
+        port.postMessage({ n: job.n, ...r } satisfies BlobReply);
+      } else if (job.op === 'sealMany') {
+        const storedSizes: number[] = [];
+        const packs: SpilledPack[] = [];
+        let start = 0;
+        try {
+          for (let i = 0; i < job.ends.length; i++) {
+            const r = sealOne(job.ids[i] as BlobId, job.bytes.subarray(start, job.ends[i]));
+            storedSizes.push(r.storedSize);
+            if (r.pack !== undefined) packs.push(r.pack);
+            start = job.ends[i]!;
+          }
+        } catch (e) {
+          // The batch fails as a whole: packs it finished are not handed over, so remove them.
+          for (const p of packs) {
+            try {
+              unlinkSync(p.file);
+            } catch {
+              // The batch's failure is what is reported; a leftover .tmp-pack file is harmless.
+            }
+          }
+          throw e;
+        }
+        // The batch's buffer goes back for the next batch: no garbage per batch on either side.
+        port.postMessage({ n: job.n, storedSizes, packs, bytes: job.bytes } satisfies BlobReply, [job.bytes.buffer as ArrayBuffer]);
       } else if (job.op === 'flush') {
         if (entries.length === 0) {
           port.postMessage({ n: job.n, flushed: true } satisfies BlobReply);

@@ -89,8 +89,9 @@ export interface StoredFile {
 /** Chunks in flight in `storeFile` (read, hashed or sealed but not yet in a pack): at most these. */
 const STORE_MAX_CHUNKS = 8;
 const STORE_MAX_BYTES = 16 << 20;
-/** Bytes `storeFile` reads at a time to find cuts: small enough to be scanned while in cache. */
-const FILE_FILL = 1 << 20;
+/** A batch of data blobs for the blob workers (`saveBlob`) is sent once it holds this much. */
+const BATCH_BYTES = 1 << 20;
+const BATCH_BLOBS = 64;
 /** Data blobs at least this large are opened on a worker thread by `loadBlob`. */
 const WORKER_UNSEAL_MIN = 64 << 10;
 
@@ -107,6 +108,12 @@ export class Repository {
   private readonly pending = new Set<string>();
   /** Packs saved since the last index was written. */
   private unindexed: IndexPack[] = [];
+  /** Data blobs waiting to go to a blob worker together (sent after this event-loop turn at the latest). */
+  private batch: DataBatch | undefined;
+  /** Batch buffers the workers gave back, for the next batches. */
+  private readonly freeBatches: Uint8Array[] = [];
+  /** Batches sent and not yet stored. */
+  private readonly batches = new Set<Promise<void>>();
   private readonly loadConcurrency: number;
   private readonly blobWorkers: number | undefined;
 
@@ -210,13 +217,13 @@ export class Repository {
    * chunk themselves, hash it, and (when it is new) compress and seal it into their packs in
    * progress; this thread decides deduplication and stores finished packs. At most
    * STORE_MAX_CHUNKS chunks (STORE_MAX_BYTES) are in flight. Undefined when the repository chunks
-   * with Rabin: use `saveBlob` per chunk then.
+   * with Rabin: use `saveBlob` per chunk then. `lent`: a chunker from `createChunker` to cut with
+   * (idle meanwhile), so a caller that has one does not make the process hold a second workspace.
    * ERR_FILE_READ when the file cannot be read or shrinks meanwhile.
    */
-  async storeFile(fd: number, size: number, name: string, signal?: AbortSignal): Promise<StoredFile | undefined> {
+  async storeFile(fd: number, size: number, name: string, signal?: AbortSignal, lent?: Chunker): Promise<StoredFile | undefined> {
     if (this.config.chunker.algorithm !== 'fastcdc') return undefined;
-    this.fileChunker ??= this.createChunker();
-    const chunker = this.fileChunker;
+    const chunker = lent ?? (this.fileChunker ??= this.createChunker());
     const pool = this.pool();
     const ids: BlobId[] = [];
     let read = 0;
@@ -250,7 +257,7 @@ export class Repository {
     };
     try {
       let i = 0;
-      for await (const c of chunkFile(chunker, fd, { size, name, fillSize: FILE_FILL, bufferSize: 2 * chunker.lookahead })) {
+      for await (const c of chunkFile(chunker, fd, { size, name })) {
         if (signal?.aborted === true) throw new CairnError('ERR_INTERRUPTED', `storing ${name} was interrupted`);
         while (failure === undefined && (chunks >= STORE_MAX_CHUNKS || (chunks > 0 && bytes + c.length > STORE_MAX_BYTES))) {
           await new Promise<void>((r) => (wake = r));
@@ -380,6 +387,7 @@ export class Repository {
   async saveBlob(type: BlobType, id: BlobId, plain: Uint8Array): Promise<BlobSaveResult> {
     if (this.hasBlob(type, id)) return { added: false, storedSize: 0 };
     this.pending.add(`${type}:${id}`);
+    if (type === 'data') return { added: true, storedSize: await this.queueData(id, plain) };
     const blob = this.sealBlob(type, id, plain, type === 'tree' ? 'always' : 'auto');
     await this.packers[type].add(blob);
     return { added: true, storedSize: blob.sealed.length };
@@ -427,8 +435,56 @@ export class Repository {
     };
   }
 
+  /**
+   * Hands a data blob (hashed, new, marked pending) to the blob workers, batched with the others
+   * of this event-loop turn (up to BATCH_BYTES / BATCH_BLOBS): compression and sealing run beside
+   * this thread, one message per batch. `plain` is copied before this returns. Resolves to its
+   * stored size once its batch is sealed and the packs it filled are stored.
+   */
+  private queueData(id: BlobId, plain: Uint8Array): Promise<number> {
+    let b = this.batch;
+    if (b !== undefined && b.used + plain.length > b.bytes.length) {
+      this.sendBatch(b);
+      b = undefined;
+    }
+    if (b === undefined) {
+      const free = plain.length <= BATCH_BYTES ? this.freeBatches.pop() : undefined;
+      const fresh: DataBatch = { bytes: free ?? new Uint8Array(Math.max(BATCH_BYTES, plain.length)), used: 0, ends: [], ids: [], waiters: [] };
+      this.batch = b = fresh;
+      setImmediate(() => this.sendBatch(fresh));
+    }
+    b.bytes.set(plain, b.used);
+    b.used += plain.length;
+    b.ends.push(b.used);
+    b.ids.push(id);
+    const batch = b;
+    const done = new Promise<number>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    if (b.used >= BATCH_BYTES || b.ids.length >= BATCH_BLOBS) this.sendBatch(b);
+    return done;
+  }
+
+  private sendBatch(b: DataBatch): void {
+    if (this.batch !== b) return; // sent already
+    this.batch = undefined;
+    const p = (async () => {
+      try {
+        const { storedSizes, packs, bytes } = await this.pool().sealMany(b.bytes, b.ends, b.ids);
+        if (bytes.length === BATCH_BYTES && this.freeBatches.length < 4) this.freeBatches.push(bytes);
+        for (const pack of packs) await this.packers.data.store(pack);
+        b.waiters.forEach((w, i) => w.resolve(storedSizes[i]!));
+      } catch (e) {
+        for (const id of b.ids) this.pending.delete(`data:${id}`);
+        for (const w of b.waiters) w.reject(e);
+      }
+    })();
+    this.batches.add(p);
+    void p.finally(() => this.batches.delete(p));
+  }
+
   /** Stores every pack in progress and writes the index for them. */
   async flush(): Promise<void> {
+    if (this.batch !== undefined) this.sendBatch(this.batch);
+    await Promise.all(this.batches);
     for (const pack of (await this.blobPool?.flush()) ?? []) await this.packers.data.store(pack);
     await Promise.all([this.packers.data.flush(), this.packers.tree.flush()]);
     await this.writeIndex();
@@ -511,6 +567,16 @@ export class Repository {
     const closed = await Promise.allSettled([pool?.close(), this.backend.close()]);
     for (const c of closed) if (c.status === 'rejected') throw c.reason;
   }
+}
+
+/** Data blobs collected for one `sealMany` (see Repository.queueData). */
+interface DataBatch {
+  /** The blobs' bytes, one after the other: `ends[i]` is where blob i ends. */
+  readonly bytes: Uint8Array;
+  used: number;
+  readonly ends: number[];
+  readonly ids: BlobId[];
+  readonly waiters: { readonly resolve: (storedSize: number) => void; readonly reject: (e: unknown) => void }[];
 }
 
 function dirOf(type: FileType): string {

@@ -1,0 +1,47 @@
+/**
+ * A storage failure while a snapshot stores its data ends the snapshot with that error: it is not
+ * mistaken for an unreadable file (a warning, and a snapshot missing the file's content), and no
+ * snapshot is written. Small files' blobs are sealed on worker threads in batches and their
+ * packs stored after the files are "done", so the failure arrives late; it must still surface.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MemoryBackend } from '../../src/backend/index.js';
+import { isCairnError } from '../../src/errors.js';
+import { Repository, snapshot, type SnapshotWarning } from '../../src/index.js';
+import { pseudoRandomBytes } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const KDF = { N: 1024, r: 8, p: 1 };
+
+describe('a pack that cannot be saved', () => {
+  it.each([
+    ['small files (batched to the workers)', 300, 3_000],
+    ['a large file (storeFile)', 1, 24 << 20],
+  ])('fails the snapshot with the storage error, no warning per file, no snapshot: %s', async (_what, files, size) => {
+    const src = tempDir('cairn-storefail-');
+    mkdirSync(join(src, 'd'));
+    for (let i = 0; i < files; i++) writeFileSync(join(src, 'd', `f${i}`), pseudoRandomBytes(size, i));
+    const backend = new MemoryBackend();
+    const repo = await Repository.init(backend, 'pw', { kdf: KDF, packSize: 256 << 10 });
+    backend.fault = (op, h) => {
+      if (op === 'save' && h?.type === 'pack') throw Object.assign(new Error('disk on fire (simulated)'), { code: 'EIO' });
+    };
+    const warnings: SnapshotWarning[] = [];
+    let error: unknown;
+    try {
+      await snapshot(repo, [src], { onWarning: (w) => warnings.push(w) });
+    } catch (e) {
+      error = e;
+    } finally {
+      backend.fault = undefined;
+      await repo.close();
+    }
+    expect(error, 'the snapshot must fail').toBeDefined();
+    expect(String((error as Error).message)).toContain('disk on fire');
+    expect(isCairnError(error, 'ERR_INTERNAL')).toBe(false);
+    expect(warnings.filter((w) => w.code === 'ERR_FILE_READ')).toEqual([]);
+    expect(backend.files().filter((f) => f.handle.type === 'snapshot')).toEqual([]);
+  });
+});
