@@ -515,7 +515,12 @@ export class Repository {
         }
         return this.unsealBlob(bytes, { ...e, id, type });
       } catch (err) {
-        errors.push(err);
+        // The backend refuses a range past the end of the pack: the index entry is what is wrong.
+        errors.push(
+          err instanceof CairnError && err.code === 'ERR_INVALID_ARGUMENT'
+            ? new CairnError('ERR_CORRUPT', `${type} blob ${id}: the index places it at bytes ${e.offset}..${e.offset + e.length} of pack ${e.pack}, which the pack does not hold (${messageOf(err)}); run \`cairn repair index\``, { cause: err, data: { blob: id, pack: e.pack } })
+            : err,
+        );
       }
     }
     if (errors.length === 1) throw errors[0];
