@@ -397,6 +397,15 @@ class Walk {
       return this.node(path, name, content.stat, { content: content.ids, size: content.size });
     }
     if (st.isSymbolicLink()) {
+      // A symlink's target cannot change without a new inode or ctime: the same inode, length,
+      // mtime and ctime as in the parent snapshot mean the same target (no readlink needed).
+      const ns = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+      if (
+        old?.type === 'symlink' && old.linktarget !== undefined && BigInt(old.linktarget.length) === st.size &&
+        old.inode === st.ino && ns(old.mtime) === st.mtimeNs && ns(old.ctime) === st.ctimeNs
+      ) {
+        return this.node(path, name, st, { linktarget: old.linktarget });
+      }
       try {
         return this.node(path, name, st, { linktarget: await readlink(path, { encoding: 'buffer' }) });
       } catch (e) {

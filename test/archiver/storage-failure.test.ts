@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backend/index.js';
 import { isCairnError } from '../../src/errors.js';
-import { Repository, snapshot, type SnapshotWarning } from '../../src/index.js';
+import { Repository, snapshot, type ArchiverWarning } from '../../src/index.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -28,7 +28,7 @@ describe('a pack that cannot be saved', () => {
     backend.fault = (op, h) => {
       if (op === 'save' && h?.type === 'pack') throw Object.assign(new Error('disk on fire (simulated)'), { code: 'EIO' });
     };
-    const warnings: SnapshotWarning[] = [];
+    const warnings: ArchiverWarning[] = [];
     let error: unknown;
     try {
       await snapshot(repo, [src], { onWarning: (w) => warnings.push(w) });

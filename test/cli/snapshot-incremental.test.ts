@@ -12,7 +12,7 @@
  * whose metadata other processes change).
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -304,6 +304,23 @@ describe('change detection', () => {
     const alone = await snap(['inode', '--ignore-inode', '--parent', base.snapshot_id]);
     expect(alone).toMatchObject({ files_changed: 0, files_unmodified: 1 });
     expect((await restored(alone.snapshot_id, '/inode/f.txt')).toString()).toBe('first version\n');
+  });
+
+  it("symlinks: an unchanged one keeps its target (not read again), a retargeted one (same length) gets the new target", async () => {
+    const dir = join(root, 'links');
+    await mkdir(dir, { recursive: true });
+    await symlink('target-a', join(dir, 'same'));
+    await symlink('target-b', join(dir, 'moved'));
+    await snap(['links']);
+    await rm(join(dir, 'moved'));
+    await symlink('target-c', join(dir, 'moved')); // same length, new inode and ctime
+    const s = await snap(['links']);
+    const target = await mkdtemp(join(root, 'restore-'));
+    const r = await cairn(['-r', repo, 'restore', s.snapshot_id, '--target', target], { env: ENV });
+    expect(r.code, r.err).toBe(0);
+    const restoredDir = join(target, 'links');
+    expect(await readlink(join(restoredDir, 'same'))).toBe('target-a');
+    expect(await readlink(join(restoredDir, 'moved'))).toBe('target-c');
   });
 
   it('a file whose type changed is read as new content', async () => {

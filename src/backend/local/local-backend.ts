@@ -60,6 +60,18 @@ interface SaveState {
   at: string;
 }
 
+/** An open file and its size; `users` loads are reading it. */
+interface OpenFile {
+  readonly fh: FileHandle;
+  readonly size: number;
+  users: number;
+  retired?: boolean;
+  closed?: boolean;
+}
+
+/** Pack files kept open for loads. */
+const OPEN_PACKS = 32;
+
 /** How many `stat` calls a listing runs at once. */
 const STAT_CONCURRENCY = 32;
 
@@ -93,6 +105,8 @@ export class LocalBackend implements Backend {
   readonly location: string;
   readonly #fault: LocalBackendOptions['fault'];
   #modes: Promise<LocalModes> | undefined;
+  /** Open pack files by name, least recently used first (see #openPack). */
+  readonly #packs = new Map<string, Promise<OpenFile>>();
 
   /** A backend for the repository in directory `path` (resolved against the process's cwd). */
   constructor(path: string, options: LocalBackendOptions = {}) {
@@ -149,6 +163,7 @@ export class LocalBackend implements Backend {
         data: { type: h.type, name: h.name },
       });
     }
+    if (h.type === 'pack') this.#forgetPack(h.name);
     const modes = await this.modes();
     const final = filePath(this.path, h);
     const dir = dirname(final);
@@ -189,6 +204,7 @@ export class LocalBackend implements Backend {
    */
   async saveFile(h: Handle, path: string): Promise<void> {
     checkHandle(h, this.location);
+    if (h.type === 'pack') this.#forgetPack(h.name);
     const modes = await this.modes();
     const final = filePath(this.path, h);
     const state: SaveState = { step: 'open', at: path };
@@ -248,6 +264,36 @@ export class LocalBackend implements Backend {
     checkHandle(h, this.location);
     checkRangeArgs(h, this.location, offset, length);
     const path = filePath(this.path, h);
+    const file = h.type === 'pack' ? await this.#openPack(h, path) : await this.#openSized(h, path);
+    try {
+      const want = rangeLength(h, this.location, offset, length, file.size);
+      const out = allocBytes(want);
+      let got = 0;
+      try {
+        await this.#fault?.('load:read', path);
+        while (got < want) {
+          const { bytesRead } = await file.fh.read(out, got, want - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+      } catch (e) {
+        throw this.#osError(e, `load ${describe(h)}: could not read`, path, h);
+      }
+      if (got < want) {
+        throw new CairnError('ERR_BACKEND', `${this.location}: short read of ${describe(h)} (${path}): got ${got} of ${want} bytes at offset ${offset}; the file changed while it was read (or the disk failed): try again, then run \`cairn check\``, {
+          data: { type: h.type, name: h.name, path, offset, length: want, got },
+          retryable: true,
+        });
+      }
+      return out;
+    } finally {
+      if (h.type === 'pack') this.#releasePack(file);
+      else await file.fh.close().catch(() => undefined);
+    }
+  }
+
+  /** Opens `path` and learns its size (it must be a regular file). */
+  async #openSized(h: Handle, path: string): Promise<OpenFile> {
     let fh: FileHandle;
     try {
       fh = await open(path, 'r');
@@ -263,30 +309,67 @@ export class LocalBackend implements Backend {
         throw this.#osError(e, `load ${describe(h)}: could not stat`, path, h);
       }
       if (!st.isFile()) throw this.#osError(notAFile(), `load ${describe(h)}`, path, h);
-      const want = rangeLength(h, this.location, offset, length, st.size);
-      const out = allocBytes(want);
-      let got = 0;
-      try {
-        await this.#fault?.('load:read', path);
-        while (got < want) {
-          const { bytesRead } = await fh.read(out, got, want - got, offset + got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
-        }
-      } catch (e) {
-        throw this.#osError(e, `load ${describe(h)}: could not read`, path, h);
-      }
-      if (got < want) {
-        throw new CairnError('ERR_BACKEND', `${this.location}: short read of ${describe(h)} (${path}): got ${got} of ${want} bytes at offset ${offset}; the file changed while it was read (or the disk failed): try again, then run \`cairn check\``, {
-          data: { type: h.type, name: h.name, path, offset, length: want, got },
-          retryable: true,
-        });
-      }
-      return out;
-    } finally {
+      return { fh, size: st.size, users: 0 };
+    } catch (e) {
       await fh.close().catch(() => undefined);
+      throw e;
     }
   }
+
+  /**
+   * A pack's open file, from a small cache: pack files never change once written (their name is
+   * their content's hash), so one open file serves many loads — reading a snapshot's trees (many
+   * small blobs from a few packs) costs one read each, not open, stat, read and close. `remove`
+   * and `close` drop entries; a pack removed by another process still reads its old bytes.
+   */
+  async #openPack(h: Handle, path: string): Promise<OpenFile> {
+    const hit = this.#packs.get(h.name);
+    if (hit !== undefined) {
+      this.#packs.delete(h.name); // most recently used last
+      this.#packs.set(h.name, hit);
+      const file = await hit;
+      file.users++;
+      return file;
+    }
+    const opening = this.#openSized(h, path);
+    this.#packs.set(h.name, opening);
+    let file: OpenFile;
+    try {
+      file = await opening;
+    } catch (e) {
+      if (this.#packs.get(h.name) === opening) this.#packs.delete(h.name);
+      throw e;
+    }
+    file.users++;
+    while (this.#packs.size > OPEN_PACKS) {
+      const [oldest, p] = this.#packs.entries().next().value as [string, Promise<OpenFile>];
+      this.#packs.delete(oldest);
+      void p.then((f) => this.#retire(f), () => undefined);
+    }
+    return file;
+  }
+
+  #releasePack(file: OpenFile): void {
+    file.users--;
+    if (file.retired) this.#retire(file);
+  }
+
+  /** Closes a pack file dropped from the cache once no load uses it. */
+  #retire(file: OpenFile): void {
+    file.retired = true;
+    if (file.users === 0 && !file.closed) {
+      file.closed = true;
+      void file.fh.close().catch(() => undefined);
+    }
+  }
+
+  #forgetPack(name: string): void {
+    const p = this.#packs.get(name);
+    if (p === undefined) return;
+    this.#packs.delete(name);
+    void p.then((f) => this.#retire(f), () => undefined);
+  }
+
 
   async stat(h: Handle): Promise<FileInfo> {
     checkHandle(h, this.location);
@@ -321,6 +404,7 @@ export class LocalBackend implements Backend {
 
   async remove(h: Handle): Promise<void> {
     checkHandle(h, this.location);
+    if (h.type === 'pack') this.#forgetPack(h.name);
     const path = filePath(this.path, h);
     try {
       await unlink(path);
@@ -342,7 +426,7 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    // Nothing is held open between calls.
+    for (const name of [...this.#packs.keys()]) this.#forgetPack(name);
   }
 
   /** Entries of `dir` that name a valid file of `type` (and lie in the right `data/xx`), with sizes. */
