@@ -36,7 +36,10 @@ export interface KillPoint {
   readonly afterMs?: number;
   /** Kill this many ms after the process was spawned. */
   readonly delayMs?: number;
-  /** Kill at a repository file operation: `<op>:<dir>#<n>:<before|after|mid>` (see crash-hook.mjs). */
+  /**
+   * Kill at a repository file operation: `<op>:<dir>#<n>:<before|after|mid>`, or a time after one:
+   * `<op>:<dir>#<n>:after+<ms>ms` (see crash-hook.mjs).
+   */
   readonly event?: string;
 }
 
@@ -153,7 +156,8 @@ export function startCli(args: readonly string[], options: CliRunOptions = {}): 
           for (const l of text.split('\n')) {
             if (l === '') continue;
             const [event, at] = l.split(' ');
-            if (event!.startsWith('+')) begun.push({ event: event!.slice(1), at: Number(at) });
+            // Worker events begin as `+<event>@<thread>.<seq>` (see crash-hook.mjs).
+            if (event!.startsWith('+')) begun.push({ event: event!.slice(1).replace(/@.*$/, ''), at: Number(at) });
             else events.push({ event: event!, at: Number(at) });
           }
         }
@@ -205,10 +209,11 @@ function opOf(event: string): string {
 /**
  * The distinct states a SIGKILL can leave, per file event (a killed process's page cache is kept,
  * so `fsync` makes no difference, and a created temporary file is either empty or partly written,
- * which `mid` covers): in the middle of a write (a partial temporary file), just after a rename
- * (the file in place, the next step not begun), just after an unlink.
+ * which `mid` covers): in the middle of a write (a partial temporary file; `spill` is a blob
+ * worker's write to its pack in progress), just after a rename (the file in place, the next step
+ * not begun), just after an unlink.
  */
-const PHASES: Readonly<Record<string, readonly string[]>> = { write: ['mid'], rename: ['after'], unlink: ['after'] };
+const PHASES: Readonly<Record<string, readonly string[]>> = { write: ['mid'], spill: ['mid'], rename: ['after'], unlink: ['after'] };
 
 /**
  * Kill points (`<event>#<n>:<phase>`) chosen from the events of a probe run: every event kind's

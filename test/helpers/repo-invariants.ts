@@ -14,8 +14,11 @@ import { cairn } from '../cli/helpers.js';
 import { runRestic } from './restic.js';
 import { compareStats, statTree, type TreeStat } from './treecmp.js';
 
-/** The local backend's temporary files: `.tmp-<final name>-<16 hex digits>` (never listed). */
-export const TEMP_FILE = /^\.tmp-[0-9a-f]{64}-[0-9a-f]{16}$/;
+/**
+ * The local backend's temporary files, never listed: `.tmp-<final name>-<16 hex digits>` beside the
+ * final name, and the blob workers' packs in progress `data/.tmp-pack-<16 hex digits>`.
+ */
+export const TEMP_FILE = /^\.tmp-([0-9a-f]{64}|pack)-[0-9a-f]{16}$/;
 
 /** The directories whose files are content-addressed (restic: the name is SHA-256 of the file). */
 const ADDRESSED = ['data', 'index', 'snapshots', 'keys', 'locks'] as const;
