@@ -59,9 +59,12 @@ export interface LockCallOptions {
   readonly onLockWarning?: (w: LockWarning) => void;
 }
 
-/** Runs `fn` under a lock of the repository (shared unless `exclusive`). */
-async function locked<T>(repo: Repository, exclusive: boolean, options: LockCallOptions, fn: () => Promise<T>): Promise<T> {
-  return withLock(repo, { exclusive, onWarning: options.onLockWarning }, fn);
+/**
+ * Runs `fn` under a lock of the repository (shared unless `exclusive`). With `overlap`, `fn`
+ * starts reading while the lock protocol's 200 ms wait runs; the repository's writes wait for it.
+ */
+async function locked<T>(repo: Repository, exclusive: boolean, options: LockCallOptions, fn: () => Promise<T>, overlap = false): Promise<T> {
+  return withLock(repo, { exclusive, onWarning: options.onLockWarning, overlap }, fn);
 }
 
 function userDefaults(): Pick<SnapshotOptions, 'hostname' | 'username' | 'uid' | 'gid'> {
@@ -98,7 +101,7 @@ export async function snapshot(repo: Repository, paths: readonly string[], optio
     };
     const selector = createSelector(options, cwd);
     return takeSnapshot(repo, { ...opts, paths, parent, ...(selector ? { selector } : {}) });
-  });
+  }, true);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -111,7 +114,7 @@ export async function snapshotStream(repo: Repository, options: StdinSnapshotOpt
   return locked(repo, false, options, async () => {
     await repo.loadIndex();
     return takeStdinSnapshot(repo, { ...userDefaults(), ...options });
-  });
+  }, true);
 }
 
 /** All snapshots, oldest first (optionally filtered). */

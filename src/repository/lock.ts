@@ -60,6 +60,14 @@ export interface LockOptions {
   readonly onWarning?: ((w: LockWarning) => void) | undefined;
   /** Refresh interval in ms; tests shorten it. @default LOCK_REFRESH_MS (5 minutes) */
   readonly refreshMs?: number;
+  /**
+   * Return as soon as our lock file is written, instead of after the 200 ms wait and the second
+   * look for conflicting locks: that look then runs meanwhile and settles `RepoLock.verified`
+   * (rejected: a conflict, and our lock file was withdrawn). For operations that only read until
+   * they commit something, and that wait for `verified` before their first write (see withLock).
+   * @default false
+   */
+  readonly overlap?: boolean;
 }
 
 export interface RepoLock {
@@ -74,6 +82,12 @@ export interface RepoLock {
   check(): Promise<void>;
   /** Removes the lock (and stops refreshing it). Safe to call twice. */
   release(): Promise<void>;
+  /**
+   * Settles once the second look for conflicting locks is done: resolved, the lock holds;
+   * rejected (ERR_REPO_LOCKED…), the lock file was withdrawn. Already resolved unless taken with
+   * `overlap`.
+   */
+  readonly verified: Promise<void>;
 }
 
 export const LOCK_WAIT_MS = 200;
@@ -250,16 +264,25 @@ export async function lockRepository(store: LockStore, options: LockOptions): Pr
     }
     throw e;
   };
-  await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
-  let after: LockEntry[];
-  try {
-    after = await conflicts(store, id, exclusive, user.hostname);
-  } catch (e) {
-    return withdraw(e);
-  }
-  if (after.length > 0) return withdraw(lockedError(store.backend.location, exclusive, after));
-
   let released = false;
+  const verify = async (): Promise<void> => {
+    await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
+    let after: LockEntry[];
+    try {
+      after = await conflicts(store, id, exclusive, user.hostname);
+    } catch (e) {
+      released = true;
+      return withdraw(e);
+    }
+    if (after.length > 0) {
+      released = true;
+      return withdraw(lockedError(store.backend.location, exclusive, after));
+    }
+  };
+  const verified = verify();
+  if (options.overlap === true) verified.catch(() => undefined); // the caller awaits it
+  else await verified;
+
   let lastRefresh = Date.now();
   let lost: string | undefined;
   let refreshing: Promise<void> = Promise.resolve();
@@ -291,6 +314,7 @@ export async function lockRepository(store: LockStore, options: LockOptions): Pr
     }
   };
   const timer = setInterval(() => {
+    if (released) return;
     refreshing = refreshing.then(refresh).catch((e: unknown) => {
       // Only a throwing onWarning gets here; the refresh itself reports through it.
       defaultWarning({ code: 'LOCK_REFRESH_FAILED', message: `lock refresh warning handler failed: ${messageOf(e)}`, cause: e });
@@ -302,6 +326,7 @@ export async function lockRepository(store: LockStore, options: LockOptions): Pr
       return id;
     },
     exclusive,
+    verified,
     async check() {
       if (released) throw new CairnError('ERR_INTERNAL', 'the lock was checked after it was released');
       await refreshing;
@@ -320,9 +345,9 @@ export async function lockRepository(store: LockStore, options: LockOptions): Pr
       }
     },
     async release() {
+      clearInterval(timer);
       if (released) return;
       released = true;
-      clearInterval(timer);
       await refreshing;
       await store.backend.remove({ type: 'lock', name: id }).catch((e: unknown) => {
         if (!(e instanceof CairnError && e.code === 'ERR_NOT_FOUND')) throw e;
@@ -374,20 +399,26 @@ export interface LockUse extends LockOptions {
  * Runs `fn` under a lock of the repository, released on every path out. When `fn` fails, that
  * failure is what is thrown; a lock that then cannot be removed is reported as a
  * LOCK_RELEASE_FAILED warning (it is left stale: `cairn unlock` removes it).
+ *
+ * With `overlap`, `fn` starts as soon as the lock file is written, while the lock protocol's
+ * 200 ms wait and second look run; the store's writes wait for that look (`gateWrites`), so
+ * nothing is written under a lock that turns out to conflict, and a conflict is what is thrown.
  */
-export async function withLock<T>(store: LockStore, use: LockUse, fn: (lock: RepoLock | undefined) => Promise<T>): Promise<T> {
+export async function withLock<T>(store: LockStore & { gateWrites?(gate: Promise<void>): void }, use: LockUse, fn: (lock: RepoLock | undefined) => Promise<T>): Promise<T> {
   if (use.held !== undefined) return fn(use.held);
   if (use.take === false) return fn(undefined);
-  const lock = await lockRepository(store, use);
-  let result: T;
-  try {
-    result = await fn(lock);
-  } catch (e) {
+  const overlap = use.overlap === true && store.gateWrites !== undefined;
+  const lock = await lockRepository(store, { ...use, overlap });
+  if (overlap) store.gateWrites!(lock.verified);
+  const [verified, ran] = await Promise.allSettled([lock.verified, fn(lock)]);
+  if (overlap) store.gateWrites!(Promise.resolve());
+  if (verified.status === 'rejected') throw verified.reason; // our lock file is withdrawn already
+  if (ran.status === 'rejected') {
     await lock.release().catch((r: unknown) => {
       (use.onWarning ?? defaultWarning)({ code: 'LOCK_RELEASE_FAILED', message: `could not remove the lock ${lock.id.slice(0, 8)} after the failure: ${messageOf(r)}; remove it with \`cairn unlock\``, cause: r });
     });
-    throw e;
+    throw ran.reason;
   }
   await lock.release();
-  return result;
+  return ran.value;
 }

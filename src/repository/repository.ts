@@ -8,7 +8,7 @@
 import { hkdfSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { CairnError, messageOf } from '../errors.js';
-import type { Backend } from '../backend/index.js';
+import type { Backend, Handle } from '../backend/index.js';
 import {
   chunkFile, createFastCdc, createRabinChunker, keyedGearTable, ParallelChunker,
   type Chunker, type CreateFastCdcOptions,
@@ -112,6 +112,8 @@ export class Repository {
   private batch: DataBatch | undefined;
   /** Batch buffers the workers gave back, for the next batches. */
   private readonly freeBatches: Uint8Array[] = [];
+  /** Writes (other than lock files) wait for this; see gateWrites. */
+  private writeGate: Promise<void> = Promise.resolve();
   /** Batches sent and not yet stored. */
   private readonly batches = new Set<Promise<void>>();
   private readonly loadConcurrency: number;
@@ -129,7 +131,7 @@ export class Repository {
     this.packSize = options.packSize ?? 16 << 20;
     this.saveConcurrency = options.saveConcurrency ?? 2;
     const make = (): Packer =>
-      new Packer(key, backend, this.packSize, this.saveConcurrency, (id, blobs) => {
+      new Packer(key, this.gatedBackend(), this.packSize, this.saveConcurrency, (id, blobs) => {
         this.index.addPack(id, blobs);
         for (const b of blobs) this.pending.delete(`${b.type}:${b.id}`);
         this.unindexed.push({ id, blobs });
@@ -295,8 +297,45 @@ export class Repository {
   /** Stores a JSON document as an index, snapshot or lock file; returns its ID. */
   async saveUnpacked(type: 'index' | 'snapshot' | 'lock', json: Uint8Array): Promise<Id> {
     const { id, bytes } = sealUnpacked(this.key, this.version, json);
+    if (type !== 'lock') await this.writeGate;
     await this.backend.save({ type, name: id }, bytes);
     return id;
+  }
+
+  /**
+   * Makes every write but lock files wait for `gate` (withLock's overlapped lock check: nothing
+   * is written before the lock is known to hold; a rejected gate fails the writes with its error).
+   */
+  gateWrites(gate: Promise<void>): void {
+    this.writeGate = gate;
+  }
+
+  /** The backend as packers see it: saves wait for the write gate. */
+  private gatedBackend(): Backend {
+    const backend = this.backend;
+    const gate = (): Promise<void> => this.writeGate;
+    return {
+      location: backend.location,
+      create: () => backend.create(),
+      save: async (h, data) => {
+        await gate();
+        return backend.save(h, data);
+      },
+      ...(backend.saveFile !== undefined
+        ? {
+            saveFile: async (h: Handle, path: string) => {
+              await gate();
+              return backend.saveFile!(h, path);
+            },
+          }
+        : {}),
+      ...(backend.spillDir !== undefined ? { spillDir: () => backend.spillDir!() } : {}),
+      load: (h, offset, length) => backend.load(h, offset, length),
+      stat: (h) => backend.stat(h),
+      list: (type) => backend.list(type),
+      remove: (h) => backend.remove(h),
+      close: () => backend.close(),
+    };
   }
 
   /** Loads, verifies and decrypts an index, snapshot or lock file; returns its JSON. */
@@ -420,7 +459,7 @@ export class Repository {
   createPackWriter(onPackSaved?: (pack: IndexPack, size: number) => void): PackWriter {
     const saved: IndexPack[] = [];
     const make = (): Packer =>
-      new Packer(this.key, this.backend, this.packSize, this.saveConcurrency, (id, blobs, size) => {
+      new Packer(this.key, this.gatedBackend(), this.packSize, this.saveConcurrency, (id, blobs, size) => {
         const pack = { id, blobs: [...blobs] };
         saved.push(pack);
         onPackSaved?.(pack, size);
