@@ -61,6 +61,12 @@ export interface Backend {
    * may still be there; the caller removes it. A backend without it gets `save` with the bytes.
    */
   saveFile?(h: Handle, path: string): Promise<void>;
+  /**
+   * Optional: removes the temporary files that interrupted saves left behind (names starting
+   * with `.tmp-`, which `list` never yields); how many and their bytes. Only safe when no writer
+   * can be active: under an exclusive lock (prune calls it).
+   */
+  removeLeftovers?(): Promise<{ files: number; bytes: number }>;
   /** Releases resources (connections). The backend is not used afterwards. */
   close(): Promise<void>;
 }

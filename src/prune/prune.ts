@@ -22,6 +22,11 @@ export interface PruneOutcome {
   readonly plan: PrunePlan;
   /** Undefined for a dry run. */
   readonly result?: PruneResult;
+  /**
+   * Temporary files of interrupted saves removed (`.tmp-*`: a killed process's half-written file
+   * or a blob worker's pack in progress), on backends that can list them. Undefined for a dry run.
+   */
+  readonly leftovers?: { readonly files: number; readonly bytes: number };
 }
 
 export async function prune(repo: Repository, options: PruneRunOptions = {}): Promise<PruneOutcome> {
@@ -29,6 +34,11 @@ export async function prune(repo: Repository, options: PruneRunOptions = {}): Pr
   return withLock(repo, use, async (lock) => {
     const plan = await planPrune(repo, options);
     options.onPlan?.(plan);
-    return options.dryRun === true ? { plan } : { plan, result: await executePrune(repo, plan, { ...options, lock: lock! }) };
+    if (options.dryRun === true) return { plan };
+    const result = await executePrune(repo, plan, { ...options, lock: lock! });
+    // Under the exclusive lock no writer is active: every temporary file is a leftover.
+    await lock!.check();
+    const leftovers = (await repo.backend.removeLeftovers?.()) ?? { files: 0, bytes: 0 };
+    return { plan, result, leftovers };
   });
 }

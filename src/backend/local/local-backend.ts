@@ -192,6 +192,38 @@ export class LocalBackend implements Backend {
     }
   }
 
+  /**
+   * Removes `.tmp-*` files (a killed save's temporary file, a blob worker's pack in progress) in
+   * every directory of the repository. Call only under an exclusive lock.
+   */
+  async removeLeftovers(): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
+    for (const dir of [this.path, ...repositoryDirs(this.path)]) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (e) {
+        if (errnoOf(e) === 'ENOENT') continue;
+        throw this.#osError(e, 'look for leftover temporary files: could not list', dir);
+      }
+      for (const name of names.filter((n) => n.startsWith('.tmp-'))) {
+        const path = join(dir, name);
+        try {
+          const st = await lstat(path);
+          if (!st.isFile()) continue;
+          await unlink(path);
+          files++;
+          bytes += st.size;
+        } catch (e) {
+          if (errnoOf(e) === 'ENOENT') continue;
+          throw this.#osError(e, 'remove a leftover temporary file: could not remove', path);
+        }
+      }
+    }
+    return { files, bytes };
+  }
+
   /** Temporary files for `saveFile` go in `data/` (named `.tmp-…`, which `list` never yields). */
   spillDir(): string {
     return join(this.path, TYPE_DIRS.pack);

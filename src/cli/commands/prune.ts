@@ -87,7 +87,7 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
   const callbacks = { signal: ctx.io.signal, onEvent, onWarning: (w: { message: string }) => warn(w.message) };
 
   // The library's prune: lock (unless forget --prune holds one), plan, show it, execute.
-  const { plan, result } = await prune(repo, {
+  const { plan, result, leftovers } = await prune(repo, {
     ...options,
     ...callbacks,
     onLockWarning: (w) => warn(w.message),
@@ -106,11 +106,14 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
 
   const seconds = (Date.now() - started) / 1000;
   if (g.json) {
-    printJson(ctx, summaryJson(plan, result, options.dryRun === true, seconds));
+    printJson(ctx, { ...summaryJson(plan, result, options.dryRun === true, seconds), ...(leftovers === undefined ? {} : { temporary_files_deleted: leftovers.files, temporary_bytes_deleted: leftovers.bytes }) });
   } else if (options.dryRun === true) {
     say(isNoop(plan) ? 'dry run: nothing to prune' : 'dry run: nothing was changed');
   } else if (result !== undefined) {
     say(isNoop(plan) ? 'nothing to prune' : resultText(result));
+    if (leftovers !== undefined && leftovers.files > 0) {
+      say(`removed ${leftovers.files} temporary file${leftovers.files === 1 ? '' : 's'} left by interrupted saves (${formatSize(leftovers.bytes)})`);
+    }
   }
   return result === undefined ? { plan } : { plan, result };
 }
