@@ -2,7 +2,7 @@
  * `cairn cat config|snapshot|index|key|blob|pack ID`: print a repository file or blob, decrypted.
  */
 import type { Command } from 'commander';
-import { CairnError, messageOf, type Id, type Repository } from '../../index.js';
+import { CairnError, hashId, messageOf, type Id, type Repository } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { withRepo } from '../repository.js';
 
@@ -28,6 +28,20 @@ function pretty(json: Uint8Array, what: string): string {
   } catch (e) {
     throw new CairnError('ERR_CORRUPT', `${what} is not JSON that can be printed (${messageOf(e)}); the file is damaged: run \`cairn check\` to see what else is`, { cause: e });
   }
+}
+
+/**
+ * `bytes`, if they hash to `name` (as every stored file but the config must); else ERR_CORRUPT
+ * naming the file, and nothing is printed (snapshot and index files are checked the same way).
+ */
+function verified(bytes: Uint8Array, name: string, what: string): Uint8Array {
+  const actual = hashId(bytes);
+  if (actual !== name) {
+    throw new CairnError('ERR_CORRUPT', `${what}: its content hashes to ${actual}, not to its name; the file is damaged: run \`cairn check --read-data\` to see what it affects`, {
+      data: { expected: name, actual },
+    });
+  }
+  return bytes;
 }
 
 export function registerCat(program: Command, ctx: CommandContext): void {
@@ -59,12 +73,12 @@ Examples:
           }
           case 'key': {
             const name = await resolveFile(repo, 'key', id!);
-            out.write(pretty(await repo.backend.load({ type: 'key', name }), `key ${name}`));
+            out.write(pretty(verified(await repo.backend.load({ type: 'key', name }), name, `keys/${name}`), `key ${name}`));
             return;
           }
           case 'pack': {
             const name = await resolveFile(repo, 'pack', id!);
-            out.write(await repo.backend.load({ type: 'pack', name }));
+            out.write(verified(await repo.backend.load({ type: 'pack', name }), name, `pack ${name}`));
             return;
           }
           case 'blob': {
