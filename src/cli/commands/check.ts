@@ -69,6 +69,9 @@ Details: spec/check.md.`)
         let mixed = false;
         /** Packs whose content is damaged (not merely missing from storage or from the index). */
         const damaged = new Set<string>();
+        /** Snapshot files that do not load (`repair snapshots` skips them), and whether anything else is wrong. */
+        const badSnapshots: string[] = [];
+        let otherErrors = false;
         const summary = await checkRepository(repo, {
           ...(readData !== undefined ? { readData } : {}),
           signal: ctx.io.signal,
@@ -78,6 +81,8 @@ Details: spec/check.md.`)
           },
           onProblem: (p) => {
             if (p.pack !== undefined && (['pack-size', 'pack-id', 'blob-damaged'].includes(p.kind) || (p.kind === 'pack-header' && p.blob === undefined))) damaged.add(p.pack);
+            if (p.kind === 'snapshot' && p.snapshot !== undefined) badSnapshots.push(p.snapshot);
+            else otherErrors = true;
             ctx.io.stderr.write(g.json ? toJsonLine(problemJson(p)) + '\n' : `error: ${p.message}\n`);
           },
           onHint: (h) => {
@@ -118,7 +123,16 @@ Details: spec/check.md.`)
           const steps: string[] = [];
           if (damaged.size > 0) steps.push(`recover the damaged ${damaged.size === 1 ? 'pack' : 'packs'} from another copy of the repository if there is one, else move ${damaged.size === 1 ? 'it' : 'them'} out of the repository`);
           if (summary.suggestRepairIndex || damaged.size > 0) steps.push('run `cairn repair index` to rebuild the index from the packs that exist');
-          steps.push('run `cairn repair snapshots` to rewrite the snapshots that refer to lost data (it drops what is lost: see spec/check.md)');
+          if (otherErrors) {
+            const repairSnapshots = 'run `cairn repair snapshots` to rewrite the snapshots that refer to lost data (it drops what is lost: see spec/check.md)';
+            // Only the index was wrong: rebuilding it may bring everything back, so look again first.
+            steps.push(summary.suggestRepairIndex && summary.brokenPacks.length === 0 ? `run \`cairn check\` again: if it still finds errors, ${repairSnapshots}` : repairSnapshots);
+          }
+          if (badSnapshots.length > 0) {
+            const one = badSnapshots.length === 1;
+            const it = one ? 'it' : 'them';
+            steps.push(`delete the snapshot ${one ? 'file' : 'files'} that cannot be loaded (${badSnapshots.map((id) => `snapshots/${id}`).join(', ')}) by hand, keeping a copy elsewhere if you want to inspect ${it}: \`cairn repair snapshots\` skips ${it}, and no other snapshot depends on ${it}`);
+          }
           throw new CairnError('ERR_CHECK_FAILED', `${n} ${n === 1 ? 'error' : 'errors'} found (listed above); to repair: ${steps.join(', then ')}`, {
             data: { errors: n, brokenPacks: summary.brokenPacks },
           });
