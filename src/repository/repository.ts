@@ -89,6 +89,8 @@ export interface StoredFile {
 /** Chunks in flight in `storeFile` (read, hashed or sealed but not yet in a pack): at most these. */
 const STORE_MAX_CHUNKS = 8;
 const STORE_MAX_BYTES = 16 << 20;
+/** Packs saved without an index that make an index file be written at once (~128 MiB of data). */
+const INDEX_EVERY_PACKS = 8;
 /** A batch of data blobs for the blob workers (`saveBlob`) is sent once it holds this much. */
 const BATCH_BYTES = 1 << 20;
 const BATCH_BLOBS = 64;
@@ -112,6 +114,9 @@ export class Repository {
   private batch: DataBatch | undefined;
   /** Batch buffers the workers gave back, for the next batches. */
   private readonly freeBatches: Uint8Array[] = [];
+  /** An index write started while packs are still being saved (see indexInBackground). */
+  private indexing: Promise<void> | undefined;
+  private indexFailure: unknown;
   /** Writes (other than lock files) wait for this; see gateWrites. */
   private writeGate: Promise<void> = Promise.resolve();
   /** Batches sent and not yet stored. */
@@ -135,6 +140,7 @@ export class Repository {
         this.index.addPack(id, blobs);
         for (const b of blobs) this.pending.delete(`${b.type}:${b.id}`);
         this.unindexed.push({ id, blobs });
+        if (this.unindexed.length >= INDEX_EVERY_PACKS && this.indexing === undefined) this.indexInBackground();
       });
     this.packers = { data: make(), tree: make() };
   }
@@ -387,6 +393,24 @@ export class Repository {
   }
 
   /**
+   * Writes an index for the packs saved so far while the snapshot goes on: a run that is killed
+   * later leaves them indexed, and the next run reuses their blobs instead of storing them again
+   * (the resumable first snapshot). A failure is kept for `flush` to throw.
+   */
+  private indexInBackground(): void {
+    const run = (async () => {
+      try {
+        await this.writeIndex();
+      } catch (e) {
+        this.indexFailure ??= e;
+      } finally {
+        this.indexing = undefined;
+      }
+    })();
+    this.indexing = run;
+  }
+
+  /**
    * Writes index files naming these packs (as many files as INDEX_MAX_BLOBS requires); returns
    * their IDs. It does not change the in-memory index. For maintenance (prune, repair index),
    * which writes the new index before it removes the old files.
@@ -526,6 +550,12 @@ export class Repository {
     await Promise.all(this.batches);
     for (const pack of (await this.blobPool?.flush()) ?? []) await this.packers.data.store(pack);
     await Promise.all([this.packers.data.flush(), this.packers.tree.flush()]);
+    while (this.indexing !== undefined) await this.indexing;
+    if (this.indexFailure !== undefined) {
+      const e = this.indexFailure;
+      this.indexFailure = undefined;
+      throw e;
+    }
     await this.writeIndex();
   }
 
