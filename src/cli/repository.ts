@@ -4,6 +4,7 @@
  */
 import { CairnError, openBackend, parseKdfSpec, Repository, type Backend, type KdfParams, type OpenBackendOptions } from '../index.js';
 import type { CommandContext } from './context.js';
+import { printWarning } from './output.js';
 import { resolvePassword, resolveRepository } from './password.js';
 
 /**
@@ -16,7 +17,7 @@ export async function openRepo(ctx: CommandContext, password?: string): Promise<
   password ??= await resolvePassword(g, ctx.io);
   const backend = await openRepoBackend(ctx, location);
   try {
-    return await Repository.open(backend, password);
+    return await Repository.open(backend, password, { onKeyWarning: (w) => printWarning(ctx, { message: w.message, code: w.code, during: 'open', item: `keys/${w.key}` }) });
   } catch (e) {
     await backend.close();
     throw e;

@@ -91,17 +91,44 @@ async function loadKeyFile(backend: Backend, name: string): Promise<KeyFile> {
   return decodeKeyFile(bytes, what);
 }
 
-/** Tries every key file; resolves to the master key the password opens. */
-export async function openWithPassword(backend: Backend, password: string): Promise<{ key: MasterKey; keyId: Id }> {
+/**
+ * Tries every key file; resolves to the master key the password opens. A key file that cannot be
+ * loaded or decoded (damaged, or vanished since the listing) does not stop the search — the
+ * password may belong to another key, as restic skips such keys — and is reported to `onWarning`
+ * when another key opens. When none opens, the error names the damaged ones: the password may be
+ * theirs, and the repository cannot be opened until a copy of that key file is put back.
+ */
+export async function openWithPassword(backend: Backend, password: string, options: { readonly onWarning?: (w: KeyWarning) => void } = {}): Promise<{ key: MasterKey; keyId: Id }> {
   let tried = 0;
+  const damaged: KeyWarning[] = [];
   for await (const f of backend.list('key')) {
-    const file = await loadKeyFile(backend, f.name);
+    let file: KeyFile;
+    try {
+      file = await loadKeyFile(backend, f.name);
+    } catch (e) {
+      if (e instanceof CairnError && e.code === 'ERR_NOT_FOUND') continue; // removed since the listing (key remove)
+      damaged.push({ code: 'KEY_UNREADABLE', key: f.name, message: messageOf(e), cause: e });
+      continue;
+    }
     tried++;
     const key = await unlockKeyFile(file, password, keyWhat(backend, f.name));
-    if (key !== undefined) return { key, keyId: f.name as Id };
+    if (key !== undefined) {
+      for (const w of damaged) options.onWarning?.(w);
+      return { key, keyId: f.name as Id };
+    }
   }
-  if (tried === 0) throw new CairnError('ERR_CORRUPT', `the repository at ${backend.location} has no key files (keys/ is empty); it cannot be opened`);
-  throw new CairnError('ERR_WRONG_PASSWORD', `no key in the repository at ${backend.location} opens with the password given (${tried} key${tried === 1 ? '' : 's'} tried); check which password source was used (flags, then CAIRN_*, then RESTIC_*)`, { data: { keysTried: tried } });
+  const names = damaged.map((w) => `keys/${w.key}`).join(', ');
+  const data = { keysTried: tried, damagedKeys: damaged.map((w) => w.key) };
+  if (damaged.length > 0 && tried === 0) {
+    throw new CairnError(
+      'ERR_CORRUPT',
+      `the repository at ${backend.location} cannot be opened: ${damaged.length === 1 ? `its only key file is damaged (${damaged[0]!.message})` : `all ${damaged.length} of its key files are damaged (${names})`}; nothing else in the repository can replace a key file: put back a copy of it from another copy of the repository (a copy of the repository's keys/ directory)`,
+      { data, cause: damaged[0]!.cause },
+    );
+  }
+  if (tried === 0) throw new CairnError('ERR_CORRUPT', `the repository at ${backend.location} has no key files (keys/ is empty); it cannot be opened`, { data });
+  const also = damaged.length === 0 ? '' : `; ${damaged.length} damaged key file${damaged.length === 1 ? ' was' : 's were'} skipped (${names}): if the password belongs to ${damaged.length === 1 ? 'it' : 'one of them'}, the repository cannot be opened with it until a copy of that file is put back`;
+  throw new CairnError('ERR_WRONG_PASSWORD', `no key in the repository at ${backend.location} opens with the password given (${tried} key${tried === 1 ? '' : 's'} tried)${also}; check which password source was used (flags, then CAIRN_*, then RESTIC_*)`, { data });
 }
 
 /**

@@ -21,7 +21,7 @@ import { readPackHeader, type PackedBlob, type SealedBlob } from '../pack/index.
 import { decodeSnapshot, encodeSnapshot, findSnapshot, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { mapConcurrent } from '../util/index.js';
 import { decodeConfig, encodeConfig, newConfig, type ChunkerConfig, type RepoConfig } from './config.js';
-import { addKey, openWithPassword } from './keys.js';
+import { addKey, openWithPassword, type KeyWarning } from './keys.js';
 import { BlobPool } from './blob-pool.js';
 import { Packer } from './packer.js';
 import { openBlob } from './blob-codec.js';
@@ -46,6 +46,8 @@ export interface OpenOptions {
    * @default the number of cores
    */
   readonly blobWorkers?: number;
+  /** A damaged key file skipped while another key opened the repository. @default ignored */
+  readonly onKeyWarning?: (w: KeyWarning) => void;
 }
 
 export interface BlobSaveResult {
@@ -167,8 +169,20 @@ export class Repository {
       }
       throw e;
     }
-    const { key, keyId } = await openWithPassword(backend, password);
-    const config = decodeConfig(open(key, sealedConfig, `config of ${backend.location}`), `config of ${backend.location}`);
+    const { key, keyId } = await openWithPassword(backend, password, options.onKeyWarning === undefined ? {} : { onWarning: options.onKeyWarning });
+    let config: RepoConfig;
+    try {
+      config = decodeConfig(open(key, sealedConfig, `config of ${backend.location}`), `config of ${backend.location}`);
+    } catch (e) {
+      if (!(e instanceof CairnError && (e.code === 'ERR_AUTH_FAILED' || e.code === 'ERR_CORRUPT'))) throw e;
+      // The key opened, so the master key is the one its file holds: the config is damaged (or
+      // that key file belongs to another repository). Nothing in the repository can replace it.
+      throw new CairnError(
+        'ERR_CORRUPT',
+        `the repository at ${backend.location} cannot be opened: its config file is damaged (${e.code === 'ERR_AUTH_FAILED' ? 'its MAC does not match' : messageOf(e)}), or key file keys/${shortId(keyId)}, which the password opened, belongs to another repository; nothing in the repository can replace the config: put back a copy of it from another copy of this repository`,
+        { cause: e, data: { file: 'config', key: keyId } },
+      );
+    }
     return new Repository(backend, key, config, keyId, options);
   }
 

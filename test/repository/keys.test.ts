@@ -46,6 +46,29 @@ describe('key library', () => {
     await repo.close();
   });
 
+  it('open: a damaged key file is skipped (warning naming it); a wrong password names it; when it is the only key the repository cannot be opened', async () => {
+    const { backend, repo } = await newRepo();
+    const second = await addPassword(repo, PW, 'second', { kdf: KDF });
+    await repo.close();
+    // damage the first key file: its password is lost, the second one's is not
+    const first = keyNames(backend).find((n) => n !== second)!;
+    const bytes = backend.files().find((f) => f.handle.type === 'key' && f.handle.name === first)!.data.slice();
+    bytes[40] ^= 1;
+    backend.put({ type: 'key', name: first }, bytes);
+    const warnings: KeyWarning[] = [];
+    const opened = await Repository.open(backend, 'second', { onKeyWarning: (w) => warnings.push(w) });
+    expect(opened.keyId).toBe(second);
+    await opened.close();
+    expect(warnings).toEqual([expect.objectContaining({ code: 'KEY_UNREADABLE', key: first })]);
+    const wrong = await Repository.open(backend, 'nope').then(() => undefined, (e: unknown) => e);
+    expect(wrong).toMatchObject({ code: 'ERR_WRONG_PASSWORD', data: { keysTried: 1, damagedKeys: [first] } });
+    expect((wrong as Error).message).toContain(`keys/${first}`);
+    backend.delete({ type: 'key', name: second });
+    const only = await Repository.open(backend, PW).then(() => undefined, (e: unknown) => e);
+    expect(only).toMatchObject({ code: 'ERR_CORRUPT' });
+    expect((only as Error).message).toMatch(/cannot be opened: its only key file is damaged/);
+  });
+
   it('findKey: full ID, prefix in any case; none and several are distinct errors', async () => {
     const backend = new MemoryBackend();
     const a = `abc1${'0'.repeat(60)}`;
