@@ -51,4 +51,6 @@ export {
 export {
   runBenchmark, formatBenchText, formatBenchSvg, benchResultsPath, saveBenchResults, generateCheckpoints, buildManifest, compareManifests, PHASES as BENCH_PHASES,
   type BenchOptions, type BenchSummary, type BenchDatasetSpec, type DatasetResult as BenchDatasetResult, type ToolName as BenchToolName,
+  loadBenchResults, benchRates, predict, parsePlanSize, parsePlanRate, groupDigits, formatSeconds, approxDuration, formatBytesPerSecond, sourceTotals,
+  type BenchResultsFile, type BenchResultsEntry, type BenchThroughput, type BenchRates, type PlanAmount, type PlanMachine, type PlanRate, type Prediction, type Quantity, type RateSource, type SourceTotals,
 } from './benchmark/index.js';

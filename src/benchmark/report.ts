@@ -3,8 +3,9 @@
  * the phase times (one `<rect>` per bar, nothing else drawn with rects), and the local results
  * file a later `cairn plan` reads measured throughput from.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { CairnError } from '../errors.js';
 import { formatSize } from '../util/index.js';
 import type { BenchSummary, DatasetResult } from './run.js';
@@ -98,53 +99,121 @@ export function formatBenchSvg(s: BenchSummary): string {
 }
 
 /**
- * Where measured results are kept: `$XDG_CACHE_HOME/cairn/bench.json`, else
- * `$HOME/.cache/cairn/bench.json`.
+ * Where measured results are kept: `$CAIRN_CACHE_DIR/bench.json` when set (relative to `cwd`),
+ * else `$XDG_CACHE_HOME/cairn/bench.json` (when absolute), else `$HOME/.cache/cairn/bench.json`.
  */
-export function benchResultsPath(env: Readonly<Record<string, string | undefined>>): string {
+export function benchResultsPath(env: Readonly<Record<string, string | undefined>>, cwd = '/'): string {
+  const own = env['CAIRN_CACHE_DIR'];
+  if (own !== undefined && own !== '') return resolve(cwd, own, 'bench.json');
   const xdg = env['XDG_CACHE_HOME'];
   if (xdg !== undefined && xdg.startsWith('/')) return join(xdg, 'cairn', 'bench.json');
   const home = env['HOME'];
-  if (home === undefined || home === '') throw new CairnError('ERR_INVALID_ARGUMENT', 'neither XDG_CACHE_HOME nor HOME is set: nowhere to store the benchmark results; set one of them', {});
+  if (home === undefined || home === '') throw new CairnError('ERR_INVALID_ARGUMENT', 'none of CAIRN_CACHE_DIR, XDG_CACHE_HOME and HOME is set: nowhere to keep the benchmark results; set one of them', {});
   return join(home, '.cache', 'cairn', 'bench.json');
 }
+
+/** cairn's own throughput on a dataset, as `cairn plan` reads it. */
+export interface BenchThroughput {
+  /** The cairn version measured. */
+  readonly version: string;
+  /** First snapshot (everything new): dataset MB (10^6 B) per second, files per second, seconds. */
+  readonly snapshot_mb_per_second: number;
+  readonly snapshot_files_per_second: number;
+  readonly snapshot_seconds: number;
+  /** Restore of that snapshot. */
+  readonly restore_mb_per_second: number;
+  readonly restore_files_per_second: number;
+  readonly restore_seconds: number;
+}
+
+/** One dataset's entry in the results file. */
+export type BenchResultsEntry = BenchSummary['datasets'][number] & {
+  readonly date: string;
+  readonly machine: BenchSummary['machine'];
+  /** cairn's figures, taken from `tools` (absent in files written before it existed). */
+  readonly cairn?: BenchThroughput;
+};
 
 /** The results file: the latest summary per dataset name (and source). */
 export interface BenchResultsFile {
   readonly schema: 1;
   readonly updated: string;
-  readonly datasets: Readonly<Record<string, BenchSummary['datasets'][number] & { readonly date: string; readonly machine: BenchSummary['machine'] }>>;
+  readonly datasets: Readonly<Record<string, BenchResultsEntry>>;
+}
+
+/** cairn's snapshot and restore throughput in a dataset result (undefined when not measured). */
+export function cairnThroughput(d: Pick<DatasetResult, 'tools'>): BenchThroughput | undefined {
+  const t = d.tools.find((x) => x.tool === 'cairn');
+  const snap = t?.phases.find((p) => p.phase === 'snapshot_first');
+  const rest = t?.phases.find((p) => p.phase === 'restore');
+  if (t === undefined || snap === undefined || rest === undefined) return undefined;
+  if (snap.mb_per_second === null || snap.files_per_second === null || rest.mb_per_second === null || rest.files_per_second === null) return undefined;
+  return {
+    version: t.version,
+    snapshot_mb_per_second: snap.mb_per_second, snapshot_files_per_second: snap.files_per_second, snapshot_seconds: snap.seconds,
+    restore_mb_per_second: rest.mb_per_second, restore_files_per_second: rest.files_per_second, restore_seconds: rest.seconds,
+  };
+}
+
+/** The key of a dataset in the results file: its name, or `source:<dir>` for --source. */
+export function benchResultsKey(d: Pick<DatasetResult, 'name' | 'source'>): string {
+  return d.name === 'source' ? `source:${d.source}` : d.name;
+}
+
+/** The results file at `path` (undefined when absent), or what is wrong with it; throws when unreadable. */
+async function readResultsFile(path: string): Promise<{ readonly file?: BenchResultsFile; readonly problem?: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CairnError('ERR_FILE_READ', `cannot read the benchmark results ${path}: ${(e as Error).message}`, { cause: e, data: { path } });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return { problem: `${path} does not parse (${(e as Error).message})` };
+  }
+  const f = parsed as Partial<BenchResultsFile> | null;
+  if (f === null || typeof f !== 'object' || f.schema !== 1 || typeof f.datasets !== 'object' || f.datasets === null || Array.isArray(f.datasets)) {
+    return { problem: `${path} is not a benchmark results file of this version` };
+  }
+  return { file: f as BenchResultsFile };
+}
+
+/**
+ * Reads the results file: undefined when there is none; ERR_FILE_READ when it cannot be read or
+ * is not a results file of this version (the message says to run `cairn bench` again).
+ */
+export async function loadBenchResults(path: string): Promise<BenchResultsFile | undefined> {
+  const { file, problem } = await readResultsFile(path);
+  if (problem !== undefined) throw new CairnError('ERR_FILE_READ', `${problem}; run \`cairn bench\` again to replace it`, { data: { path } });
+  return file;
 }
 
 /**
  * Merges `summary` into the results file at `path` (each dataset replaces its previous entry) and
- * writes it atomically. A file that does not parse is replaced; `warn` says so.
+ * writes it atomically (a temporary file in the same directory, mode 0600, then rename). A file
+ * that does not parse is replaced; `warn` says so.
  */
 export async function saveBenchResults(path: string, summary: BenchSummary, warn: (message: string) => void): Promise<void> {
-  let datasets: BenchResultsFile['datasets'] = {};
-  let text: string | undefined;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CairnError('ERR_FILE_READ', `cannot read the benchmark results ${path}: ${(e as Error).message}`, { cause: e, data: { path } });
+  const { file: old, problem } = await readResultsFile(path);
+  if (problem !== undefined) warn(`${problem}; replacing it`);
+  const datasets = old?.datasets ?? {};
+  const next: Record<string, BenchResultsEntry> = { ...datasets };
+  for (const d of summary.datasets) {
+    const cairn = cairnThroughput(d);
+    next[benchResultsKey(d)] = { ...d, date: summary.date, machine: summary.machine, ...(cairn !== undefined ? { cairn } : {}) };
   }
-  if (text !== undefined) {
-    try {
-      const old = JSON.parse(text) as Partial<BenchResultsFile>;
-      if (old.schema === 1 && typeof old.datasets === 'object' && old.datasets !== null) datasets = old.datasets;
-      else warn(`${path} is not a results file of this version; replacing it`);
-    } catch (e) {
-      warn(`${path} does not parse (${(e as Error).message}); replacing it`);
-    }
-  }
-  const next: Record<string, BenchResultsFile['datasets'][string]> = { ...datasets };
-  for (const d of summary.datasets) next[d.name === 'source' ? `source:${d.source}` : d.name] = { ...d, date: summary.date, machine: summary.machine };
   const file: BenchResultsFile = { schema: 1, updated: summary.date, datasets: next };
+  const tmp = join(dirname(path), `.bench.json.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(`${path}.tmp`, JSON.stringify(file, null, 2) + '\n');
-    await rename(`${path}.tmp`, path);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    await rename(tmp, path);
   } catch (e) {
-    throw new CairnError('ERR_FILE_WRITE', `cannot write the benchmark results to ${path}: ${(e as Error).message}; set XDG_CACHE_HOME to a writable directory`, { cause: e, data: { path } });
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new CairnError('ERR_FILE_WRITE', `cannot write the benchmark results to ${path}: ${(e as Error).message}; set CAIRN_CACHE_DIR or XDG_CACHE_HOME to a writable directory`, { cause: e, data: { path } });
   }
 }

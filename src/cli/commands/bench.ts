@@ -66,7 +66,8 @@ export function registerBench(program: Command, ctx: CommandContext): void {
     .option('--chart <file.svg>', 'also draw the phase times as an SVG bar chart')
     .option('--no-save', 'do not store the results in the cache directory')
     .addHelpText('after', `
-The results are also stored in $XDG_CACHE_HOME/cairn/bench.json (default ~/.cache/cairn/bench.json).
+The results are also stored in $CAIRN_CACHE_DIR/bench.json, else $XDG_CACHE_HOME/cairn/bench.json
+(default ~/.cache/cairn/bench.json), where 'cairn plan' reads cairn's measured throughput.
 Examples:
   cairn bench --dataset checkpoints --compare restic,borg
   cairn bench --source /usr/share --compare restic --repeat 3 --chart bench.svg`)
@@ -96,7 +97,7 @@ Examples:
         }
       }
       if (flags.save) {
-        const path = benchResultsPath(ctx.io.env);
+        const path = benchResultsPath(ctx.io.env, ctx.io.cwd);
         await saveBenchResults(path, summary, (m) => ctx.io.stderr.write(`cairn: ${m}\n`));
         log(`results stored in ${path}`);
       }

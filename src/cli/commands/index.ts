@@ -13,6 +13,7 @@ import { registerDump } from './dump.js';
 import { registerForget } from './forget.js';
 import { registerKey } from './key.js';
 import { registerLs } from './ls.js';
+import { registerPlan } from './plan.js';
 import { registerPrune } from './prune.js';
 import { registerRepair } from './repair.js';
 import { registerRepo } from './repo.js';
@@ -21,4 +22,4 @@ import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
