@@ -2,7 +2,7 @@
  * cairn's public library surface: named re-exports only. The CLI imports nothing else from src/.
  */
 export { CairnError, ERROR_CODES, isCairnError, messageOf, type ErrorCode, type CairnErrorOptions } from './errors.js';
-export { toHex, fromHex, parseSize, formatSize, mapConcurrent } from './util/index.js';
+export { toHex, fromHex, parseSize, formatSize, mapConcurrent, cacheDirectory } from './util/index.js';
 export { parseId, isId, shortId, hashId, type Id, type BlobId, type TreeId, type PackId, type SnapshotId, type BlobType, type FileType } from './model/index.js';
 export {
   chunkStream, chunkFile, chunkBoundaries, createFastCdc, ParallelChunker, chunkStreamParallel,
@@ -35,7 +35,7 @@ export {
   type PrunePlan, type PruneStats, type PruneResult, type PruneOptions, type PruneRunOptions, type PruneOutcome, type PruneEvent, type PrunePhase,
   type PruneWarning, type MaxUnused, type ExecutePruneOptions,
 } from './prune/index.js';
-export { takeSnapshot, takeStdinSnapshot, readListFile, createSelector, type SnapshotOptions, type SnapshotSummary, type ArchiverWarning, type Selector, type SelectionOptions, type StdinSnapshotOptions } from './archiver/index.js';
+export { takeSnapshot, takeStdinSnapshot, readListFile, createSelector, type ResumeOptions, type SnapshotOptions, type SnapshotSummary, type ArchiverWarning, type Selector, type SelectionOptions, type StdinSnapshotOptions } from './archiver/index.js';
 export { restore, findNode, loadTree, type RestoreOptions, type RestoreSummary, type RestoreWarning, type RestoreAction, type OverwriteMode } from './restorer/index.js';
 export {
   initRepository, openRepository, snapshot, snapshotStream, listSnapshots, restoreSnapshot, dumpFile, restoreSelector,

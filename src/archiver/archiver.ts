@@ -23,6 +23,7 @@ import type { Snapshot } from '../snapshot/index.js';
 import { createLimiter } from '../util/index.js';
 import { compareNames, decodeTree, encodeTree, nowTime, timestampFromNs, type Node } from '../tree/index.js';
 import type { Selector } from './select.js';
+import { ResumeJournal, type ResumeOptions } from './resume.js';
 
 /** What the archiver needs from a repository. */
 export interface ArchiverRepository {
@@ -88,6 +89,11 @@ export interface SnapshotOptions {
   readonly withAtime?: boolean;
   /** What to leave out (patterns, caches, sizes, other file systems, .gitignore). */
   readonly selector?: Selector;
+  /**
+   * Keep a resume journal (see resume.ts): an interrupted run's next run takes the files it had
+   * stored from it instead of reading them again. @default none
+   */
+  readonly resume?: ResumeOptions;
   readonly signal?: AbortSignal;
   readonly onWarning?: (w: ArchiverWarning) => void;
 }
@@ -251,10 +257,18 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   }
   const paths = [...new Set(given.map((p) => resolvePath(cwd, p)))].sort();
   const parent = typeof options.parent === 'function' ? await options.parent(paths) : options.parent;
-  const tree = await archiver.virtual(virtualRoot(given, cwd), await archiver.parentDir(parent?.tree));
-  archiver.checkAbort();
-  await archiver.drain();
-  await repo.flush();
+  const journal = options.resume === undefined ? undefined : await ResumeJournal.open(options.resume, options.hostname ?? '', paths, (m) => archiver.warn('DEGRADED', 'resume journal', m));
+  archiver.journal = journal;
+  let tree: TreeId;
+  try {
+    tree = await archiver.virtual(virtualRoot(given, cwd), await archiver.parentDir(parent?.tree));
+    archiver.checkAbort();
+    await archiver.drain();
+    await repo.flush();
+  } catch (e) {
+    await journal?.keep();
+    throw e;
+  }
   const snapshot: Snapshot = {
     time: options.time ?? nowTime(),
     ...(parent !== undefined ? { parent: parent.id } : {}),
@@ -264,6 +278,7 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
     ...(options.excludes !== undefined && options.excludes.length > 0 ? { excludes: [...options.excludes] } : {}),
   };
   const id = await repo.saveSnapshot(snapshot);
+  await journal?.remove();
   return summarize(counts, started, id);
 }
 
@@ -290,6 +305,8 @@ class Walk {
   private storeFailure: unknown;
   /** Content of files with several links, by device:inode, read once per run. */
   private readonly hardLinks = new Map<string, { content: readonly BlobId[]; size: number; mtime: bigint; ctime: bigint }>();
+  /** The resume journal, when the snapshot keeps one. */
+  journal: ResumeJournal | undefined;
 
   constructor(
     private readonly repo: ArchiverRepository,
@@ -523,6 +540,13 @@ class Walk {
       countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', known.size);
       return { ids: known.content, size: known.size, stat: st };
     }
+    const stored = this.journal?.lookup(path);
+    if (stored !== undefined && this.sameFile(stored.size, stored.mtime, stored.ctime, stored.ino, st) && stored.ids.every((id) => this.repo.hasBlob('data', id))) {
+      // Stored by an interrupted run (see resume.ts); recorded again in case this one is interrupted too.
+      countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', Number(stored.size));
+      this.journal!.record(path, st, stored.ids);
+      return { ids: stored.ids, size: Number(stored.size), stat: st };
+    }
     if (st.size < BigInt(this.chunker.minSize)) return this.smallFile(path, st, old, linkKey);
     let fh;
     try {
@@ -595,6 +619,7 @@ class Walk {
       this.counts.changed_during_read++;
       this.warn('CHANGED', path, `changed while it was read (size ${st.size} → ${after.size}); the snapshot holds the ${size} bytes read`);
     }
+    else this.journal?.record(path, st, ids);
     countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', size);
     if (linkKey !== undefined) this.hardLinks.set(linkKey, { content: ids, size, mtime: st.mtimeNs, ctime: st.ctimeNs });
     return { ids, size, stat: BigInt(size) === st.size ? st : ({ ...st, size: BigInt(size) } as BigIntStats) };
@@ -646,13 +671,16 @@ class Walk {
 
   /** restic's change detection: type, size, mtime, ctime, inode — and every blob still indexed. */
   private unchanged(old: Node, st: BigIntStats): boolean {
-    const o = this.options;
     const ns = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
-    if (BigInt(old.size ?? 0) !== st.size) return false;
-    if (ns(old.mtime) !== st.mtimeNs) return false;
-    if (o.ignoreCtime !== true && ns(old.ctime) !== st.ctimeNs) return false;
-    if (o.ignoreInode !== true && old.inode !== undefined && old.inode !== st.ino) return false;
-    return (old.content ?? []).every((id) => this.repo.hasBlob('data', id));
+    return this.sameFile(BigInt(old.size ?? 0), ns(old.mtime), ns(old.ctime), old.inode, st) && (old.content ?? []).every((id) => this.repo.hasBlob('data', id));
+  }
+
+  /** The parent rule: same size, mtime, ctime and inode (unless --ignore-ctime/--ignore-inode). */
+  private sameFile(size: bigint, mtime: bigint, ctime: bigint, inode: bigint | undefined, st: BigIntStats): boolean {
+    const o = this.options;
+    if (size !== st.size || mtime !== st.mtimeNs) return false;
+    if (o.ignoreCtime !== true && ctime !== st.ctimeNs) return false;
+    return o.ignoreInode === true || inode === undefined || inode === st.ino;
   }
 }
 

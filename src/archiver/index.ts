@@ -4,5 +4,6 @@
  * written; an entry that cannot be read is a warning, never an abort; nothing is followed across
  * symlinks.
  */
+export { type ResumeOptions } from './resume.js';
 export { takeSnapshot, takeStdinSnapshot, readListFile, type ArchiverRepository, type ArchiverWarning, type ParentRef, type SnapshotOptions, type SnapshotSummary, type StdinSnapshotOptions } from './archiver.js';
 export { createSelector, type Selector, type SelectionOptions } from './select.js';

@@ -46,6 +46,11 @@ export interface OpenOptions {
    * @default the number of cores
    */
   readonly blobWorkers?: number;
+  /**
+   * Least time between the index files written while a snapshot runs (see INDEX_EVERY_PACKS).
+   * @default 5 s, or a tenth of the time since the run's first pack when that is longer
+   */
+  readonly indexIntervalMs?: number;
   /** A damaged key file skipped while another key opened the repository. @default ignored */
   readonly onKeyWarning?: (w: KeyWarning) => void;
 }
@@ -91,8 +96,14 @@ export interface StoredFile {
 /** Chunks in flight in `storeFile` (read, hashed or sealed but not yet in a pack): at most these. */
 const STORE_MAX_CHUNKS = 8;
 const STORE_MAX_BYTES = 16 << 20;
-/** Packs saved without an index that make an index file be written at once (~128 MiB of data). */
+/**
+ * While a snapshot runs, an index file is written for the packs saved so far once at least this
+ * many wait (~128 MiB of data) and INDEX_MIN_MS or a tenth of the time since the run's first
+ * pack has passed since the last one: a kill loses at most that much work, and a long run writes
+ * a few dozen index files, not thousands (each is one more read whenever the repository opens).
+ */
 const INDEX_EVERY_PACKS = 8;
+const INDEX_MIN_MS = 5000;
 /** A batch of data blobs for the blob workers (`saveBlob`) is sent once it holds this much. */
 const BATCH_BYTES = 1 << 20;
 const BATCH_BLOBS = 64;
@@ -119,6 +130,10 @@ export class Repository {
   /** An index write started while packs are still being saved (see indexInBackground). */
   private indexing: Promise<void> | undefined;
   private indexFailure: unknown;
+  /** When the first pack since the last flush was saved, and when the last index was started (performance.now()). */
+  private runStarted: number | undefined;
+  private lastIndexed: number | undefined;
+  private readonly indexIntervalMs: number | undefined;
   /** Writes (other than lock files) wait for this; see gateWrites. */
   private writeGate: Promise<void> = Promise.resolve();
   /** Batches sent and not yet stored. */
@@ -134,6 +149,7 @@ export class Repository {
     options: OpenOptions,
   ) {
     this.loadConcurrency = options.loadConcurrency ?? 8;
+    this.indexIntervalMs = options.indexIntervalMs;
     this.blobWorkers = options.blobWorkers;
     this.packSize = options.packSize ?? 16 << 20;
     this.saveConcurrency = options.saveConcurrency ?? 2;
@@ -142,7 +158,8 @@ export class Repository {
         this.index.addPack(id, blobs);
         for (const b of blobs) this.pending.delete(`${b.type}:${b.id}`);
         this.unindexed.push({ id, blobs });
-        if (this.unindexed.length >= INDEX_EVERY_PACKS && this.indexing === undefined) this.indexInBackground();
+        this.runStarted ??= performance.now();
+        if (this.unindexed.length >= INDEX_EVERY_PACKS && this.indexing === undefined && this.indexDue()) this.indexInBackground();
       });
     this.packers = { data: make(), tree: make() };
   }
@@ -411,7 +428,15 @@ export class Repository {
    * later leaves them indexed, and the next run reuses their blobs instead of storing them again
    * (the resumable first snapshot). A failure is kept for `flush` to throw.
    */
+  private indexDue(): boolean {
+    const now = performance.now();
+    const started = this.runStarted ?? now;
+    const interval = this.indexIntervalMs ?? Math.max(INDEX_MIN_MS, (now - started) / 10);
+    return now - (this.lastIndexed ?? started) >= interval;
+  }
+
   private indexInBackground(): void {
+    this.lastIndexed = performance.now();
     const run = (async () => {
       try {
         await this.writeIndex();
@@ -570,6 +595,8 @@ export class Repository {
       this.indexFailure = undefined;
       throw e;
     }
+    this.runStarted = undefined;
+    this.lastIndexed = undefined;
     await this.writeIndex();
   }
 

@@ -13,3 +13,4 @@ export {
 } from './go/index.js';
 export { civilFromDays, daysFromCivil } from './civil.js';
 export { describeValue } from './describe.js';
+export { cacheDirectory } from './cache-dir.js';

@@ -24,7 +24,8 @@ describe('an interrupted first snapshot, run again', () => {
     const files = 40;
     for (let i = 0; i < files; i++) writeFileSync(join(src, 'd', `f${i}`), pseudoRandomBytes(1 << 20, 1000 + i));
     const backend = new MemoryBackend();
-    const options = { kdf: KDF, packSize: PACK, blobWorkers: 1 };
+    // An index file for every 8 packs, whatever the time (the default waits at least 5 s).
+    const options = { kdf: KDF, packSize: PACK, blobWorkers: 1, indexIntervalMs: 0 };
     const first = await Repository.init(backend, 'pw', options);
 
     // Interrupt once ~80% of the data has reached the repository in packs.

@@ -53,7 +53,7 @@ describe('key library', () => {
     // damage the first key file: its password is lost, the second one's is not
     const first = keyNames(backend).find((n) => n !== second)!;
     const bytes = backend.files().find((f) => f.handle.type === 'key' && f.handle.name === first)!.data.slice();
-    bytes[40] ^= 1;
+    bytes[40] = bytes[40]! ^ 1;
     backend.put({ type: 'key', name: first }, bytes);
     const warnings: KeyWarning[] = [];
     const opened = await Repository.open(backend, 'second', { onKeyWarning: (w) => warnings.push(w) });

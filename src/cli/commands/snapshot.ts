@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import {
-  CairnError, expandGlob, formatSize, parseExcludeFile, parseFilesFrom, parseFilesFromRaw, parseFilesFromVerbatim, parseSize,
+  cacheDirectory, CairnError, expandGlob, formatSize, parseExcludeFile, parseFilesFrom, parseFilesFromRaw, parseFilesFromVerbatim, parseSize,
   snapshot as takeSnapshot, snapshotStream, readListFile, type ArchiverWarning, type GlobFs, type SnapshotSummary,
 } from '../../index.js';
 import type { CommandContext } from '../context.js';
@@ -22,6 +22,7 @@ interface SnapshotFlags {
   host?: string;
   parent?: string;
   force?: boolean;
+  resume: boolean;
   ignoreCtime?: boolean;
   ignoreInode?: boolean;
   withAtime?: boolean;
@@ -61,6 +62,7 @@ export function registerSnapshot(program: Command, ctx: CommandContext): void {
     .option('--host <name>', 'hostname recorded in the snapshot (default: this host)')
     .option('--parent <snapshot>', 'compare with this snapshot (default: the latest of this host with the same paths)')
     .option('-f, --force', 'read every file, ignoring the parent snapshot')
+    .option('--no-resume', 'keep no resume journal (by default an interrupted snapshot\'s next run takes the files it had stored from the journal in the cache directory instead of reading them again)')
     .option('--ignore-ctime', 'a file is unchanged if type, size, mtime and inode are (ctime not compared)')
     .option('--ignore-inode', 'a file is unchanged if type, size and mtime are (inode not compared; implies --ignore-ctime, as in restic)')
     .option('--with-atime', 'record access times (by default atime is recorded as mtime, as restic does)')
@@ -120,8 +122,10 @@ Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings
         for (const f of opts.excludeFile) exclude.push(...parseExcludeFile(await readListFile(resolve(ctx.io.cwd, f), '--exclude-file'), ctx.io.env));
         const iexclude = [...opts.iexclude];
         for (const f of opts.iexcludeFile) iexclude.push(...parseExcludeFile(await readListFile(resolve(ctx.io.cwd, f), '--iexclude-file'), ctx.io.env));
+        const cache = opts.resume ? cacheDirectory(ctx.io.env, ctx.io.cwd) : undefined;
         return takeSnapshot(repo, paths, {
           ...common,
+          ...(cache !== undefined ? { resume: { dir: resolve(cache, repo.config.id, 'resume'), reuse: opts.force !== true } } : {}),
           ...(opts.parent !== undefined ? { parent: opts.parent } : {}),
           force: opts.force === true,
           ignoreCtime: opts.ignoreCtime === true,
