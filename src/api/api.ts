@@ -11,7 +11,7 @@ import {
 } from '../archiver/index.js';
 import { compareTime, nowTime } from '../tree/index.js';
 import type { KdfParams } from '../crypto/index.js';
-import { currentUser, Repository, withLock, type ChunkerConfig, type LockWarning, type OpenOptions } from '../repository/index.js';
+import { currentUser, Repository, withLock, type ChunkerConfig, type ListSnapshotsOptions, type LockWarning, type OpenOptions } from '../repository/index.js';
 import { findNode, restore, type RestoreOptions, type RestoreSummary } from '../restorer/index.js';
 import { filterSnapshots, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { restoreSelector as compileRestoreSelector } from '../filter/index.js';
@@ -117,9 +117,13 @@ export async function snapshotStream(repo: Repository, options: StdinSnapshotOpt
   }, true);
 }
 
-/** All snapshots, oldest first (optionally filtered). */
-export async function listSnapshots(repo: Repository, filter: SnapshotFilter = {}): Promise<SnapshotEntry[]> {
-  return filterSnapshots(await repo.listSnapshots(), filter);
+/**
+ * All snapshots, oldest first (optionally filtered). With `options.onUnreadable`, a snapshot file
+ * that does not load is reported there and left out (what `cairn snapshots` does, as restic);
+ * without it, such a file fails the listing with its error.
+ */
+export async function listSnapshots(repo: Repository, filter: SnapshotFilter = {}, options: ListSnapshotsOptions = {}): Promise<SnapshotEntry[]> {
+  return filterSnapshots(await repo.listSnapshots(options), filter);
 }
 
 export interface RestoreSnapshotOptions extends RestoreOptions, LockCallOptions {

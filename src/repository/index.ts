@@ -5,7 +5,10 @@
  * and blob is checked (name or ID against content, MAC before decryption) before use; opening
  * writes nothing.
  */
-export { Repository, type InitOptions, type OpenOptions, type BlobSaveResult, type StoredFile, type BlobCompression, type PackWriter } from './repository.js';
+export {
+  Repository, type InitOptions, type OpenOptions, type BlobSaveResult, type StoredFile, type BlobCompression, type PackWriter,
+  type ListSnapshotsOptions, type UnreadableSnapshot,
+} from './repository.js';
 export { newConfig, encodeConfig, decodeConfig, type RepoConfig, type ChunkerConfig } from './config.js';
 export { sealUnpacked, openUnpacked, MAX_UNPACKED_SIZE } from './unpacked.js';
 export {

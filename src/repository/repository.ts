@@ -7,7 +7,7 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { CairnError, messageOf } from '../errors.js';
+import { CairnError, isCairnError, messageOf } from '../errors.js';
 import type { Backend, Handle } from '../backend/index.js';
 import {
   chunkFile, createFastCdc, createRabinChunker, keyedGearTable, ParallelChunker,
@@ -18,7 +18,7 @@ import { calibrateKdf, CRYPTO_OVERHEAD, newMasterKey, open, seal, type KdfParams
 import { decodeIndex, encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type IndexPack } from '../index/index.js';
 import { idToBytes, shortId, type BlobId, type BlobType, type FileType, type Id, type PackId, type SnapshotId } from '../model/index.js';
 import { readPackHeader, type PackedBlob, type SealedBlob } from '../pack/index.js';
-import { decodeSnapshot, encodeSnapshot, findSnapshot, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
+import { decodeSnapshot, encodeSnapshot, findLatest, resolveSnapshotId, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { mapConcurrent } from '../util/index.js';
 import { decodeConfig, encodeConfig, newConfig, type ChunkerConfig, type RepoConfig } from './config.js';
 import { addKey, openWithPassword, type KeyWarning } from './keys.js';
@@ -659,16 +659,62 @@ export class Repository {
     return decodeSnapshot(await this.loadUnpacked('snapshot', id), `snapshots/${id}`);
   }
 
-  /** Every snapshot, oldest first. */
-  async listSnapshots(): Promise<SnapshotEntry[]> {
-    const ids: Id[] = [];
-    for await (const id of this.list('snapshot')) ids.push(id);
-    return sortSnapshots(await mapConcurrent(ids, this.loadConcurrency, async (id) => ({ id, snapshot: await this.loadSnapshot(id) })));
+  /**
+   * Every snapshot, oldest first.
+   *
+   * Strict by default: the first snapshot file that does not load (MAC, JSON, gone since the
+   * listing) fails the whole listing with its error, which names the file. Commands that must see
+   * every snapshot to be safe use this form: forget's keep policy, and the parent search of a
+   * backup. With `onUnreadable`, the listing is lenient, as restic's FindFilteredSnapshots: each
+   * file that does not load is reported there and left out (for `snapshots`, which lists what
+   * it can). ERR_INTERRUPTED always propagates.
+   */
+  async listSnapshots(options: ListSnapshotsOptions = {}): Promise<SnapshotEntry[]> {
+    const ids: SnapshotId[] = [];
+    for await (const id of this.list('snapshot')) ids.push(id as SnapshotId);
+    const { onUnreadable } = options;
+    if (onUnreadable === undefined) {
+      return sortSnapshots(await mapConcurrent(ids, this.loadConcurrency, async (id) => ({ id, snapshot: await this.loadSnapshot(id) })));
+    }
+    const entries: SnapshotEntry[] = [];
+    const failed: { id: SnapshotId; error: unknown }[] = [];
+    await mapConcurrent(ids, this.loadConcurrency, async (id) => {
+      try {
+        entries.push({ id, snapshot: await this.loadSnapshot(id) });
+      } catch (e) {
+        if (isCairnError(e, 'ERR_INTERRUPTED')) throw e;
+        failed.push({ id, error: e });
+      }
+    });
+    failed.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const f of failed) onUnreadable(unreadableSnapshot(f.id, f.error));
+    return sortSnapshots(entries);
   }
 
-  /** Resolves a full ID, a unique prefix or `latest` (optionally filtered). */
+  /**
+   * Resolves a full ID, a unique prefix or `latest` (optionally filtered; the filter applies to
+   * `latest` only).
+   *
+   * An ID or prefix is resolved against the snapshot file names, as restic's FindSnapshot does,
+   * and only that one file is loaded: another snapshot file that does not load does not matter
+   * (ERR_AMBIGUOUS_ID, ERR_SNAPSHOT_NOT_FOUND, or the chosen file's own load error).
+   *
+   * `latest` needs every snapshot's time, so every file is loaded, and one that does not load
+   * fails the lookup (with that file's error code, naming it): the unreadable snapshot may be the
+   * newest, and restoring an older one as "latest" would be a silent wrong answer. restic 0.14's
+   * FindLatestSnapshot fails the same way ("Error loading snapshot …").
+   */
   async findSnapshot(ref: string, filter: SnapshotFilter = {}): Promise<SnapshotEntry> {
-    return findSnapshot(await this.listSnapshots(), ref, filter);
+    if (ref === 'latest') {
+      const unreadable: UnreadableSnapshot[] = [];
+      const list = await this.listSnapshots({ onUnreadable: (u) => unreadable.push(u) });
+      if (unreadable.length > 0) throw latestUnknown(unreadable);
+      return findLatest(list, filter);
+    }
+    const ids: SnapshotId[] = [];
+    if (ref !== '') for await (const id of this.list('snapshot')) ids.push(id as SnapshotId);
+    const id = resolveSnapshotId(ids, ref);
+    return { id, snapshot: await this.loadSnapshot(id) };
   }
 
   /** A short, human name for messages. */
@@ -692,6 +738,47 @@ interface DataBatch {
   readonly ends: number[];
   readonly ids: BlobId[];
   readonly waiters: { readonly resolve: (storedSize: number) => void; readonly reject: (e: unknown) => void }[];
+}
+
+/** How a listing of snapshots treats files that do not load (see Repository.listSnapshots). */
+export interface ListSnapshotsOptions {
+  /**
+   * When given, a snapshot file that does not load is reported here and left out of the list.
+   * @default undefined: the listing fails with the file's error
+   */
+  readonly onUnreadable?: (w: UnreadableSnapshot) => void;
+}
+
+/** A snapshot file a lenient listing left out because it does not load. */
+export interface UnreadableSnapshot {
+  readonly code: 'SNAPSHOT_UNREADABLE';
+  readonly id: SnapshotId;
+  /** `snapshots/<id>`, the file as the repository names it. */
+  readonly file: string;
+  readonly message: string;
+  /** The load error (ERR_AUTH_FAILED, ERR_CORRUPT, ERR_NOT_FOUND, ERR_BACKEND…). */
+  readonly cause: unknown;
+}
+
+function unreadableSnapshot(id: SnapshotId, cause: unknown): UnreadableSnapshot {
+  // restic 0.14's words: "could not load snapshot <short id>: <error>".
+  return { code: 'SNAPSHOT_UNREADABLE', id, file: `snapshots/${id}`, message: `could not load snapshot ${shortId(id)}: ${messageOf(cause)}`, cause };
+}
+
+/** `latest` cannot be known while a snapshot file does not load: the first one's code, all named. */
+function latestUnknown(unreadable: readonly UnreadableSnapshot[]): CairnError {
+  const sorted = [...unreadable].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const first = sorted[0]!;
+  const code = first.cause instanceof CairnError ? first.cause.code : 'ERR_CORRUPT';
+  const why = messageOf(first.cause);
+  const more = sorted.slice(1).map((u) => u.file);
+  return new CairnError(
+    code,
+    `cannot tell which snapshot is the latest: ${why.includes(first.file) ? why : `${first.file}: ${why}`}` +
+      `${more.length === 0 ? '' : ` (and ${more.length} more snapshot ${more.length === 1 ? 'file' : 'files'} that cannot be loaded: ${more.slice(0, 3).join(', ')}${more.length > 3 ? ', …' : ''})`}` +
+      `; give the ID of the snapshot you want (\`cairn snapshots\` lists the others), or delete the damaged file if \`cairn check\` confirms it`,
+    { cause: first.cause, data: { ref: 'latest', snapshots: sorted.map((u) => u.id) } },
+  );
 }
 
 function dirOf(type: FileType): string {

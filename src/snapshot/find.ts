@@ -81,41 +81,53 @@ export function cleanPath(p: string): string {
  * several snapshots, ERR_SNAPSHOT_NOT_FOUND when nothing matches.
  */
 export function findSnapshot<T extends SnapshotEntry>(list: readonly T[], ref: string, filter: SnapshotFilter = {}): T {
-  if (ref === '') throw new CairnError('ERR_INVALID_ARGUMENT', 'empty snapshot ID', { data: { ref } });
-  if (ref === 'latest') {
-    const clean: SnapshotFilter = { ...filter, paths: (filter.paths ?? []).map(cleanPath) };
-    let best: T | undefined;
-    for (const e of list) {
-      if (!matchesFilter(e.snapshot, clean)) continue;
-      if (best === undefined) best = e;
-      else {
-        const c = compareTime(e.snapshot.time, best.snapshot.time);
-        if (c > 0 || (c === 0 && e.id > best.id)) best = e;
-      }
+  if (ref === 'latest') return findLatest(list, filter);
+  const id = resolveSnapshotId(list.map((e) => e.id), ref);
+  return list.find((e) => e.id === id)!;
+}
+
+/**
+ * The newest entry passing `filter` (paths cleaned as restic cleans them; the greatest ID wins a
+ * tie). Throws ERR_SNAPSHOT_NOT_FOUND when none passes.
+ */
+export function findLatest<T extends SnapshotEntry>(list: readonly T[], filter: SnapshotFilter = {}): T {
+  const clean: SnapshotFilter = { ...filter, paths: (filter.paths ?? []).map(cleanPath) };
+  let best: T | undefined;
+  for (const e of list) {
+    if (!matchesFilter(e.snapshot, clean)) continue;
+    if (best === undefined) best = e;
+    else {
+      const c = compareTime(e.snapshot.time, best.snapshot.time);
+      if (c > 0 || (c === 0 && e.id > best.id)) best = e;
     }
-    if (best === undefined) {
-      throw new CairnError('ERR_SNAPSHOT_NOT_FOUND', 'no snapshot matches the filter for "latest"', {
-        data: { ref, hosts: filter.hosts ?? [], tags: filter.tags ?? [], paths: clean.paths },
-      });
-    }
-    return best;
   }
+  if (best === undefined) {
+    throw new CairnError('ERR_SNAPSHOT_NOT_FOUND', 'no snapshot matches the filter for "latest"', {
+      data: { ref: 'latest', hosts: filter.hosts ?? [], tags: filter.tags ?? [], paths: clean.paths },
+    });
+  }
+  return best;
+}
+
+/**
+ * The one ID of `ids` that `ref` (a full ID or a prefix, hex digits in either case) names, from
+ * the IDs alone (restic's FindSnapshot resolves against the file names, so nothing is loaded).
+ * Throws ERR_INVALID_ARGUMENT for an empty ref, ERR_AMBIGUOUS_ID when the prefix matches several
+ * IDs, ERR_SNAPSHOT_NOT_FOUND when none matches. `latest` is not an ID: see findLatest.
+ */
+export function resolveSnapshotId(ids: Iterable<SnapshotId>, ref: string): SnapshotId {
+  if (ref === '') throw new CairnError('ERR_INVALID_ARGUMENT', 'empty snapshot ID', { data: { ref } });
   const prefix = ref.toLowerCase();
   if (!/^[0-9a-f]{1,64}$/.test(prefix)) {
     throw new CairnError('ERR_SNAPSHOT_NOT_FOUND', `no snapshot ID starts with "${ref}" (an ID is hexadecimal)`, { data: { ref } });
   }
-  let match: T | undefined;
-  const ids = new Set<SnapshotId>();
-  for (const e of list) {
-    if (!e.id.startsWith(prefix)) continue;
-    ids.add(e.id);
-    match ??= e;
-  }
-  if (match === undefined) throw new CairnError('ERR_SNAPSHOT_NOT_FOUND', `no snapshot ID starts with "${ref}"`, { data: { ref } });
-  if (ids.size > 1) {
-    throw new CairnError('ERR_AMBIGUOUS_ID', `"${ref}" is the prefix of ${ids.size} snapshot IDs; give more digits`, {
-      data: { ref, matches: [...ids].sort() },
+  const matches = new Set<SnapshotId>();
+  for (const id of ids) if (id.startsWith(prefix)) matches.add(id);
+  if (matches.size === 0) throw new CairnError('ERR_SNAPSHOT_NOT_FOUND', `no snapshot ID starts with "${ref}"`, { data: { ref } });
+  if (matches.size > 1) {
+    throw new CairnError('ERR_AMBIGUOUS_ID', `"${ref}" is the prefix of ${matches.size} snapshot IDs; give more digits`, {
+      data: { ref, matches: [...matches].sort() },
     });
   }
-  return match;
+  return [...matches][0]!;
 }

@@ -11,5 +11,5 @@
  */
 export type { Snapshot, SnapshotEntry } from './types.js';
 export { encodeSnapshot, decodeSnapshot } from './codec.js';
-export { findSnapshot, filterSnapshots, sortSnapshots, matchesFilter, cleanPath, type SnapshotFilter } from './find.js';
+export { findSnapshot, findLatest, resolveSnapshotId, filterSnapshots, sortSnapshots, matchesFilter, cleanPath, type SnapshotFilter } from './find.js';
 export { snapshotJson, formatSnapshotsJson, type SnapshotJson } from './json.js';

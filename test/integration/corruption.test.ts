@@ -601,21 +601,22 @@ describe('repairs', () => {
       repo = await c.copy();
     });
 
-    // BUG (src/repository/repository.ts, listSnapshots): one snapshot file that does not load
-    // makes `snapshots` fail as a whole (ERR_CORRUPT) instead of listing the others and warning
-    // about it, as restic 0.14 does ("could not load snapshot …").
-    it.fails('snapshots lists the intact snapshot and names the damaged file', async () => {
+    // Fixed (bug 1): the others are listed, the unreadable file is a warning naming it (restic
+    // 0.14: "could not load snapshot …"), and the command ends with ERR_INCOMPLETE.
+    it('snapshots lists the intact snapshot and names the damaged file', async () => {
       const r = await cairnIn(repo)(['--json', 'snapshots']);
       expectClean(r, 'snapshots');
       expect(r.out, `nothing listed: ${r.err}`).not.toBe('');
       expectNames(r, c, 'snapshots');
       expect((JSON.parse(r.out) as Array<{ id: string }>).map((s) => s.id)).toEqual([P.latest.id]);
+      expect(jsonLines(r.err)[0]).toMatchObject({ message_type: 'error', error: { code: 'SNAPSHOT_UNREADABLE' }, during: 'snapshots', item: `snapshots/${c.id}` });
+      expect(r.code).toBe(1);
+      expect(errorOf(r).code).toBe('ERR_INCOMPLETE');
     });
 
-    // BUG (src/repository/repository.ts, findSnapshot): a full ID or prefix is resolved by loading
-    // every snapshot file, so one damaged file makes ls/restore/dump of any other snapshot fail.
-    // restic 0.14 resolves an ID from the file names and loads only that snapshot.
-    it.fails('ls and restore of the intact snapshot by ID work', async () => {
+    // Fixed (bug 1): an ID or prefix is resolved from the file names and only that snapshot is
+    // loaded, as restic 0.14 does.
+    it('ls and restore of the intact snapshot by ID work', async () => {
       const ls = await cairnIn(repo)(['--json', 'ls', short(P.latest.id)]);
       expectOk(ls, 'ls ID');
       expect(ls.out).toBe(P.out.lsLatest);

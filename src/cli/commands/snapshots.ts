@@ -2,10 +2,10 @@
  * `cairn snapshots`: list snapshots, as a table or as restic's JSON array.
  */
 import type { Command } from 'commander';
-import { formatSnapshotsJson, listSnapshots, type SnapshotFilter } from '../../index.js';
+import { CairnError, formatSnapshotsJson, listSnapshots, type SnapshotFilter } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { tableTime } from '../format.js';
-import { printText } from '../output.js';
+import { printText, printWarning } from '../output.js';
 import { withRepo } from '../repository.js';
 
 interface FilterOptions {
@@ -51,9 +51,25 @@ Examples:
     .action(async (opts: FilterOptions) => {
       const g = ctx.globals();
       await withRepo(ctx, async (repo) => {
-        const list = await listSnapshots(repo, filterFrom(opts));
+        // A snapshot file that does not load is a warning and left out, as restic 0.14 does; the
+        // others are listed, then the command fails with ERR_INCOMPLETE (exit 1): the list is not
+        // what the repository holds (spec/cli.md, `snapshots`).
+        const unreadable: string[] = [];
+        const list = await listSnapshots(repo, filterFrom(opts), {
+          onUnreadable: (w) => {
+            unreadable.push(w.id);
+            // The message names the snapshot; JSON also carries the file as `item`.
+            printWarning(ctx, { message: w.message, code: w.code, during: 'snapshots', ...(g.json ? { item: w.file } : {}) });
+          },
+        });
+        const incomplete = (): void => {
+          if (unreadable.length === 0) return;
+          unreadable.sort();
+          throw new CairnError('ERR_INCOMPLETE', `${unreadable.length === 1 ? 'a snapshot file' : `${unreadable.length} snapshot files`} could not be loaded and ${unreadable.length === 1 ? 'is' : 'are'} not listed (${unreadable.slice(0, 3).map((id) => `snapshots/${id}`).join(', ')}${unreadable.length > 3 ? ', …' : ''}); run \`cairn check\``, { data: { unreadable } });
+        };
         if (g.json) {
           ctx.io.stdout.write(formatSnapshotsJson(list)); // byte-identical to restic's output
+          incomplete();
           return;
         }
         const rows = list.map((e) => [
@@ -75,6 +91,7 @@ Examples:
         }
         out.push(rule, `${list.length} snapshots`);
         printText(ctx, out.join('\n'));
+        incomplete();
       });
     });
 }
