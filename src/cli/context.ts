@@ -45,6 +45,23 @@ export interface GlobalOptions {
   readonly option?: readonly string[];
   /** `--cacert FILE`, in order (absent when none). */
   readonly cacert?: readonly string[];
+  /** `--metrics-file PATH`: Prometheus metrics written after the run (see metrics.ts). */
+  readonly metricsFile?: string;
+}
+
+/** Figures a command reports for `--metrics-file` (metrics.ts); each is optional. */
+export interface RunFigures {
+  /** Bytes read or written: backed up (snapshot), restored (restore), pack data read (check). */
+  readonly bytesProcessed?: number;
+  /** New data a snapshot added, before compression. */
+  readonly bytesAdded?: number;
+  /** What a snapshot stored, after compression. */
+  readonly bytesStored?: number;
+  readonly filesProcessed?: number;
+  /** Errors and warnings of the run (unreadable files, files not restored, problems found). */
+  readonly errors?: number;
+  /** Pack data in the repository, when known cheaply. */
+  readonly repositorySize?: number;
 }
 
 /** What a command's registration function receives besides the program. */
@@ -55,6 +72,8 @@ export interface CommandContext {
    * flags given after the command name are only known once parsing has finished.
    */
   globals(): GlobalOptions;
+  /** Reports figures of this run for `--metrics-file` (later calls add to earlier ones). */
+  recordMetrics(figures: RunFigures): void;
 }
 
 /**

@@ -32,8 +32,8 @@
  *
  * Rules: use `program.command(...)` (not `addCommand`) so the command inherits the output, help
  * and error settings; don't reuse a global flag name (`--json`, `-r/--repo`, `--password-file`,
- * `--password-command`, `-q/--quiet`, `-v/--verbose`, `-o/--option`, `--cacert`, `-V/--version`,
- * `-h/--help`): global flags
+ * `--password-command`, `-q/--quiet`, `-v/--verbose`, `-o/--option`, `--cacert`, `--metrics-file`,
+ * `-V/--version`, `-h/--help`): global flags
  * are accepted before or after the command name and the program consumes them first. Commands
  * that open a repository call `resolveRepository(ctx.globals(), ctx.io)` and
  * `resolvePassword(ctx.globals(), ctx.io)` from ./password.js, only when they need them. Long
@@ -44,11 +44,12 @@
 import { Command, CommanderError } from 'commander';
 import { CairnError, isCairnError, messageOf, type ErrorCode } from '../index.js';
 import { COMMANDS } from './commands/index.js';
-import type { CliIo, CommandContext, GlobalOptions, RegisterCommand } from './context.js';
+import type { CliIo, CommandContext, GlobalOptions, RegisterCommand, RunFigures } from './context.js';
+import { recordRun } from './metrics.js';
 import { printError, type ErrorReport } from './output.js';
 import { packageVersion } from './version.js';
 
-export type { CliIo, CliWriter, CommandContext, GlobalOptions, RegisterCommand } from './context.js';
+export type { CliIo, CliWriter, CommandContext, GlobalOptions, RegisterCommand, RunFigures } from './context.js';
 
 /** Exit codes other than 0 (success) and 1 (every code not listed here). restic uses the same. */
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
@@ -77,6 +78,8 @@ class CommanderExit extends Error {
 interface BuiltProgram {
   readonly program: Command;
   readonly ctx: CommandContext;
+  /** What the command reported through ctx.recordMetrics. */
+  readonly figures: () => RunFigures;
 }
 
 function increaseVerbosity(_value: string, previous: number): number {
@@ -93,7 +96,14 @@ function collectValues(value: string, previous: string[]): string[] {
  */
 export function buildProgram(io: CliIo, commands: readonly RegisterCommand[] = COMMANDS): BuiltProgram {
   const program = new Command('cairn');
-  const ctx: CommandContext = { io, globals: () => readGlobals(program) };
+  let figures: RunFigures = {};
+  const ctx: CommandContext = {
+    io,
+    globals: () => readGlobals(program),
+    recordMetrics: (f) => {
+      figures = { ...figures, ...f };
+    },
+  };
   program
     .description('Content-addressed, deduplicating, encrypted backups (restic-compatible repositories).')
     .configureOutput({
@@ -120,6 +130,7 @@ export function buildProgram(io: CliIo, commands: readonly RegisterCommand[] = C
     .option('-v, --verbose', 'print more detail; repeat for more (-vv)', increaseVerbosity, 0)
     .option('-o, --option <key=value>', 'set a backend option, e.g. -o s3.region=eu-west-1 (repeatable)', collectValues, [])
     .option('--cacert <file>', 'also trust the CA certificate(s) in PEM <file> for HTTPS backends (repeatable)', collectValues, [])
+    .option('--metrics-file <path>', 'after snapshot, restore, check, prune or forget, write Prometheus metrics to <path> (textfile collector; spec/monitoring.md)')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help for cairn or a command')
     .helpCommand(false) // replaced below: commander's says nothing useful about an unknown name
@@ -143,7 +154,7 @@ export function buildProgram(io: CliIo, commands: readonly RegisterCommand[] = C
     for (const sub of command.commands) tag(sub);
   };
   tag(program);
-  return { program, ctx };
+  return { program, ctx, figures: () => figures };
 }
 
 /** `help [command...]`: help for cairn or a (sub)command, on stdout; an unknown name is ERR_USAGE. */
@@ -175,6 +186,7 @@ function readGlobals(program: Command): GlobalOptions {
     verbose?: number;
     option?: string[];
     cacert?: string[];
+    metricsFile?: string;
   }>();
   return {
     json: o.json === true,
@@ -185,6 +197,7 @@ function readGlobals(program: Command): GlobalOptions {
     ...(o.passwordCommand !== undefined ? { passwordCommand: o.passwordCommand } : {}),
     ...(o.option !== undefined && o.option.length > 0 ? { option: o.option } : {}),
     ...(o.cacert !== undefined && o.cacert.length > 0 ? { cacert: o.cacert } : {}),
+    ...(o.metricsFile !== undefined ? { metricsFile: o.metricsFile } : {}),
   };
 }
 
@@ -217,6 +230,7 @@ function causeChain(error: unknown): string[] {
  * Runs cairn with `argv` (the arguments after the program name) and returns the exit code:
  * 0 ok, 1 error or usage error, 3 partial backup, 10 no repository, 11 locked, 12 wrong password,
  * 130 interrupted. `commands` defaults to the real registry; tests may pass their own.
+ * Once a command's action has started, `--metrics-file` is written (metrics.ts), success or not.
  */
 export async function run(
   argv: readonly string[],
@@ -224,26 +238,31 @@ export async function run(
   commands: readonly RegisterCommand[] = COMMANDS,
 ): Promise<number> {
   let built: BuiltProgram | undefined;
-  let ranAction = false;
+  let action: { command: string; startedMs: number } | undefined;
+  let code: number;
   try {
     built = buildProgram(io, commands);
-    built.program.hook('preAction', () => {
-      ranAction = true;
+    built.program.hook('preAction', (_program, actionCommand) => {
+      action = { command: commandPath(actionCommand).replace(/^cairn /, ''), startedMs: Date.now() };
     });
     await built.program.parseAsync([...argv], { from: 'user' });
-    if (!ranAction) {
+    if (action === undefined) {
       // No command given (commander shows help itself only when commands exist).
       built.program.outputHelp({ error: true });
       const json = built.ctx.globals().json || argvHasFlag(argv, '--json');
       return reportUsage(io, json, 'no command given', 'cairn');
     }
-    return 0;
+    code = 0;
   } catch (error) {
     const globals = built?.ctx.globals();
     const wantJson = globals?.json === true || argvHasFlag(argv, '--json');
     const verbose = globals?.verbose ?? 0;
-    return report(io, error, wantJson, verbose);
+    code = report(io, error, wantJson, verbose);
   }
+  if (action !== undefined && built !== undefined) {
+    await recordRun(built.ctx, { ...action, endedMs: Date.now(), exitCode: code, figures: built.figures() });
+  }
+  return code;
 }
 
 function reportUsage(io: CliIo, json: boolean, message: string, path: string): number {

@@ -96,6 +96,7 @@ Details: spec/check.md.`)
             }
           },
         });
+        ctx.recordMetrics({ bytesProcessed: summary.readBytes, errors: summary.errors });
         if (g.json) {
           printJson(ctx, {
             message_type: 'summary',

@@ -78,7 +78,11 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
   const say = (line: string): void => {
     if (text) printText(ctx, line);
   };
-  const warn = (message: string): void => printWarning(ctx, { message, during: 'prune' });
+  let warnings = 0;
+  const warn = (message: string): void => {
+    warnings++;
+    printWarning(ctx, { message, during: 'prune' });
+  };
   const onEvent = (e: PruneEvent): void => {
     if (!text) return;
     const line = eventLine(e, g.verbose);
@@ -105,6 +109,7 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
   });
 
   const seconds = (Date.now() - started) / 1000;
+  ctx.recordMetrics({ errors: warnings, repositorySize: result !== undefined ? plan.stats.remainingSize : plan.stats.totalSize });
   if (g.json) {
     printJson(ctx, { ...summaryJson(plan, result, options.dryRun === true, seconds), ...(leftovers === undefined ? {} : { temporary_files_deleted: leftovers.files, temporary_bytes_deleted: leftovers.bytes }) });
   } else if (options.dryRun === true) {

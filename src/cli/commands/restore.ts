@@ -89,6 +89,7 @@ spec/patterns.md.`)
             printWarning(ctx, { message: w.message, code: w.code, during: 'restore', item: w.path }, w.code === 'SKIPPED' ? 'warning' : 'error');
           },
         });
+        ctx.recordMetrics({ bytesProcessed: summary.bytes, filesProcessed: summary.files, errors: summary.errors });
         const s = summary.snapshot;
         if (g.json) {
           printJson(ctx, {

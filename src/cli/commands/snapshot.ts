@@ -142,6 +142,7 @@ Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings
           gitIgnore: opts.gitIgnore === true,
         });
       });
+      ctx.recordMetrics({ bytesProcessed: summary.total_bytes_processed, bytesAdded: summary.data_added, bytesStored: summary.data_added_packed, filesProcessed: summary.total_files_processed, errors: summary.errors });
       report(ctx, summary);
       if (summary.errors > 0) {
         throw new CairnError('ERR_PARTIAL', `snapshot ${summary.snapshot_id.slice(0, 8)} was saved, but ${summary.errors} ${summary.errors === 1 ? 'entry' : 'entries'} could not be read (see the warnings above)`, { data: { snapshot_id: summary.snapshot_id, errors: summary.errors } });
