@@ -73,7 +73,8 @@ describe('codecs against restic-made bytes', () => {
       let locks: string[] = [];
       for (let i = 0; i < 100 && locks.length === 0; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        locks = await readdir(join(restic.dir, 'locks'));
+        // restic writes its lock under a temporary name first: wait for the final one.
+        locks = (await readdir(join(restic.dir, 'locks'))).filter((n) => /^[0-9a-f]{64}$/.test(n));
       }
       expect(locks.length).toBe(1);
       const plain = await repo.loadUnpacked('lock', locks[0] as Id);
