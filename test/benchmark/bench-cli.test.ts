@@ -4,7 +4,7 @@
  * per bar, restores are verified, and the results land in the cache directory.
  * Needs the built CLI (npm run build), which the benchmark runs as a child process.
  */
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,19 @@ describe('cairn bench', () => {
     const saved = JSON.parse(await readFile(join(root, 'cache', 'cairn', 'bench.json'), 'utf8'));
     expect(saved.schema).toBe(1);
     expect(saved.datasets.checkpoints.tools.map((t: { tool: string }) => t.tool)).toEqual(['cairn', 'restic']);
+    // What cairn plan reads: cairn's own figures, the machine, the date; the file is private.
+    const c = saved.datasets.checkpoints.cairn;
+    expect(c.snapshot_mb_per_second).toBeCloseTo(2 * 1.048576 / c.snapshot_seconds, 6);
+    expect(c.restore_mb_per_second).toBeGreaterThan(0);
+    expect(c.snapshot_files_per_second).toBeCloseTo(2 / c.snapshot_seconds, 6);
+    expect(saved.datasets.checkpoints.machine.cores).toBeGreaterThan(0);
+    expect((await stat(join(root, 'cache', 'cairn', 'bench.json'))).mode & 0o777).toBe(0o600);
+    // ... and cairn plan uses them, as measured on this machine.
+    const plan = await cairn(['plan', '--size', '1GiB', '--json'], { env });
+    expect(plan.code).toBe(0);
+    const p = JSON.parse(plan.out).predictions[0];
+    expect(p.rate_source).toMatchObject({ kind: 'bench', dataset: 'checkpoints', phase: 'snapshot_first', this_machine: true });
+    expect(p.seconds).toBeCloseTo(2 ** 30 / (c.snapshot_mb_per_second * 1e6), 6);
   }, 60_000);
 
   it('--source DIR --json prints one summary with the documented fields, restores verified', async () => {
