@@ -296,11 +296,19 @@ function fixedRate(x: number): string {
  */
 export function benchRates(datasets: Readonly<Record<string, BenchResultsEntry>>, machine: PlanMachine): BenchRates | undefined {
   const all: Candidate[] = [];
+  // The file is local but hand-editable: anything that is not the numbers expected is skipped.
+  const positive = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x > 0;
   for (const [key, entry] of Object.entries(datasets)) {
     if (entry === null || typeof entry !== 'object' || !Array.isArray(entry.tools)) continue;
-    const t = entry.cairn ?? cairnThroughput(entry);
-    if (t === undefined || !(t.snapshot_mb_per_second > 0) || !(t.restore_mb_per_second > 0) || !(entry.files > 0) || !(entry.bytes > 0)) continue;
-    const m = entry.machine ?? { cpu: 'unknown', cores: 0 };
+    let t: BenchResultsEntry['cairn'];
+    try {
+      t = entry.cairn ?? cairnThroughput(entry);
+    } catch {
+      continue; // tools of another shape
+    }
+    if (t === undefined || t === null || typeof t !== 'object') continue;
+    if (![t.snapshot_mb_per_second, t.restore_mb_per_second, t.snapshot_files_per_second, t.restore_files_per_second, entry.files, entry.bytes].every(positive)) continue;
+    const m = entry.machine !== null && typeof entry.machine === 'object' ? entry.machine : { cpu: 'unknown', cores: 0 };
     all.push({ key, entry: { ...entry, cairn: t }, bytesPerFile: entry.bytes / entry.files, thisMachine: sameMachine(m, machine) });
   }
   if (all.length === 0) return undefined;

@@ -158,5 +158,7 @@ describe('benchRates', () => {
   it('is undefined when nothing usable is stored', () => {
     expect(benchRates({}, MACHINE)).toBeUndefined();
     expect(benchRates({ junk: { name: 'junk' } as unknown as BenchResultsEntry }, MACHINE)).toBeUndefined();
+    expect(benchRates({ odd: { ...large, tools: [{ tool: 'cairn', phases: 7 }] } as unknown as BenchResultsEntry }, MACHINE)).toBeUndefined();
+    expect(benchRates({ strings: { ...large, cairn: { ...large.cairn, snapshot_mb_per_second: '250', restore_mb_per_second: 1, snapshot_files_per_second: 1, restore_files_per_second: 1 } } as unknown as BenchResultsEntry }, MACHINE)).toBeUndefined();
   });
 });
