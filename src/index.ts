@@ -54,3 +54,7 @@ export {
   loadBenchResults, benchRates, predict, parsePlanSize, parsePlanRate, groupDigits, formatSeconds, approxDuration, formatBytesPerSecond, sourceTotals,
   type BenchResultsFile, type BenchResultsEntry, type BenchThroughput, type BenchRates, type PlanAmount, type PlanMachine, type PlanRate, type Prediction, type Quantity, type RateSource, type SourceTotals,
 } from './benchmark/index.js';
+export {
+  diffTrees, diffSnapshots, sameMetadata,
+  type DiffRepository, type DiffChange, type DiffModifier, type DiffStat, type DiffResult, type DiffOptions, type DiffSnapshotsOptions, type DiffSummary,
+} from './diff/index.js';

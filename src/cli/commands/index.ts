@@ -9,6 +9,7 @@ import { registerBench } from './bench.js';
 import { registerCat } from './cat.js';
 import { registerCheck } from './check.js';
 import { registerChunk } from './chunk.js';
+import { registerDiff } from './diff.js';
 import { registerDump } from './dump.js';
 import { registerForget } from './forget.js';
 import { registerKey } from './key.js';
@@ -22,4 +23,4 @@ import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerDiff, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
