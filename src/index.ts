@@ -58,3 +58,7 @@ export {
   diffTrees, diffSnapshots, sameMetadata,
   type DiffRepository, type DiffChange, type DiffModifier, type DiffStat, type DiffResult, type DiffOptions, type DiffSnapshotsOptions, type DiffSummary,
 } from './diff/index.js';
+export {
+  selectSnapshots, findInSnapshots, findInTrees, FindMatcher,
+  type SelectSnapshotsOptions, type FindMatch, type FindOptions, type FindInSnapshotsOptions, type FindResult,
+} from './inspect/index.js';

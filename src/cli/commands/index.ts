@@ -11,6 +11,7 @@ import { registerCheck } from './check.js';
 import { registerChunk } from './chunk.js';
 import { registerDiff } from './diff.js';
 import { registerDump } from './dump.js';
+import { registerFind } from './find.js';
 import { registerForget } from './forget.js';
 import { registerKey } from './key.js';
 import { registerLs } from './ls.js';
@@ -23,4 +24,4 @@ import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerDiff, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
