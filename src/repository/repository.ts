@@ -48,7 +48,7 @@ export interface OpenOptions {
   readonly blobWorkers?: number;
   /**
    * Least time between the index files written while a snapshot runs (see INDEX_EVERY_PACKS).
-   * @default 5 s, or a tenth of the time since the run's first pack when that is longer
+   * @default 2 s, or a fiftieth of the time since the run's first pack when that is longer
    */
   readonly indexIntervalMs?: number;
   /** A damaged key file skipped while another key opened the repository. @default ignored */
@@ -98,12 +98,14 @@ const STORE_MAX_CHUNKS = 8;
 const STORE_MAX_BYTES = 16 << 20;
 /**
  * While a snapshot runs, an index file is written for the packs saved so far once at least this
- * many wait (~128 MiB of data) and INDEX_MIN_MS or a tenth of the time since the run's first
+ * many wait (~128 MiB of data) and INDEX_MIN_MS or a fiftieth of the time since the run's first
  * pack has passed since the last one: a kill loses at most that much work, and a long run writes
- * a few dozen index files, not thousands (each is one more read whenever the repository opens).
+ * a few hundred index files at most (50 in the first 100 s, then 50 per e-fold of the run's
+ * length: ~280 for a 3-hour run), not thousands (each is one more read when the repository opens).
  */
 const INDEX_EVERY_PACKS = 8;
-const INDEX_MIN_MS = 5000;
+const INDEX_MIN_MS = 2000;
+const INDEX_RUN_FRACTION = 1 / 50;
 /** A batch of data blobs for the blob workers (`saveBlob`) is sent once it holds this much. */
 const BATCH_BYTES = 1 << 20;
 const BATCH_BLOBS = 64;
@@ -431,7 +433,7 @@ export class Repository {
   private indexDue(): boolean {
     const now = performance.now();
     const started = this.runStarted ?? now;
-    const interval = this.indexIntervalMs ?? Math.max(INDEX_MIN_MS, (now - started) / 10);
+    const interval = this.indexIntervalMs ?? Math.max(INDEX_MIN_MS, (now - started) * INDEX_RUN_FRACTION);
     return now - (this.lastIndexed ?? started) >= interval;
   }
 
