@@ -59,6 +59,7 @@ export {
   type DiffRepository, type DiffChange, type DiffModifier, type DiffStat, type DiffResult, type DiffOptions, type DiffSnapshotsOptions, type DiffSummary,
 } from './diff/index.js';
 export {
-  selectSnapshots, findInSnapshots, findInTrees, FindMatcher,
+  selectSnapshots, findInSnapshots, findInTrees, FindMatcher, snapshotStats, statsOfSnapshots, STATS_MODES,
   type SelectSnapshotsOptions, type FindMatch, type FindOptions, type FindInSnapshotsOptions, type FindResult,
+  type StatsMode, type StatsSummary, type StatsOptions, type StatsRepository, type SnapshotStatsOptions,
 } from './inspect/index.js';

@@ -1,10 +1,15 @@
 /**
  * Read-only questions about a repository's contents: which snapshots hold entries matching a
- * pattern (restic's `find`); plus `selectSnapshots`, the snapshot selection such commands share
- * (named IDs, else a filter).
+ * pattern (restic's `find`) and how much the snapshots hold by restic's four `stats` modes; plus
+ * `selectSnapshots`, the snapshot selection such commands share (named IDs, else a filter).
  *
  * Invariants: nothing is written but a shared lock file; trees are read through the index and
- * verified like every blob; results go to callbacks or return values, never to output.
+ * verified like every blob; results go to callbacks or return values, never to output; numbers
+ * follow restic's definitions (spec/cli.md names the few deliberate differences).
  */
 export { selectSnapshots, type SelectSnapshotsOptions } from './select.js';
 export { findInSnapshots, findInTrees, FindMatcher, type FindMatch, type FindOptions, type FindInSnapshotsOptions, type FindResult } from './find.js';
+export {
+  snapshotStats, statsOfSnapshots, STATS_MODES, compressionFigures,
+  type StatsMode, type StatsSummary, type StatsOptions, type StatsRepository, type SnapshotStatsOptions, type BlobTotals,
+} from './stats.js';

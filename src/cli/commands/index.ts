@@ -22,6 +22,7 @@ import { registerRepo } from './repo.js';
 import { registerRestore } from './restore.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
+import { registerStats } from './stats.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerStats, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
