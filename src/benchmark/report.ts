@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CairnError } from '../errors.js';
-import { formatSize } from '../util/index.js';
+import { cacheDirectory, formatSize } from '../util/index.js';
 import type { BenchSummary, DatasetResult } from './run.js';
 import { PHASES } from './tools.js';
 
@@ -103,13 +103,9 @@ export function formatBenchSvg(s: BenchSummary): string {
  * else `$XDG_CACHE_HOME/cairn/bench.json` (when absolute), else `$HOME/.cache/cairn/bench.json`.
  */
 export function benchResultsPath(env: Readonly<Record<string, string | undefined>>, cwd = '/'): string {
-  const own = env['CAIRN_CACHE_DIR'];
-  if (own !== undefined && own !== '') return resolve(cwd, own, 'bench.json');
-  const xdg = env['XDG_CACHE_HOME'];
-  if (xdg !== undefined && xdg.startsWith('/')) return join(xdg, 'cairn', 'bench.json');
-  const home = env['HOME'];
-  if (home === undefined || home === '') throw new CairnError('ERR_INVALID_ARGUMENT', 'none of CAIRN_CACHE_DIR, XDG_CACHE_HOME and HOME is set: nowhere to keep the benchmark results; set one of them', {});
-  return join(home, '.cache', 'cairn', 'bench.json');
+  const dir = cacheDirectory(env, cwd);
+  if (dir === undefined) throw new CairnError('ERR_INVALID_ARGUMENT', 'none of CAIRN_CACHE_DIR, XDG_CACHE_HOME and HOME is set: nowhere to keep the benchmark results; set one of them', {});
+  return join(dir, 'bench.json');
 }
 
 /** cairn's own throughput on a dataset, as `cairn plan` reads it. */
