@@ -63,3 +63,4 @@ export {
   type SelectSnapshotsOptions, type FindMatch, type FindOptions, type FindInSnapshotsOptions, type FindResult,
   type StatsMode, type StatsSummary, type StatsOptions, type StatsRepository, type SnapshotStatsOptions,
 } from './inspect/index.js';
+export { tagSnapshots, changeTags, type TagChange, type TagChangeDone, type TagResult, type TagSnapshotsOptions } from './tag/index.js';

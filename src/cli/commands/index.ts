@@ -23,6 +23,7 @@ import { registerRestore } from './restore.js';
 import { registerSnapshot } from './snapshot.js';
 import { registerSnapshots } from './snapshots.js';
 import { registerStats } from './stats.js';
+import { registerTag } from './tag.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerStats, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerStats, registerTag, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan];
