@@ -59,8 +59,8 @@ export {
   type DiffRepository, type DiffChange, type DiffModifier, type DiffStat, type DiffResult, type DiffOptions, type DiffSnapshotsOptions, type DiffSummary,
 } from './diff/index.js';
 export {
-  selectSnapshots, findInSnapshots, findInTrees, FindMatcher, snapshotStats, statsOfSnapshots, STATS_MODES,
+  selectSnapshots, findInSnapshots, findInTrees, FindMatcher, snapshotStats, statsOfSnapshots, repositoryInfo, STATS_MODES,
   type SelectSnapshotsOptions, type FindMatch, type FindOptions, type FindInSnapshotsOptions, type FindResult,
-  type StatsMode, type StatsSummary, type StatsOptions, type StatsRepository, type SnapshotStatsOptions,
+  type StatsMode, type StatsSummary, type StatsOptions, type StatsRepository, type SnapshotStatsOptions, type RepositoryInfo, type RepositoryInfoOptions,
 } from './inspect/index.js';
 export { tagSnapshots, changeTags, type TagChange, type TagChangeDone, type TagResult, type TagSnapshotsOptions } from './tag/index.js';

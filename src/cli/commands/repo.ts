@@ -7,6 +7,7 @@ import type { CommandContext } from '../context.js';
 import { printJson, printText } from '../output.js';
 import { resolvePassword, resolveRepository } from '../password.js';
 import { kdfFromEnv, openRepoBackend } from '../repository.js';
+import { registerRepoInfo } from './repo-info.js';
 
 interface InitOptions {
   chunker: string;
@@ -77,4 +78,5 @@ irrecoverably lost.`);
         await created.close();
       }
     });
+  registerRepoInfo(repo, ctx);
 }
