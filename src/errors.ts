@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   ERR_REPO_NOT_FOUND: 'the repository does not exist at the given location',
   ERR_REPO_LOCKED: 'the repository is locked by another process',
   ERR_LOCK_LOST: 'a held lock can no longer be trusted (removed by another process, or not refreshed for too long)',
+  ERR_LOCK_UNREADABLE: 'a lock file is damaged or not a lock, so no lock can be taken until `unlock --remove-all` removes it',
   ERR_PRUNE_UNSAFE: 'prune refused to change anything: the repository is damaged (missing or unreadable snapshot, tree, index entry or needed pack)',
   ERR_NO_PASSWORD: 'no password source and no terminal to ask on',
   ERR_PASSWORD_SOURCE: 'a password file or command could not be read or failed',

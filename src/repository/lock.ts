@@ -15,6 +15,15 @@
  * Like restic 0.14, a stale lock (older than 30 minutes, or from a dead process on this host) still
  * blocks: only `cairn unlock` (or `restic unlock`) removes it, because a process on another
  * machine (or in another PID namespace with the same host name) may look dead from here.
+ *
+ * Like restic >= 0.15, a lock file that cannot be loaded or decoded (it fails its hash or MAC
+ * check, or is not a lock) blocks every lock, shared or exclusive, in both looks: nobody can tell
+ * whether the process that wrote it is still working (it could be a prune). Taking a lock then
+ * fails with ERR_LOCK_UNREADABLE naming the file; only `unlock --remove-all` removes it. A lock
+ * file the storage cannot read (ERR_BACKEND) blocks too, with that error. Two exceptions, as in
+ * restic: a file that vanishes between the listing and its loading was released (not an error),
+ * and an empty (0-byte) file is ignored, silently (restic 0.15.1: some backends leave one behind
+ * when an upload is interrupted; it cannot hold a lock).
  */
 import { CairnError, messageOf } from '../errors.js';
 import type { Id } from '../model/index.js';
@@ -31,12 +40,18 @@ export interface LockInfo {
   readonly gid?: number;
 }
 
-/** The repository operations locking needs. */
+/**
+ * The repository operations locking needs. Lock files are listed through the backend, which gives
+ * their sizes (an empty lock file is ignored, restic's rule).
+ */
 export interface LockStore {
-  list(type: 'lock'): AsyncIterable<Id>;
   saveUnpacked(type: 'lock', json: Uint8Array): Promise<Id>;
   loadUnpacked(type: 'lock', id: Id): Promise<Uint8Array>;
-  readonly backend: { remove(h: { type: 'lock'; name: string }): Promise<void>; readonly location: string };
+  readonly backend: {
+    list(type: 'lock'): AsyncIterable<{ readonly name: string; readonly size: number }>;
+    remove(h: { type: 'lock'; name: string }): Promise<void>;
+    readonly location: string;
+  };
 }
 
 /** Something that went wrong with a held lock, reported while the operation goes on. */
@@ -169,27 +184,52 @@ export function formatAge(ms: number): string {
 /** One lock file as found in the repository. */
 export interface LockEntry {
   readonly id: Id;
-  /** Undefined when the file could not be loaded or decoded (`error` says why). */
+  /** Undefined when the file is empty, or could not be loaded or decoded (`error` says why). */
   readonly lock?: LockInfo;
   readonly error?: string;
+  /**
+   * Why `lock` is undefined: `empty`, a 0-byte file (ignored by every lock, restic's rule);
+   * `damaged`, it fails its hash or MAC check or does not decrypt; `not-a-lock`, it decrypts but is
+   * not a lock (bad JSON, no time or exclusive); `unreadable`, the storage failed to read it.
+   */
+  readonly problem?: 'empty' | 'damaged' | 'not-a-lock' | 'unreadable';
+  /** The error that made it unusable (to rethrow a storage failure as it is). */
+  readonly cause?: unknown;
   readonly stale: boolean;
   /** Milliseconds since the lock's time; undefined when unknown. */
   readonly ageMs?: number;
 }
 
-/** Every lock file, loaded and judged (stale or not). A file that vanishes while listing is skipped. */
+/**
+ * Every lock file, loaded and judged (stale or not). A file that vanishes between the listing and
+ * its loading was released by its owner and is skipped; one that cannot be used is listed with a
+ * `problem` (an empty one is not loaded at all).
+ */
 export async function listLocks(store: LockStore, options: { readonly host?: string; readonly now?: number; readonly except?: Id } = {}): Promise<LockEntry[]> {
   const host = options.host ?? currentUser().hostname;
   const now = options.now ?? Date.now();
   const out: LockEntry[] = [];
-  for await (const id of store.list('lock')) {
+  for await (const f of store.backend.list('lock')) {
+    const id = f.name as Id;
     if (id === options.except) continue;
-    let lock: LockInfo;
+    if (f.size === 0) {
+      out.push({ id, problem: 'empty', error: '0 bytes', stale: false });
+      continue;
+    }
+    let bytes: Uint8Array;
     try {
-      lock = decodeLock(await store.loadUnpacked('lock', id), `locks/${id}`);
+      bytes = await store.loadUnpacked('lock', id);
     } catch (e) {
       if (e instanceof CairnError && e.code === 'ERR_NOT_FOUND') continue; // released meanwhile
-      out.push({ id, error: messageOf(e), stale: false });
+      const problem = e instanceof CairnError && e.code === 'ERR_BACKEND' ? 'unreadable' : 'damaged';
+      out.push({ id, problem, error: messageOf(e), cause: e, stale: false });
+      continue;
+    }
+    let lock: LockInfo;
+    try {
+      lock = decodeLock(bytes, `locks/${id}`);
+    } catch (e) {
+      out.push({ id, problem: 'not-a-lock', error: messageOf(e), cause: e, stale: false });
       continue;
     }
     let ageMs: number | undefined;
@@ -203,40 +243,94 @@ export async function listLocks(store: LockStore, options: { readonly host?: str
   return out;
 }
 
+/** True when the entry is a lock file that blocks every lock because it cannot be read (see listLocks). */
+export function isUnusableLock(e: LockEntry): boolean {
+  return e.lock === undefined && e.problem !== 'empty';
+}
+
+const PROBLEM_TEXT = {
+  empty: 'empty lock file',
+  damaged: 'damaged lock file',
+  'not-a-lock': 'lock file that is not a lock',
+  unreadable: 'lock file that cannot be read',
+} as const;
+
 /** "PID 1234 on host web1 by ann, since 3m12s (exclusive lock 1a2b3c4d)": for messages. */
 export function describeLock(e: LockEntry): string {
-  if (e.lock === undefined) return `unreadable lock ${e.id.slice(0, 8)} (${e.error ?? 'unknown error'})`;
+  if (e.lock === undefined) {
+    const why = (e.error ?? 'unknown error').replace(`locks/${e.id}: `, '');
+    return `${PROBLEM_TEXT[e.problem ?? 'damaged']} locks/${e.id} (${why})`;
+  }
   const l = e.lock;
   const age = e.ageMs === undefined ? `at ${l.time}` : `since ${formatAge(e.ageMs)}`;
   return `PID ${l.pid} on host ${l.hostname || '?'} by ${l.username || '?'}, ${age} (${l.exclusive ? 'exclusive' : 'shared'} lock ${e.id.slice(0, 8)})`;
 }
 
-function lockedError(location: string, exclusive: boolean, found: readonly LockEntry[]): CairnError {
+function lockJson(e: LockEntry): Record<string, unknown> {
+  return {
+    id: e.id,
+    ...(e.lock === undefined ? { problem: e.problem ?? 'damaged', error: e.error ?? '' } : { exclusive: e.lock.exclusive, hostname: e.lock.hostname, username: e.lock.username, pid: e.lock.pid, time: e.lock.time }),
+    ...(e.ageMs === undefined ? {} : { age_seconds: Math.floor(e.ageMs / 1000) }),
+    stale: e.stale,
+  };
+}
+
+const removeAllAdvice = (one: boolean): string =>
+  `if no cairn or restic process is using this repository, remove ${one ? 'it' : 'them'} with \`cairn unlock --remove-all\` (or \`restic unlock --remove-all\`; both remove every lock file, live ones too), then try again`;
+
+/** Conflicting locks (and, alongside them, unusable lock files): ERR_REPO_LOCKED, exit 11. */
+function lockedError(location: string, exclusive: boolean, found: readonly LockEntry[], unusable: readonly LockEntry[]): CairnError {
   const stale = found.some((e) => e.stale);
   const holders = found.map((e) => describeLock(e) + (e.stale ? ' [stale]' : '')).join('; ');
-  const advice = stale
+  let advice = stale
     ? 'a stale lock is left by a process that died or stopped refreshing it: if no cairn or restic is still working on this repository, remove it with `cairn unlock` (or `restic unlock`), then try again'
     : 'wait for that operation to finish, then try again';
+  if (unusable.length > 0) {
+    const one = unusable.length === 1;
+    advice += `; besides, ${unusable.map(describeLock).join('; ')} ${one ? 'blocks' : 'block'} every lock until removed: once nothing runs, \`cairn unlock --remove-all\` (or \`restic unlock --remove-all\`) removes ${one ? 'it' : 'them'}`;
+  }
   return new CairnError(
     'ERR_REPO_LOCKED',
     `the repository at ${location} is locked${exclusive ? '' : ' exclusively'}: ${holders}; ${advice}`,
-    {
-      data: {
-        locks: found.map((e) => ({
-          id: e.id,
-          ...(e.lock === undefined ? {} : { exclusive: e.lock.exclusive, hostname: e.lock.hostname, username: e.lock.username, pid: e.lock.pid, time: e.lock.time }),
-          ...(e.ageMs === undefined ? {} : { age_seconds: Math.floor(e.ageMs / 1000) }),
-          stale: e.stale,
-        })),
-      },
-    },
+    { data: { locks: [...found, ...unusable].map(lockJson) } },
   );
 }
 
-/** The locks that conflict with taking one (`exclusive` or shared); unreadable ones are skipped, as restic 0.14 does. */
-async function conflicts(store: LockStore, own: Id | undefined, exclusive: boolean, host: string): Promise<LockEntry[]> {
+/**
+ * Lock files that cannot be read, and no conflicting lock: ERR_LOCK_UNREADABLE naming each file,
+ * or, when the storage failed to read one, that failure (ERR_BACKEND, `retryable` kept) naming it.
+ */
+function unusableError(location: string, unusable: readonly LockEntry[]): CairnError {
+  const failed = unusable.find((e) => e.problem === 'unreadable');
+  if (failed !== undefined && failed.cause instanceof CairnError) {
+    const c = failed.cause;
+    return new CairnError(c.code, `cannot lock the repository at ${location}: the lock file locks/${failed.id} cannot be read (${c.message}), so cairn cannot tell whether another process holds the repository; fix the storage problem, then try again`, {
+      data: { ...c.data, locks: unusable.map(lockJson) },
+      cause: c,
+      retryable: c.retryable,
+    });
+  }
+  const files = unusable.map(describeLock).join('; ');
+  const one = unusable.length === 1;
+  return new CairnError(
+    'ERR_LOCK_UNREADABLE',
+    `cannot lock the repository at ${location}: ${files}; cairn cannot tell whether the process that wrote ${one ? 'it' : 'them'} is still working on the repository (it could be a prune), so no command may lock it while ${one ? 'it is' : 'they are'} there; ${removeAllAdvice(one)}`,
+    { data: { locks: unusable.map(lockJson) }, cause: unusable[0]?.cause },
+  );
+}
+
+/**
+ * The second half of both looks: throws when taking a lock (`exclusive` or shared) must fail —
+ * on a conflicting lock (ERR_REPO_LOCKED), or on a lock file that cannot be read, whose owner and
+ * kind nobody can know (ERR_LOCK_UNREADABLE; restic >= 0.15 refuses too). Empty lock files and
+ * files released while we looked do not count (see listLocks).
+ */
+async function checkConflicts(store: LockStore, own: Id | undefined, exclusive: boolean, host: string): Promise<void> {
   const all = await listLocks(store, { host, ...(own === undefined ? {} : { except: own }) });
-  return all.filter((e) => e.lock !== undefined && (exclusive || e.lock.exclusive));
+  const found = all.filter((e) => e.lock !== undefined && (exclusive || e.lock.exclusive));
+  const unusable = all.filter(isUnusableLock);
+  if (found.length > 0) throw lockedError(store.backend.location, exclusive, found, unusable);
+  if (unusable.length > 0) throw unusableError(store.backend.location, unusable);
 }
 
 function defaultWarning(w: LockWarning): void {
@@ -250,8 +344,7 @@ export async function lockRepository(store: LockStore, options: LockOptions): Pr
   const refreshMs = options.refreshMs ?? LOCK_REFRESH_MS;
   const info = (): LockInfo => ({ time: formatTime(nowTime()), exclusive, hostname: user.hostname, username: user.username, pid: process.pid, uid: user.uid, gid: user.gid });
 
-  const before = await conflicts(store, undefined, exclusive, user.hostname);
-  if (before.length > 0) throw lockedError(store.backend.location, exclusive, before);
+  await checkConflicts(store, undefined, exclusive, user.hostname);
   let id = await store.saveUnpacked('lock', encodeLock(info()));
   /** Removes our lock file after a failed attempt; says so when even that fails. */
   const withdraw = async (e: CairnError | unknown): Promise<never> => {
@@ -267,16 +360,11 @@ export async function lockRepository(store: LockStore, options: LockOptions): Pr
   let released = false;
   const verify = async (): Promise<void> => {
     await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
-    let after: LockEntry[];
     try {
-      after = await conflicts(store, id, exclusive, user.hostname);
+      await checkConflicts(store, id, exclusive, user.hostname);
     } catch (e) {
       released = true;
       return withdraw(e);
-    }
-    if (after.length > 0) {
-      released = true;
-      return withdraw(lockedError(store.backend.location, exclusive, after));
     }
   };
   const verified = verify();
@@ -359,13 +447,14 @@ export async function lockRepository(store: LockStore, options: LockOptions): Pr
 /** What `removeLocks` did. */
 export interface UnlockResult {
   readonly removed: readonly LockEntry[];
-  /** Locks left in place (live ones, and unreadable ones unless `all`). */
+  /** Locks left in place (live ones, and unreadable or empty files unless `all`). */
   readonly kept: readonly LockEntry[];
 }
 
 /**
  * `unlock`: removes stale locks (restic's rule, see isStale), or with `all` every lock file,
- * readable or not. Locks that are not stale, and (without `all`) unreadable ones, are kept.
+ * readable or not. Locks that are not stale, and (without `all`) unreadable and empty files, are
+ * kept: whether an unreadable lock is stale cannot be known (restic's `unlock` keeps them too).
  */
 export async function removeLocks(store: LockStore, options: { readonly all?: boolean; readonly host?: string; readonly now?: number } = {}): Promise<UnlockResult> {
   const entries = await listLocks(store, options);
@@ -402,17 +491,28 @@ export interface LockUse extends LockOptions {
  *
  * With `overlap`, `fn` starts as soon as the lock file is written, while the lock protocol's
  * 200 ms wait and second look run; the store's writes wait for that look (`gateWrites`), so
- * nothing is written under a lock that turns out to conflict, and a conflict is what is thrown.
+ * nothing is written under a lock that turns out to conflict (or finds an unreadable lock file),
+ * and that is what is thrown. The gate then stays closed until the store is next locked, so a
+ * write `fn` left running in the background fails too instead of landing afterwards.
  */
 export async function withLock<T>(store: LockStore & { gateWrites?(gate: Promise<void>): void }, use: LockUse, fn: (lock: RepoLock | undefined) => Promise<T>): Promise<T> {
   if (use.held !== undefined) return fn(use.held);
-  if (use.take === false) return fn(undefined);
+  if (use.take === false) {
+    store.gateWrites?.(Promise.resolve()); // the caller vouches for safety: no gate a refused lock left closed
+    return fn(undefined);
+  }
   const overlap = use.overlap === true && store.gateWrites !== undefined;
   const lock = await lockRepository(store, { ...use, overlap });
-  if (overlap) store.gateWrites!(lock.verified);
+  // A new lock holds (or, with overlap, is being checked): the gate a refused lock left closed
+  // (below) opens again, or waits for this lock's check.
+  store.gateWrites?.(overlap ? lock.verified : Promise.resolve());
   const [verified, ran] = await Promise.allSettled([lock.verified, fn(lock)]);
+  if (verified.status === 'rejected') {
+    // The gate stays closed (rejected): a write `fn` left running in the background (a packer's
+    // last pack) fails with the lock error instead of landing in a repository we do not hold.
+    throw verified.reason; // our lock file is withdrawn already
+  }
   if (overlap) store.gateWrites!(Promise.resolve());
-  if (verified.status === 'rejected') throw verified.reason; // our lock file is withdrawn already
   if (ran.status === 'rejected') {
     await lock.release().catch((r: unknown) => {
       (use.onWarning ?? defaultWarning)({ code: 'LOCK_RELEASE_FAILED', message: `could not remove the lock ${lock.id.slice(0, 8)} after the failure: ${messageOf(r)}; remove it with \`cairn unlock\``, cause: r });

@@ -391,6 +391,8 @@ describe.each(CASES)('$name', ({ kind, damage, name }) => {
   });
 
   const cmd = (args: string[], repo = ro): Promise<Result> => cairnIn(repo)(['--json', ...args]);
+  /** A damaged lock file blocks every command that takes a lock (restic >= 0.15 too). */
+  const lockBlocked = kind === 'lock' && damage === 'flip';
 
   it('snapshots', async () => {
     const r = await cmd(['snapshots']);
@@ -415,8 +417,8 @@ describe.each(CASES)('$name', ({ kind, damage, name }) => {
     const r = await cairnBytes(ro, ['--json', 'dump', 'latest', join(P.src, file)]);
     const source = await readFile(join(P.src, file));
     expect(source.subarray(0, r.bytes.length).equals(r.bytes), 'dump wrote bytes that are not the file').toBe(true);
-    if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip') || lost.length > 0) {
-      expectFails(r, c, 'dump', c.indexUnloadable ? 'ERR_CORRUPT' : undefined);
+    if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip') || lost.length > 0 || lockBlocked) {
+      expectFails(r, c, 'dump', c.indexUnloadable ? 'ERR_CORRUPT' : lockBlocked ? 'ERR_LOCK_UNREADABLE' : undefined);
     } else {
       expectOk(r, 'dump');
       expect(r.bytes.equals(source)).toBe(true);
@@ -425,16 +427,17 @@ describe.each(CASES)('$name', ({ kind, damage, name }) => {
 
   it('check: finds structural damage and names it', async () => {
     const r = await cmd(['check']);
-    const silent = (kind === 'lock') || (kind === 'snapshot' && damage === 'missing') ||
+    const silent = (kind === 'lock' && damage === 'missing') || (kind === 'snapshot' && damage === 'missing') ||
       ((kind === 'pack-data' || kind === 'pack-tree') && damage === 'flip' && ![...c.lost].some((b) => P.blobs.get(b)?.type === 'tree'));
     if (silent) {
       expectOk(r, 'check'); // a flipped data byte or pack header needs --read-data
       expect(jsonLines(r.out).at(-1)).toMatchObject({ num_errors: 0 });
-    } else expectFails(r, c, 'check', c.unopenable ? undefined : 'ERR_CHECK_FAILED');
+    } else expectFails(r, c, 'check', c.unopenable ? undefined : lockBlocked ? 'ERR_LOCK_UNREADABLE' : 'ERR_CHECK_FAILED');
   });
 
   it('check --read-data: finds every damage and names it', async () => {
     before = await cmd(['check', '--read-data']);
+    if (lockBlocked) return expectFails(before, c, 'check --read-data', 'ERR_LOCK_UNREADABLE');
     if (kind === 'lock' || (kind === 'snapshot' && damage === 'missing')) {
       expectOk(before, 'check --read-data');
       return;
@@ -474,8 +477,8 @@ describe.each(CASES)('$name', ({ kind, damage, name }) => {
   it('restore latest: no wrong byte, every missing file reported, every unaffected file restored', async () => {
     const target = join(root, `restore-${copies++}`);
     const r = await cmd(['restore', 'latest', '--target', target]);
-    if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip')) {
-      expectFails(r, c, 'restore');
+    if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip') || lockBlocked) {
+      expectFails(r, c, 'restore', lockBlocked ? 'ERR_LOCK_UNREADABLE' : undefined);
       await expectRestore(r, target, c, undefined, 'restore');
       return;
     }
@@ -485,7 +488,7 @@ describe.each(CASES)('$name', ({ kind, damage, name }) => {
   it('snapshot (a new backup of the same source)', async () => {
     const repo = await c.copy();
     const r = await cmd(['snapshot', P.src], repo);
-    if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip')) return expectFails(r, c, 'snapshot');
+    if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip') || lockBlocked) return expectFails(r, c, 'snapshot', lockBlocked ? 'ERR_LOCK_UNREADABLE' : undefined);
     // The parent's unreadable trees are warnings (the files below are read again); data blobs are
     // deduplicated against the index without reading packs, as restic does: check finds those.
     expectOk(r, 'snapshot');
@@ -500,8 +503,8 @@ describe.each(CASES)('$name', ({ kind, damage, name }) => {
       // what the snapshots prune keeps still need (forget removes the first one)
       const kept = args[0] === 'forget' ? [P.latest] : [P.first, P.latest];
       const needed = [...c.lost].some((b) => kept.some((s) => s.trees.has(b) || s.entries.some((e) => e.blobs.includes(b))));
-      if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip') || damage === 'missing' && (kind === 'pack-data' || kind === 'pack-tree' || kind === 'index') || needed) {
-        expectFails(r, c, args.join(' '));
+      if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip') || damage === 'missing' && (kind === 'pack-data' || kind === 'pack-tree' || kind === 'index') || needed || lockBlocked) {
+        expectFails(r, c, args.join(' '), lockBlocked ? 'ERR_LOCK_UNREADABLE' : undefined);
       } else {
         expectOk(r, args.join(' '));
       }
@@ -688,16 +691,19 @@ describe('repairs', () => {
     expect(r.err).toContain(short(other!));
   });
 
-  // BUG (src/repository/lock.ts, conflicts/listLocks): an unreadable lock file is skipped without
-  // a word, by every command, even by prune's exclusive lock, so prune runs while the process that
-  // wrote that lock may be working. restic 0.14 does the same; restic ≥ 0.15 refuses to lock
+  // Fixed (src/repository/lock.ts, checkConflicts): an unreadable lock file used to be skipped
+  // without a word, even by prune's exclusive lock (as restic 0.14 does). Now, as in restic ≥ 0.15
   // ("if a lock file is not readable restic will not allow starting a command"; empty lock files
-  // are ignored since 0.15.1) and `unlock --remove-all` removes it.
-  it.fails('lock flip: prune refuses or at least warns, naming the unreadable lock', async () => {
+  // are ignored since 0.15.1), every lock is refused with ERR_LOCK_UNREADABLE naming the file, and
+  // `unlock --remove-all` removes it.
+  it('lock flip: prune refuses or at least warns, naming the unreadable lock', async () => {
     const c = makeCase('lock', 'flip', 'lock flip');
-    const r = await cairnIn(await c.copy())(['--json', 'prune']);
-    expectClean(r, 'prune');
-    expectNames(r, c, 'prune');
+    const repo = await c.copy();
+    const r = await cairnIn(repo)(['--json', 'prune']);
+    expectFails(r, c, 'prune', 'ERR_LOCK_UNREADABLE');
+    expect(errorOf(r).message).toContain(`damaged lock file locks/${c.id}`);
+    expect(errorOf(r).message).toContain('cairn unlock --remove-all');
+    expect(await readdir(join(repo, 'locks'))).toEqual([c.id]); // nothing of prune's left behind
   });
 
   it('lock flip: unlock --remove-all removes the unreadable lock; lock missing: the first locking command recreates locks/', async () => {
