@@ -64,3 +64,9 @@ export {
   type StatsMode, type StatsSummary, type StatsOptions, type StatsRepository, type SnapshotStatsOptions, type RepositoryInfo, type RepositoryInfoOptions,
 } from './inspect/index.js';
 export { tagSnapshots, changeTags, type TagChange, type TagChangeDone, type TagResult, type TagSnapshotsOptions } from './tag/index.js';
+// audit log (issue 9)
+export {
+  encodeAuditRecord, decodeAuditRecord, redactArgs, REDACTED, MAX_AUDIT_RECORD_SIZE, MAX_AUDIT_PACK_IDS,
+  type AuditRecord, type AuditResult, type AuditIdChanges, type AuditPackChanges,
+} from './audit/index.js';
+export { appendAuditRecord, loadAuditRecord, listAuditRecords, type AuditEntry, type AuditListing, type UnreadableAuditRecord } from './repository/index.js';

@@ -15,7 +15,7 @@ const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 const LEVELS: Record<string, number> = {
   errors: 0, model: 0, util: 0, types: 0,
   chunker: 1, crypto: 1, compress: 1,
-  pack: 2, index: 2, tree: 2, snapshot: 2, forget: 2, backend: 2, fs: 2,
+  pack: 2, index: 2, tree: 2, snapshot: 2, forget: 2, backend: 2, fs: 2, audit: 2,
   repository: 3,
   archiver: 4, restorer: 4, checker: 4, prune: 4, api: 4, filter: 2, diff: 4, inspect: 4, tag: 4,
   'index.ts': 5, benchmark: 5, cli: 6,

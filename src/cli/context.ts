@@ -4,6 +4,7 @@
  * builds the real `CliIo`, tests build an in-memory one, and `run()` works the same on both.
  */
 import type { Command } from 'commander';
+import type { Backend, Repository } from '../index.js';
 
 /** Where text goes. Both strings and raw bytes are accepted (a `cat`-like command writes bytes). */
 export interface CliWriter {
@@ -74,6 +75,22 @@ export interface CommandContext {
   globals(): GlobalOptions;
   /** Reports figures of this run for `--metrics-file` (later calls add to earlier ones). */
   recordMetrics(figures: RunFigures): void;
+  /** The audit log's hooks (audit.ts), set by run(); absent in contexts built elsewhere. */
+  readonly audit?: AuditHooks;
+}
+
+/**
+ * How a command's repository takes part in the audit log (audit.ts; spec/cli.md `log`). The
+ * helpers in repository.ts call these; a command does not need to.
+ */
+export interface AuditHooks {
+  /** Wraps the backend a command opens, so the files the run saves and removes are recorded. */
+  wrapBackend(backend: Backend): Backend;
+  /**
+   * Offers the repository at the end of the command's work. True: this run writes an audit
+   * record with it, and run() closes it afterwards (the caller must not); false: close it.
+   */
+  adopt(repo: Repository): boolean;
 }
 
 /**

@@ -43,6 +43,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CairnError, isCairnError, messageOf, type ErrorCode } from '../index.js';
+import { AuditRun } from './audit.js';
 import { COMMANDS } from './commands/index.js';
 import type { CliIo, CommandContext, GlobalOptions, RegisterCommand, RunFigures } from './context.js';
 import { recordRun } from './metrics.js';
@@ -80,6 +81,8 @@ interface BuiltProgram {
   readonly ctx: CommandContext;
   /** What the command reported through ctx.recordMetrics. */
   readonly figures: () => RunFigures;
+  /** This run's audit record (audit.ts). */
+  readonly audit: AuditRun;
 }
 
 function increaseVerbosity(_value: string, previous: number): number {
@@ -94,15 +97,17 @@ function collectValues(value: string, previous: string[]): string[] {
  * Builds the commander program with the global options and `commands` registered. Exported so a
  * test can register a test-only command: `run(argv, io, [...COMMANDS, registerProbe])`.
  */
-export function buildProgram(io: CliIo, commands: readonly RegisterCommand[] = COMMANDS): BuiltProgram {
+export function buildProgram(io: CliIo, commands: readonly RegisterCommand[] = COMMANDS, argv: readonly string[] = []): BuiltProgram {
   const program = new Command('cairn');
   let figures: RunFigures = {};
+  const audit = new AuditRun(argv);
   const ctx: CommandContext = {
     io,
     globals: () => readGlobals(program),
     recordMetrics: (f) => {
       figures = { ...figures, ...f };
     },
+    audit,
   };
   program
     .description('Content-addressed, deduplicating, encrypted backups (restic-compatible repositories).')
@@ -154,7 +159,7 @@ export function buildProgram(io: CliIo, commands: readonly RegisterCommand[] = C
     for (const sub of command.commands) tag(sub);
   };
   tag(program);
-  return { program, ctx, figures: () => figures };
+  return { program, ctx, figures: () => figures, audit };
 }
 
 /** `help [command...]`: help for cairn or a (sub)command, on stdout; an unknown name is ERR_USAGE. */
@@ -230,7 +235,8 @@ function causeChain(error: unknown): string[] {
  * Runs cairn with `argv` (the arguments after the program name) and returns the exit code:
  * 0 ok, 1 error or usage error, 3 partial backup, 10 no repository, 11 locked, 12 wrong password,
  * 130 interrupted. `commands` defaults to the real registry; tests may pass their own.
- * Once a command's action has started, `--metrics-file` is written (metrics.ts), success or not.
+ * Once a command's action has started, `--metrics-file` is written (metrics.ts), success or not,
+ * and a command that changes the repository appends its audit record (audit.ts).
  */
 export async function run(
   argv: readonly string[],
@@ -240,10 +246,13 @@ export async function run(
   let built: BuiltProgram | undefined;
   let action: { command: string; startedMs: number } | undefined;
   let code: number;
+  let failure: unknown;
   try {
-    built = buildProgram(io, commands);
+    built = buildProgram(io, commands, argv);
+    const audit = built.audit;
     built.program.hook('preAction', (_program, actionCommand) => {
       action = { command: commandPath(actionCommand).replace(/^cairn /, ''), startedMs: Date.now() };
+      audit.start(action.command);
     });
     await built.program.parseAsync([...argv], { from: 'user' });
     if (action === undefined) {
@@ -258,7 +267,9 @@ export async function run(
     const wantJson = globals?.json === true || argvHasFlag(argv, '--json');
     const verbose = globals?.verbose ?? 0;
     code = report(io, error, wantJson, verbose);
+    failure = error;
   }
+  if (built !== undefined) await built.audit.finish(built.ctx, { exitCode: code, ...(failure === undefined ? {} : { error: failure }) });
   if (action !== undefined && built !== undefined) {
     await recordRun(built.ctx, { ...action, endedMs: Date.now(), exitCode: code, figures: built.figures() });
   }

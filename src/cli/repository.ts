@@ -55,8 +55,10 @@ export function backendOptions(ctx: CommandContext): OpenBackendOptions {
 }
 
 /** The backend for `location`, opened with the global options (see {@link backendOptions}). */
-export function openRepoBackend(ctx: CommandContext, location: string): Promise<Backend> {
-  return openBackend(location, backendOptions(ctx));
+export async function openRepoBackend(ctx: CommandContext, location: string): Promise<Backend> {
+  const backend = await openBackend(location, backendOptions(ctx));
+  // The audit log sees what the run saves and removes (audit.ts).
+  return ctx.audit === undefined ? backend : ctx.audit.wrapBackend(backend);
 }
 
 /** scrypt parameters from CAIRN_KDF ("N:r:p"; for tests: weaker than the calibrated default). */
@@ -65,12 +67,15 @@ export function kdfFromEnv(ctx: CommandContext): KdfParams | undefined {
   return spec === undefined || spec === '' ? undefined : parseKdfSpec(spec);
 }
 
-/** Runs `fn` with the opened repository (see {@link openRepo}) and closes it afterwards. */
+/**
+ * Runs `fn` with the opened repository (see {@link openRepo}) and closes it afterwards — or, when
+ * the run writes an audit record, hands it to run(), which closes it after appending (audit.ts).
+ */
 export async function withRepo<T>(ctx: CommandContext, fn: (repo: Repository) => Promise<T>, password?: string): Promise<T> {
   const repo = await openRepo(ctx, password);
   try {
     return await fn(repo);
   } finally {
-    await repo.close();
+    if (ctx.audit?.adopt(repo) !== true) await repo.close();
   }
 }

@@ -9,6 +9,7 @@ export type BlobType = 'data' | 'tree';
 
 /**
  * The kinds of file in a repository, named after restic's directories: `config` (one file),
- * `keys/`, `data/xx/` (packs), `index/`, `snapshots/`, `locks/`.
+ * `keys/`, `data/xx/` (packs), `index/`, `snapshots/`, `locks/`; and cairn's own `audit` records
+ * (`cairn-log/`, a directory restic never reads: spec/format.md "Audit log").
  */
-export type FileType = 'config' | 'key' | 'pack' | 'index' | 'snapshot' | 'lock';
+export type FileType = 'config' | 'key' | 'pack' | 'index' | 'snapshot' | 'lock' | 'audit';

@@ -11,6 +11,7 @@ export {
 } from './repository.js';
 export { newConfig, encodeConfig, decodeConfig, type RepoConfig, type ChunkerConfig } from './config.js';
 export { sealUnpacked, openUnpacked, MAX_UNPACKED_SIZE } from './unpacked.js';
+export { appendAuditRecord, loadAuditRecord, listAuditRecords, type AuditEntry, type AuditListing, type UnreadableAuditRecord } from './audit.js';
 export {
   currentUser, openWithPassword, addKey, listKeys, findKey, removeKey, addPassword, changePassword,
   type KeyRing, type KeyEntry, type KeyWarning, type KeyMeta, type NewKeyOptions,

@@ -333,10 +333,13 @@ export class Repository {
     for await (const f of this.backend.list(type)) yield f.name as Id;
   }
 
-  /** Stores a JSON document as an index, snapshot or lock file; returns its ID. */
-  async saveUnpacked(type: 'index' | 'snapshot' | 'lock', json: Uint8Array): Promise<Id> {
+  /**
+   * Stores a JSON document as an index, snapshot, lock or audit file; returns its ID. Lock and
+   * audit files do not wait for the write gate (an audit record needs no lock: spec/format.md).
+   */
+  async saveUnpacked(type: 'index' | 'snapshot' | 'lock' | 'audit', json: Uint8Array): Promise<Id> {
     const { id, bytes } = sealUnpacked(this.key, this.version, json);
-    if (type !== 'lock') await this.writeGate;
+    if (type !== 'lock' && type !== 'audit') await this.writeGate;
     await this.backend.save({ type, name: id }, bytes);
     return id;
   }
@@ -377,8 +380,8 @@ export class Repository {
     };
   }
 
-  /** Loads, verifies and decrypts an index, snapshot or lock file; returns its JSON. */
-  async loadUnpacked(type: 'index' | 'snapshot' | 'lock', id: Id): Promise<Uint8Array> {
+  /** Loads, verifies and decrypts an index, snapshot, lock or audit file; returns its JSON. */
+  async loadUnpacked(type: 'index' | 'snapshot' | 'lock' | 'audit', id: Id): Promise<Uint8Array> {
     const what = `${dirOf(type)}/${id}`;
     const bytes = await this.backend.load({ type, name: id });
     return openUnpacked(this.key, this.version, id, bytes, what);
@@ -784,5 +787,5 @@ function latestUnknown(unreadable: readonly UnreadableSnapshot[]): CairnError {
 }
 
 function dirOf(type: FileType): string {
-  return { config: 'config', key: 'keys', pack: 'data', index: 'index', snapshot: 'snapshots', lock: 'locks' }[type];
+  return { config: 'config', key: 'keys', pack: 'data', index: 'index', snapshot: 'snapshots', lock: 'locks', audit: 'cairn-log' }[type];
 }

@@ -7,7 +7,7 @@ import { CairnError } from '../../errors.js';
 import { isId, type FileType } from '../../model/index.js';
 import type { FileInfo, Handle } from '../types.js';
 
-export const FILE_TYPES: readonly FileType[] = ['config', 'key', 'pack', 'index', 'snapshot', 'lock'];
+export const FILE_TYPES: readonly FileType[] = ['config', 'key', 'pack', 'index', 'snapshot', 'lock', 'audit'];
 
 /** True when `name` is the name a file of `type` has: `config`, or 64 lowercase hex digits. */
 export function isValidName(type: FileType, name: string): boolean {

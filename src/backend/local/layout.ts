@@ -14,6 +14,7 @@ export const TYPE_DIRS: Readonly<Record<Exclude<FileType, 'config'>, string>> = 
   index: 'index',
   snapshot: 'snapshots',
   lock: 'locks',
+  audit: 'cairn-log',
 };
 
 /** `00` … `ff`: the 256 subdirectories of `data/`. */
@@ -26,10 +27,13 @@ export function filePath(root: string, h: Handle): string {
   return join(root, TYPE_DIRS[h.type], h.name);
 }
 
-/** Every directory `create()` makes, parents first (`data` before `data/00`). */
+/**
+ * Every directory `create()` makes, parents first (`data` before `data/00`). Not `cairn-log`:
+ * the first audit record creates it, as it must in repositories restic made.
+ */
 export function repositoryDirs(root: string): string[] {
   return [
-    ...Object.values(TYPE_DIRS).map((d) => join(root, d)),
+    ...Object.entries(TYPE_DIRS).filter(([t]) => t !== 'audit').map(([, d]) => join(root, d)),
     ...PACK_PREFIXES.map((p) => join(root, TYPE_DIRS.pack, p)),
   ];
 }

@@ -11,7 +11,9 @@
  *
  * with T one of data, keys, locks, snapshots, index, and every request carrying
  * `Accept: application/vnd.x.restic.rest.v2`. Packs are addressed flat (`data/ID`); the server
- * decides how it lays them out on disk.
+ * decides how it lays them out on disk. The protocol has no place for cairn's audit records
+ * (`cairn-log/`): servers route only those five directories, so the `audit` type is refused with
+ * ERR_UNSUPPORTED before any request (the CLI reports that no record was written).
  *
  * Exactness: every body is read in full and its length checked against Content-Length (and,
  * for a range, against Content-Range); a connection that ends early, a body shorter than
@@ -39,13 +41,20 @@ import { restDisplay, type RestLocation } from './url.js';
 export const REST_V2 = 'application/vnd.x.restic.rest.v2';
 
 /** The directory each file type has in the REST protocol's URLs (`config` has none). */
-export const REST_DIRS: Readonly<Record<Exclude<FileType, 'config'>, string>> = {
+export const REST_DIRS: Readonly<Record<Exclude<FileType, 'config' | 'audit'>, string>> = {
   key: 'keys',
   pack: 'data',
   index: 'index',
   snapshot: 'snapshots',
   lock: 'locks',
 };
+
+/** ERR_UNSUPPORTED for the file types the REST protocol has no directory for (cairn's `audit`). */
+function restSupports(type: FileType, location: string): void {
+  if (type === 'audit') {
+    throw new CairnError('ERR_UNSUPPORTED', `${location}: the audit log is not supported on rest: backends (the REST protocol has no directory for it)`, { data: { type, backend: 'rest' } });
+  }
+}
 
 export interface RestBackendOptions {
   /** Most requests in flight at once (sockets to the server). @default 5 */
@@ -129,6 +138,7 @@ export class RestBackend implements Backend {
 
   async save(h: Handle, data: Uint8Array): Promise<void> {
     checkHandle(h, this.location);
+    restSupports(h.type, this.location);
     if (!(data instanceof Uint8Array)) {
       throw new CairnError('ERR_INVALID_ARGUMENT', `${this.location}: cannot save ${describe(h)}: the data is not a Uint8Array; this is a bug in the caller`, {
         data: { type: h.type, name: h.name },
@@ -155,6 +165,7 @@ export class RestBackend implements Backend {
 
   async load(h: Handle, offset = 0, length?: number): Promise<Uint8Array> {
     checkHandle(h, this.location);
+    restSupports(h.type, this.location);
     checkRangeArgs(h, this.location, offset, length);
     if (length === 0) {
       // No byte range can ask for nothing; the size alone says whether the range is valid.
@@ -196,6 +207,7 @@ export class RestBackend implements Backend {
 
   async stat(h: Handle): Promise<FileInfo> {
     checkHandle(h, this.location);
+    restSupports(h.type, this.location);
     const what = `stat ${describe(h)}`;
     const r = await this.#request({ method: 'HEAD', path: this.#path(h), what, h });
     if (r.status === 404) throw notFound(h, this.location);
@@ -212,12 +224,13 @@ export class RestBackend implements Backend {
 
   async *list(type: FileType): AsyncIterable<FileInfo> {
     checkType(type, this.location);
+    restSupports(type, this.location);
     if (type === 'config') {
       yield* listConfig((h) => this.stat(h));
       return;
     }
     const what = `list ${type} files`;
-    const r = await this.#request({ method: 'GET', path: `${REST_DIRS[type]}/`, what });
+    const r = await this.#request({ method: 'GET', path: `${REST_DIRS[type as Exclude<FileType, 'config' | 'audit'>]}/`, what });
     if (r.status === 404) return; // no such directory yet: nothing of this type
     if (r.status !== 200) throw this.#statusError(r, what);
     const contentType = header(r, 'content-type') ?? '';
@@ -256,6 +269,7 @@ export class RestBackend implements Backend {
 
   async remove(h: Handle): Promise<void> {
     checkHandle(h, this.location);
+    restSupports(h.type, this.location);
     const what = `remove ${describe(h)}`;
     const r = await this.#request({ method: 'DELETE', path: this.#path(h), what, h });
     if (r.status === 404) throw notFound(h, this.location);
@@ -268,7 +282,7 @@ export class RestBackend implements Backend {
 
   /** The path of a (valid) file relative to the base URL. */
   #path(h: Handle): string {
-    return h.type === 'config' ? 'config' : `${REST_DIRS[h.type]}/${h.name}`;
+    return h.type === 'config' ? 'config' : `${REST_DIRS[h.type as Exclude<FileType, 'config' | 'audit'>]}/${h.name}`;
   }
 
   /** One request, its body read in full and checked against Content-Length. */

@@ -15,6 +15,7 @@ import { registerDump } from './dump.js';
 import { registerFind } from './find.js';
 import { registerForget } from './forget.js';
 import { registerKey } from './key.js';
+import { registerLog } from './log.js';
 import { registerLs } from './ls.js';
 import { registerPlan } from './plan.js';
 import { registerPrune } from './prune.js';
@@ -27,4 +28,4 @@ import { registerStats } from './stats.js';
 import { registerTag } from './tag.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerStats, registerTag, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerChunk, registerBench, registerPlan, registerCompletion];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerStats, registerTag, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerLog, registerChunk, registerBench, registerPlan, registerCompletion];

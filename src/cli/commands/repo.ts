@@ -75,7 +75,8 @@ the repository. Losing your password means that your data is
 irrecoverably lost.`);
         }
       } finally {
-        await created.close();
+        // audited: run() appends the record, then closes it (audit.ts)
+        if (ctx.audit?.adopt(created) !== true) await created.close();
       }
     });
   registerRepoInfo(repo, ctx);
