@@ -100,7 +100,9 @@ export async function snapshot(repo: Repository, paths: readonly string[], optio
       return latest === undefined ? undefined : { id: latest.id, tree: latest.snapshot.tree };
     };
     const selector = createSelector(options, cwd);
-    return takeSnapshot(repo, { ...opts, paths, parent, ...(selector ? { selector } : {}) });
+    // The totals scan of `progress` selects with its own instance (a selector has state).
+    const scanSelector = selector !== undefined && options.progress !== undefined ? createSelector(options, cwd) : undefined;
+    return takeSnapshot(repo, { ...opts, paths, parent, ...(selector ? { selector } : {}), ...(scanSelector ? { scanSelector } : {}) });
   }, true);
 }
 

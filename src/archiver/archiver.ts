@@ -20,7 +20,7 @@ import { chunkFile, chunkStream, type ByteSource, type Chunker } from '../chunke
 import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, readWhole, readXattrs, scanDir, type NodeContent, type ScannedStats, type WholeRead } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type SnapshotId, type TreeId } from '../model/index.js';
 import type { Snapshot } from '../snapshot/index.js';
-import { createLimiter } from '../util/index.js';
+import { createLimiter, type Progress } from '../util/index.js';
 import { compareNames, decodeTree, encodeTree, nowTime, timestampFromNs, type Node } from '../tree/index.js';
 import type { Selector } from './select.js';
 import { ResumeJournal, type ResumeOptions } from './resume.js';
@@ -96,6 +96,19 @@ export interface SnapshotOptions {
   readonly resume?: ResumeOptions;
   readonly signal?: AbortSignal;
   readonly onWarning?: (w: ArchiverWarning) => void;
+  /**
+   * Live counters to update (see util/progress.ts): files and bytes done, the files being read,
+   * errors. Totals are filled by a separate low-priority scan of the paths (one directory at a
+   * time, lstat only) when `scanSelector` says how to select, and stay -1 otherwise.
+   * @default none
+   */
+  readonly progress?: Progress;
+  /**
+   * A second selector, equal to `selector` but its own instance (a selector keeps state while
+   * directories are entered), for the totals scan. Without it, a run with a `selector` gets no
+   * totals. Only read with `progress`. @default none
+   */
+  readonly scanSelector?: Selector;
 }
 
 /** restic's `backup --json` summary, plus the full snapshot ID and cairn's extra counts. */
@@ -180,10 +193,14 @@ function countStored(counts: Counts, kind: 'data_blobs' | 'tree_blobs', blobs: n
 }
 
 /** Counts one file the run processed, new, changed or unmodified. */
-function countFile(counts: Counts, kind: 'files_new' | 'files_changed' | 'files_unmodified', size: number): void {
+function countFile(counts: Counts, kind: 'files_new' | 'files_changed' | 'files_unmodified', size: number, progress?: Progress): void {
   counts[kind]++;
   counts.total_files_processed++;
   counts.total_bytes_processed += size;
+  if (progress !== undefined) {
+    progress.itemsDone++;
+    progress.bytesDone += size;
+  }
 }
 
 /** The snapshot fields both kinds of snapshot take from their options as given. */
@@ -259,6 +276,7 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   const parent = typeof options.parent === 'function' ? await options.parent(paths) : options.parent;
   const journal = options.resume === undefined ? undefined : await ResumeJournal.open(options.resume, options.hostname ?? '', paths, (m) => archiver.warn('DEGRADED', 'resume journal', m));
   archiver.journal = journal;
+  const scan = options.progress === undefined ? undefined : scanTotals(options, given, cwd, options.progress);
   let tree: TreeId;
   try {
     tree = await archiver.virtual(virtualRoot(given, cwd), await archiver.parentDir(parent?.tree));
@@ -268,6 +286,8 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   } catch (e) {
     await journal?.keep();
     throw e;
+  } finally {
+    scan?.stop();
   }
   const snapshot: Snapshot = {
     time: options.time ?? nowTime(),
@@ -280,6 +300,60 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   const id = await repo.saveSnapshot(snapshot);
   await journal?.remove();
   return summarize(counts, started, id);
+}
+
+/**
+ * Counts the files and bytes the snapshot will cover into `progress.itemsTotal`/`bytesTotal` (as
+ * restic's scanner does), one directory at a time so that it never competes much with the
+ * walk; lstat only, the same selection, warnings dropped (the walk reports them). Sets the
+ * totals only when the scan finishes; `stop()` ends it early (the totals then stay unknown).
+ */
+function scanTotals(options: SnapshotOptions, given: readonly string[], cwd: string, progress: Progress): { stop(): void } {
+  const sel = options.selector === undefined ? undefined : (options.scanSelector ?? null);
+  if (sel === null) return { stop: () => undefined };
+  let stopped = false;
+  let files = 0;
+  let bytes = 0;
+  const visit = async (path: Buffer, st: BigIntStats, rootDevice: bigint): Promise<void> => {
+    if (stopped || options.signal?.aborted === true) throw new Error('stopped');
+    if (sel !== undefined && (await sel.excludes(path, st))) return;
+    if (st.isFile()) {
+      files++;
+      bytes += Number(st.size);
+      return;
+    }
+    if (!st.isDirectory() || (sel?.oneFileSystem === true && st.dev !== rootDevice)) return;
+    let scan;
+    try {
+      scan = await scanDir(path);
+    } catch {
+      return;
+    }
+    const scope = sel === undefined ? undefined : await sel.enter(path, scan.names, () => undefined);
+    try {
+      const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(key));
+      for (let i = 0; i < scan.names.length; i++) {
+        const n = scan.names[i]!;
+        const child = scan.stats[i]!;
+        if (child instanceof Error || (keep !== undefined && !keep.has(key(n)))) continue;
+        await visit(joinPath(path, n), child, rootDevice);
+      }
+    } finally {
+      if (scope?.entered === true) sel!.leave(path);
+    }
+  };
+  void (async () => {
+    for (const g of [...new Set(given.map((p) => resolvePath(cwd, p)))]) {
+      const path = Buffer.from(g);
+      const st = await lstat(path, { bigint: true });
+      await visit(path, st, st.dev);
+    }
+    if (!stopped) {
+      progress.itemsTotal = files;
+      progress.bytesTotal = bytes;
+    }
+  })().catch(() => undefined);
+  return { stop: () => void (stopped = true) };
 }
 
 function summarize(counts: Counts, started: number, id: SnapshotId): SnapshotSummary {
@@ -321,7 +395,10 @@ class Walk {
   }
 
   warn(code: ArchiverWarning['code'], path: Uint8Array | string, message: string): void {
-    if (makesPartial(code)) this.counts.errors++;
+    if (makesPartial(code)) {
+      this.counts.errors++;
+      if (this.options.progress !== undefined) this.options.progress.errors++;
+    }
     this.options.onWarning?.({ code, path: displayPath(path), message });
   }
 
@@ -531,19 +608,19 @@ class Walk {
   /** A file's content: reused from the parent when unchanged, else read, chunked and stored. */
   private async file(path: Buffer, st: BigIntStats, old: Node | undefined): Promise<FileContent | undefined> {
     if (old?.type === 'file' && this.unchanged(old, st)) {
-      countFile(this.counts, 'files_unmodified', old.size ?? 0);
+      countFile(this.counts, 'files_unmodified', old.size ?? 0, this.options.progress);
       return { ids: old.content ?? [], size: old.size ?? 0, stat: st };
     }
     const linkKey = st.nlink > 1n ? `${st.dev}:${st.ino}` : undefined;
     const known = linkKey === undefined ? undefined : this.hardLinks.get(linkKey);
     if (known !== undefined && known.mtime === st.mtimeNs && known.ctime === st.ctimeNs && BigInt(known.size) === st.size) {
-      countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', known.size);
+      countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', known.size, this.options.progress);
       return { ids: known.content, size: known.size, stat: st };
     }
     const stored = this.journal?.lookup(path);
     if (stored !== undefined && this.sameFile(stored.size, stored.mtime, stored.ctime, stored.ino, st) && stored.ids.every((id) => this.repo.hasBlob('data', id))) {
       // Stored by an interrupted run (see resume.ts); recorded again in case this one is interrupted too.
-      countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', Number(stored.size));
+      countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', Number(stored.size), this.options.progress);
       this.journal!.record(path, st, stored.ids);
       return { ids: stored.ids, size: Number(stored.size), stat: st };
     }
@@ -555,6 +632,8 @@ class Walk {
       this.warn('ERR_FILE_READ', path, `cannot open: ${messageOf(e)}`);
       return undefined;
     }
+    const current = this.options.progress?.current;
+    current?.add(path);
     try {
       const ids: BlobId[] = [];
       let size = 0;
@@ -580,6 +659,7 @@ class Walk {
       this.warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
       return undefined;
     } finally {
+      current?.delete(path);
       await fh.close();
     }
   }
@@ -620,7 +700,7 @@ class Walk {
       this.warn('CHANGED', path, `changed while it was read (size ${st.size} → ${after.size}); the snapshot holds the ${size} bytes read`);
     }
     else this.journal?.record(path, st, ids);
-    countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', size);
+    countFile(this.counts, old?.type === 'file' ? 'files_changed' : 'files_new', size, this.options.progress);
     if (linkKey !== undefined) this.hardLinks.set(linkKey, { content: ids, size, mtime: st.mtimeNs, ctime: st.ctimeNs });
     return { ids, size, stat: BigInt(size) === st.size ? st : ({ ...st, size: BigInt(size) } as BigIntStats) };
   }
@@ -708,7 +788,7 @@ export async function takeStdinSnapshot(repo: ArchiverRepository, options: Stdin
   const walk = new Walk(repo, { ...options, paths: [] }, counts);
   const { ids, size } = await walk.storeStream(options.source);
   await options.completed;
-  countFile(counts, 'files_new', size);
+  countFile(counts, 'files_new', size, options.progress);
   const now = nowTime();
   const uid = options.uid ?? 0;
   const gid = options.gid ?? 0;

@@ -27,7 +27,7 @@ import type { PackedBlob } from '../pack/index.js';
 import { withLock, type LockWarning, type Repository } from '../repository/index.js';
 import { sortSnapshots, type SnapshotEntry } from '../snapshot/index.js';
 import { decodeTree, type Node } from '../tree/index.js';
-import { mapConcurrent } from '../util/index.js';
+import { mapConcurrent, type Progress } from '../util/index.js';
 import { checkAborted, loadIndexFiles, reason } from './index-files.js';
 import { PackTable } from './pack-table.js';
 import { selectPacks, type ReadDataSelection } from './subset.js';
@@ -100,6 +100,12 @@ export interface CheckOptions {
   readonly onProblem?: (problem: CheckProblem) => void;
   readonly onHint?: (hint: CheckHint) => void;
   readonly onPhase?: (phase: CheckPhase) => void;
+  /**
+   * Live counters to update (see util/progress.ts): `phase` as onPhase names it; in `structure`
+   * the trees loaded (no total), in `read-data` the packs and bytes read of those selected (the
+   * totals), the packs being read; errors = problems found. @default none
+   */
+  readonly progress?: Progress;
   /** Problems with the held lock (a failed refresh). @default process warnings */
   readonly onLockWarning?: (w: LockWarning) => void;
 }
@@ -241,6 +247,7 @@ class Checker {
 
   private problem(p: CheckProblem): void {
     this.errors++;
+    if (this.options.progress !== undefined) this.options.progress.errors++;
     if (p.pack !== undefined && p.kind !== 'pack-overlap') this.broken.add(p.pack);
     this.options.onProblem?.(p);
   }
@@ -315,6 +322,8 @@ class Checker {
     // 3. Snapshots and trees.
     this.aborted();
     options.onPhase?.({ phase: 'structure' });
+    const progress = options.progress;
+    if (progress !== undefined) progress.phase = 'structure';
     const trees = await this.checkStructure(snapshotIds, missing);
 
     // 4. Data.
@@ -326,10 +335,23 @@ class Checker {
       const toRead = selected.filter((p) => !missing.has(p)).sort();
       const bytes = toRead.reduce((s, p) => s + (present.get(p) ?? 0), 0);
       options.onPhase?.({ phase: 'read-data', selection: options.readData, selected: selected.length, bytes, total: sizes.size });
+      if (progress !== undefined) {
+        Object.assign(progress, { phase: 'read-data', itemsDone: 0, bytesDone: 0, itemsTotal: toRead.length, bytesTotal: bytes });
+      }
       await mapConcurrent(toRead, options.readConcurrency ?? 4, async (pack) => {
         this.aborted();
-        readBytes += await this.readPack(pack, table);
-        readPacks++;
+        progress?.current.add(pack);
+        try {
+          const n = await this.readPack(pack, table);
+          readBytes += n;
+          readPacks++;
+          if (progress !== undefined) {
+            progress.itemsDone++;
+            progress.bytesDone += present.get(pack) ?? n;
+          }
+        } finally {
+          progress?.current.delete(pack);
+        }
       });
     }
 
@@ -409,6 +431,7 @@ class Checker {
         let nodes: readonly Node[];
         try {
           nodes = decodeTree(await repo.loadBlob('tree', id), `tree ${id}`, { allowUnsafeNames: true, allowUnsorted: true }).nodes;
+          if (this.options.progress !== undefined) this.options.progress.itemsDone++;
         } catch (e) {
           if (isCairnError(e, 'ERR_INTERRUPTED')) throw e;
           where('tree', codeOf(e), t, undefined, `tree ${id} cannot be loaded: ${reason(e)}`, { tree: id, blob: id, blobType: 'tree' });

@@ -45,6 +45,7 @@ const io: CliIo = {
     stderr: process.stderr.isTTY === true,
   },
   signal: controller.signal,
+  columns: () => process.stdout.columns ?? 80,
 };
 
 try {

@@ -28,6 +28,17 @@ export interface CliIo {
    * `stdin` is used (see password.ts). Only called when `isTTY.stdin` is true.
    */
   readonly prompt?: (question: string) => Promise<string>;
+  /** The terminal's width when stdout is one (the status line is cut to it). @default $COLUMNS, else 80 */
+  readonly columns?: () => number;
+  /** Clock and timer of the status line (progress.ts); tests inject a fake. @default performance.now, setInterval */
+  readonly clock?: StatusClock;
+}
+
+/** What the status line needs to keep time: milliseconds, and a repeating timer. */
+export interface StatusClock {
+  now(): number;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
 }
 
 /** The global options, accepted before or after the command name. */

@@ -27,7 +27,7 @@ import { CairnError, messageOf } from '../errors.js';
 import { displayPath, joinPath, makeNode, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type TreeId } from '../model/index.js';
 import { decodeTree, invalidNameReason, type Node, type Timestamp } from '../tree/index.js';
-import { mapConcurrent } from '../util/index.js';
+import { mapConcurrent, type Progress } from '../util/index.js';
 
 /** What the restorer needs from a repository. */
 export interface RestorerRepository {
@@ -138,6 +138,12 @@ export interface RestoreOptions {
   readonly signal?: AbortSignal;
   readonly onWarning?: (w: RestoreWarning) => void;
   readonly onAction?: (a: RestoreAction) => void;
+  /**
+   * Live counters to update (see util/progress.ts): once the plan is made, the totals (files to
+   * restore and their bytes); then files done, bytes written or found right blob by blob, the
+   * files being restored, errors. @default none
+   */
+  readonly progress?: Progress;
 }
 
 export interface RestoreSummary {
@@ -249,6 +255,7 @@ class Restore {
 
   private fail(code: string, path: Uint8Array | string, message: string): void {
     this.counts.errors++;
+    if (this.o.progress !== undefined) this.o.progress.errors++;
     this.warn(code, path, message);
   }
 
@@ -296,6 +303,13 @@ class Restore {
     }
 
     for (const job of this.files) for (const id of job.node.content ?? []) this.share.need(id);
+    const progress = this.o.progress;
+    if (progress !== undefined) {
+      let bytes = 0;
+      for (const job of this.files) bytes += job.node.size ?? 0;
+      progress.itemsTotal = this.files.length;
+      progress.bytesTotal = bytes;
+    }
     await mapConcurrent(this.files, this.o.concurrency ?? 4, (job) => this.file(job));
     for (const job of this.later) await this.special(job);
     this.dirs.sort((a, b) => b.depth - a.depth);
@@ -461,6 +475,10 @@ class Restore {
     this.checkAbort();
     const group = linkKey(node);
     let ok = false;
+    const progress = this.o.progress;
+    progress?.current.add(path);
+    /** Whether writeContent counted this file's bytes into `progress` blob by blob. */
+    let counted = false;
     try {
       const existing = fresh ? undefined : await lstatIfExists(path);
       const action = this.decide(existing, node);
@@ -478,7 +496,7 @@ class Restore {
       const wrote =
         action === 'unchanged' ? 0
         : this.dry ? (action === 'compare' && (await this.mismatch(path, node, true).catch(() => 'unreadable')) === undefined ? 0 : 1)
-        : await this.writeContent(path, node, action === 'compare');
+        : ((counted = true), await this.writeContent(path, node, action === 'compare'));
       if (wrote === 0) {
         this.counts.unchanged++;
         this.act('unchanged', path, 'file');
@@ -496,6 +514,7 @@ class Restore {
       ok = true;
     } catch (e) {
       if (e instanceof CairnError && e.code === 'ERR_INTERRUPTED') throw e;
+      counted = true; // what was written stays counted; the file is not done
       // A partial or unverified file must not pass for a restored one.
       let leftover = '';
       if (!this.dry) {
@@ -506,6 +525,11 @@ class Restore {
       this.fail(e instanceof CairnError ? e.code : 'ERR_FILE_WRITE', path, `not restored: ${messageOf(e)}${leftover}`);
     } finally {
       if (group !== undefined) this.linkGroups.get(group)!.ok = ok;
+      if (progress !== undefined) {
+        progress.current.delete(path);
+        if (ok) progress.itemsDone++;
+        if (!counted) progress.bytesDone += node.size ?? 0;
+      }
     }
   }
 
@@ -550,6 +574,7 @@ class Restore {
         throw new CairnError('ERR_CORRUPT', `the snapshot says the file has ${node.size} bytes, its blobs hold ${offset}`, { data: { size: node.size, content: offset } });
       }
       const handle = fh;
+      const progress = this.o.progress;
       const one = async (id: BlobId, i: number): Promise<void> => {
         this.checkAbort();
         const data = await this.share.get(id);
@@ -570,6 +595,7 @@ class Restore {
           await writeAll(handle, data, at);
           written++;
         }
+        if (progress !== undefined) progress.bytesDone += data.length;
       };
       await mapConcurrent(content, BLOBS_PER_FILE, one);
       const st = await fh.stat();

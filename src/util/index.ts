@@ -14,3 +14,4 @@ export {
 export { civilFromDays, daysFromCivil } from './civil.js';
 export { describeValue } from './describe.js';
 export { cacheDirectory } from './cache-dir.js';
+export { createProgress, type Progress } from './progress.js';

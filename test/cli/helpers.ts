@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
 import { CairnError, type ErrorCode } from '../../src/errors.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
-import type { CliIo, CommandContext, RegisterCommand } from '../../src/cli/context.js';
+import type { CliIo, CommandContext, RegisterCommand, StatusClock } from '../../src/cli/context.js';
 import { run } from '../../src/cli/main.js';
 import { printJson, printText } from '../../src/cli/output.js';
 import { resolvePassword, resolveRepository } from '../../src/cli/password.js';
@@ -34,6 +34,12 @@ export interface TestIoOptions {
   cwd?: string;
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   stdinIsTTY?: boolean;
+  /** stdout is a terminal (the status line of progress.ts shows). @default false */
+  stdoutIsTTY?: boolean;
+  /** The terminal width the status line is cut to. */
+  columns?: number;
+  /** Clock and timer of the status line. */
+  clock?: StatusClock;
   prompt?: (question: string) => Promise<string>;
 }
 
@@ -52,7 +58,9 @@ export function makeIo(options: TestIoOptions = {}): TestIo {
     // PATH only, so tests never see the developer's real CAIRN_/RESTIC_ variables.
     env: { PATH: process.env['PATH'], ...options.env },
     cwd: options.cwd ?? process.cwd(),
-    isTTY: { stdin: isTTY, stdout: false, stderr: false },
+    isTTY: { stdin: isTTY, stdout: options.stdoutIsTTY === true, stderr: false },
+    ...(options.columns !== undefined ? { columns: () => options.columns! } : {}),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
     signal: controller.signal,
     controller,
     ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),

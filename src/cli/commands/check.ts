@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { CairnError, checkRepository, formatSize, parseReadDataSubset, type CheckPhase, type CheckProblem, type ReadDataSelection } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { printJson, printText, toJsonLine } from '../output.js';
+import { withStatus } from '../progress.js';
 import { withRepo } from '../repository.js';
 
 interface CheckFlags {
@@ -64,7 +65,7 @@ Details: spec/check.md.`)
       let readData: ReadDataSelection | undefined;
       if (opts.readData === true) readData = { kind: 'all' };
       else if (opts.readDataSubset !== undefined) readData = parseReadDataSubset(opts.readDataSubset);
-      await withRepo(ctx, async (repo) => {
+      await withStatus(ctx, 'check', (ctx, progress, status) => withRepo(ctx, async (repo) => {
         let unreferenced = 0;
         let mixed = false;
         /** Packs whose content is damaged (not merely missing from storage or from the index). */
@@ -75,6 +76,7 @@ Details: spec/check.md.`)
         const summary = await checkRepository(repo, {
           ...(readData !== undefined ? { readData } : {}),
           signal: ctx.io.signal,
+          ...(progress !== undefined ? { progress } : {}),
           onLockWarning: (w) => ctx.io.stderr.write(`warning: ${w.message}\n`),
           onPhase: (p) => {
             if (!g.json) printText(ctx, phaseText(p));
@@ -96,6 +98,7 @@ Details: spec/check.md.`)
             }
           },
         });
+        status.finish();
         ctx.recordMetrics({ bytesProcessed: summary.readBytes, errors: summary.errors });
         if (g.json) {
           printJson(ctx, {
@@ -139,6 +142,6 @@ Details: spec/check.md.`)
           });
         }
         if (!g.json) printText(ctx, 'no errors were found');
-      });
+      }));
     });
 }

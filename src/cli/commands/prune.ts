@@ -6,10 +6,11 @@
 import type { Command } from 'commander';
 import {
   formatSize, isNoop, parseMaxUnused, parseSize, prune,
-  type PruneEvent, type PruneOptions, type PruneOutcome, type PrunePlan, type PruneResult, type PruneStats, type RepoLock, type Repository,
+  type Progress, type PruneEvent, type PruneOptions, type PruneOutcome, type PrunePlan, type PruneResult, type PruneStats, type RepoLock, type Repository,
 } from '../../index.js';
 import type { CommandContext } from '../context.js';
 import { printJson, printText, printWarning } from '../output.js';
+import { withStatus, type StatusReporter } from '../progress.js';
 import { withRepo } from '../repository.js';
 
 /** The prune flags as commander parses them. */
@@ -53,10 +54,31 @@ for the whole run: snapshots (cairn's or restic's) wait for it, or fail with exi
 interrupted prune leaves a valid repository; run it again to finish. See spec/prune.md.`)
     .action(async (flags: PruneFlags) => {
       const options = pruneOptionsFromFlags(flags); // validate before asking for a password
-      await withRepo(ctx, async (repo) => {
-        await runPrune(ctx, repo, { ...options, dryRun: flags.dryRun === true });
-      });
+      await withStatus(ctx, 'prune', (ctx, _progress, status) => withRepo(ctx, async (repo) => {
+        await runPrune(ctx, repo, { ...options, dryRun: flags.dryRun === true, status });
+      }));
     });
+}
+
+/**
+ * The status counters from a prune event: each phase with a count starts a new total; packs
+ * repacked or deleted and index files written or deleted are its items, pack bytes its bytes.
+ */
+function countEvent(p: Progress, e: PruneEvent): void {
+  switch (e.type) {
+    case 'phase':
+      Object.assign(p, { phase: e.phase, itemsDone: 0, bytesDone: 0, itemsTotal: e.count ?? -1, bytesTotal: e.count === undefined ? -1 : 0 });
+      return;
+    case 'pack-written':
+      p.bytesDone += e.size;
+      return;
+    case 'pack-deleted':
+      p.bytesDone += e.size;
+      p.itemsDone++;
+      return;
+    default:
+      p.itemsDone++;
+  }
 }
 
 /** Options of runPrune: the flags (parsed) plus the lock `forget --prune` already holds. */
@@ -64,6 +86,8 @@ export type RunPruneOptions = Pick<PruneOptions, 'maxUnused' | 'maxRepackBytes' 
   readonly dryRun?: boolean;
   /** An exclusive lock the caller holds (forget --prune); otherwise runPrune takes one. */
   readonly lock?: RepoLock;
+  /** The status line (progress.ts) to feed from the prune's events and finish before the summary. */
+  readonly status?: StatusReporter;
 };
 
 /**
@@ -83,7 +107,9 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
     warnings++;
     printWarning(ctx, { message, during: 'prune' });
   };
+  const progress = options.status?.progress;
   const onEvent = (e: PruneEvent): void => {
+    if (progress !== undefined) countEvent(progress, e);
     if (!text) return;
     const line = eventLine(e, g.verbose);
     if (line !== undefined) say(line);
@@ -91,8 +117,9 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
   const callbacks = { signal: ctx.io.signal, onEvent, onWarning: (w: { message: string }) => warn(w.message) };
 
   // The library's prune: lock (unless forget --prune holds one), plan, show it, execute.
+  const { status: _status, ...pruneOptions } = options;
   const { plan, result, leftovers } = await prune(repo, {
-    ...options,
+    ...pruneOptions,
     ...callbacks,
     onLockWarning: (w) => warn(w.message),
     onPlan: (p) => {
@@ -108,6 +135,7 @@ export async function runPrune(ctx: CommandContext, repo: Repository, options: R
     },
   });
 
+  options.status?.finish();
   const seconds = (Date.now() - started) / 1000;
   ctx.recordMetrics({ errors: warnings, repositorySize: result !== undefined ? plan.stats.remainingSize : plan.stats.totalSize });
   if (g.json) {

@@ -6,6 +6,7 @@ import { CairnError, formatSize, restoreSelector, restoreSnapshot, type Overwrit
 import type { CommandContext } from '../context.js';
 import { formatDuration, tableTime } from '../format.js';
 import { printJson, printLockWarning, printText, printWarning } from '../output.js';
+import { withStatus } from '../progress.js';
 import { withRepo } from '../repository.js';
 import { addFilterOptions, filterFrom } from './snapshots.js';
 
@@ -62,7 +63,7 @@ spec/patterns.md.`)
       const ref = colon >= 0 ? spec.slice(0, colon) : spec;
       const path = colon >= 0 ? spec.slice(colon + 1) : undefined;
       const select = restoreSelector({ include: opts.include, iinclude: opts.iinclude, exclude: opts.exclude, iexclude: opts.iexclude });
-      await withRepo(ctx, async (repo) => {
+      await withStatus(ctx, 'restore', (ctx, progress, status) => withRepo(ctx, async (repo) => {
         const failures: string[] = [];
         const onAction = opts.dryRun === true || g.verbose > 0
           ? (a: RestoreAction): void => {
@@ -83,12 +84,14 @@ spec/patterns.md.`)
           ...(select ? { select } : {}),
           ...(path !== undefined ? { path } : {}),
           ...(onAction ? { onAction } : {}),
+          ...(progress !== undefined ? { progress } : {}),
           onLockWarning: (w) => printLockWarning(ctx, w),
           onWarning: (w) => {
             if (w.code !== 'SKIPPED') failures.push(w.path);
             printWarning(ctx, { message: w.message, code: w.code, during: 'restore', item: w.path }, w.code === 'SKIPPED' ? 'warning' : 'error');
           },
         });
+        status.finish();
         ctx.recordMetrics({ bytesProcessed: summary.bytes, filesProcessed: summary.files, errors: summary.errors });
         const s = summary.snapshot;
         if (g.json) {
@@ -114,6 +117,6 @@ spec/patterns.md.`)
         if (summary.errors > 0) {
           throw new CairnError('ERR_INCOMPLETE', `the restore finished with ${summary.errors} ${summary.errors === 1 ? 'error' : 'errors'}: ${failures.slice(0, 5).join(', ')}${failures.length > 5 ? ', …' : ''} could not be restored (nothing wrong was written; see the messages above)`, { data: { errors: summary.errors } });
         }
-      });
+      }));
     });
 }

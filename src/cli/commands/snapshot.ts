@@ -15,6 +15,7 @@ import type { CommandContext } from '../context.js';
 import { formatDuration } from '../format.js';
 import { printJson, printLockWarning, printText, printWarning } from '../output.js';
 import { childEnvironment } from '../password.js';
+import { withStatus } from '../progress.js';
 import { withRepo } from '../repository.js';
 
 interface SnapshotFlags {
@@ -89,13 +90,14 @@ Examples:
   cairn -r /srv/backup snapshot --stdin-from-command --stdin-filename db.sql -- pg_dump db
 
 Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings).`)
-    .action(async (args: string[], opts: SnapshotFlags) => {
+    .action((args: string[], opts: SnapshotFlags) => withStatus(ctx, 'snapshot', async (ctx, progress, status) => {
       const onWarning = (w: ArchiverWarning): void => printWarning(ctx, { message: w.message, code: w.code, during: 'archival', item: w.path });
       const common = {
         cwd: ctx.io.cwd,
         signal: ctx.io.signal,
         onWarning,
         onLockWarning: (w: { code: string; message: string }) => printLockWarning(ctx, w),
+        ...(progress !== undefined ? { progress } : {}),
         ...(opts.tag.length > 0 ? { tags: opts.tag } : {}),
         ...(opts.host !== undefined ? { hostname: opts.host } : {}),
       };
@@ -142,12 +144,13 @@ Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings
           gitIgnore: opts.gitIgnore === true,
         });
       });
+      status.finish();
       ctx.recordMetrics({ bytesProcessed: summary.total_bytes_processed, bytesAdded: summary.data_added, bytesStored: summary.data_added_packed, filesProcessed: summary.total_files_processed, errors: summary.errors });
       report(ctx, summary);
       if (summary.errors > 0) {
         throw new CairnError('ERR_PARTIAL', `snapshot ${summary.snapshot_id.slice(0, 8)} was saved, but ${summary.errors} ${summary.errors === 1 ? 'entry' : 'entries'} could not be read (see the warnings above)`, { data: { snapshot_id: summary.snapshot_id, errors: summary.errors } });
       }
-    });
+    }));
 }
 
 /** The file system for --files-from globs, relative to the working directory. */
