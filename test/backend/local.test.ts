@@ -51,7 +51,7 @@ describe('local backend on disk', () => {
     const dir = join(root, 'repo');
     const b = new LocalBackend(dir);
     await b.create();
-    const paths: Record<FileType, string> = { config: 'config', key: 'keys/', pack: 'data/', index: 'index/', snapshot: 'snapshots/', lock: 'locks/' };
+    const paths: Record<FileType, string> = { config: 'config', key: 'keys/', pack: 'data/', index: 'index/', snapshot: 'snapshots/', lock: 'locks/', audit: 'cairn-log/' };
     for (const t of Object.keys(paths) as FileType[]) {
       const data = bytes(100 + t.length);
       const h: Handle = t === 'config' ? { type: 'config', name: 'config' } : handleFor(t, data);

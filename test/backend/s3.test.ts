@@ -67,11 +67,11 @@ describe('s3 backend on s3rver', () => {
     try {
       await b.create();
       const want: string[] = [];
-      for (const t of ['config', 'key', 'pack', 'index', 'snapshot', 'lock'] as FileType[]) {
+      for (const t of ['config', 'key', 'pack', 'index', 'snapshot', 'lock', 'audit'] as FileType[]) {
         const data = bytes(50 + t.length);
         const h: Handle = t === 'config' ? { type: 'config', name: 'config' } : handleFor(t, data);
         await b.save(h, data);
-        const dir = { config: '', key: 'keys/', pack: `data/${h.name.slice(0, 2)}/`, index: 'index/', snapshot: 'snapshots/', lock: 'locks/' }[t];
+        const dir = { config: '', key: 'keys/', pack: `data/${h.name.slice(0, 2)}/`, index: 'index/', snapshot: 'snapshots/', lock: 'locks/', audit: 'cairn-log/' }[t];
         want.push(`a/b/${dir}${h.name}`);
         expect(b.key(h)).toBe(`a/b/${dir}${h.name}`);
       }

@@ -52,7 +52,7 @@ describe('audit records (decodeAuditRecord)', () => {
     const bad = await appendAuditRecord(repo, r2!);
     const stored = await backend.load({ type: 'audit', name: bad });
     const flipped = Uint8Array.from(stored);
-    flipped[20] ^= 1;
+    flipped[20]! ^= 1;
     await backend.save({ type: 'audit', name: bad }, flipped);
     const listing = await listAuditRecords(repo);
     expect(listing.records.map((x) => x.id)).toEqual([good]);

@@ -53,6 +53,10 @@ export function registerLog(program: Command, ctx: CommandContext): void {
     .command('log')
     .description('show the audit log: every change to the repository, who made it and how it ended')
     .option('--last <n>', 'only the newest N records')
+    .addHelpText('after', `
+Examples:
+  cairn -r /srv/backup log
+  cairn -r /srv/backup log --last 20 --json`)
     .action(async (opts: { last?: string }) => {
       const g = ctx.globals();
       let last: number | undefined;
