@@ -64,6 +64,11 @@ export {
   type StatsMode, type StatsSummary, type StatsOptions, type StatsRepository, type SnapshotStatsOptions, type RepositoryInfo, type RepositoryInfoOptions,
 } from './inspect/index.js';
 export { tagSnapshots, changeTags, type TagChange, type TagChangeDone, type TagResult, type TagSnapshotsOptions } from './tag/index.js';
+// copy between repositories (issue 9)
+export {
+  copySnapshots, isSimilarSnapshot, copiedSnapshot,
+  type CopySnapshotsOptions, type CopyEvent, type CopyCounts, type CopyResult, type CopyRepository,
+} from './copy/index.js';
 // audit log (issue 9)
 export {
   encodeAuditRecord, decodeAuditRecord, redactArgs, REDACTED, MAX_AUDIT_RECORD_SIZE, MAX_AUDIT_PACK_IDS,

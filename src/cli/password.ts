@@ -119,6 +119,8 @@ export interface ResolvePasswordOptions {
   readonly question?: string;
   /** When prompting, ask a second time and require the same answer (new repositories, new keys). */
   readonly confirm?: boolean;
+  /** Use this source instead of choosing one from `globals` and the environment (copy's --from-*: from-repo.ts). */
+  readonly source?: PasswordSource;
 }
 
 /** Resolves the repository password (see the module comment for the rules). */
@@ -127,7 +129,7 @@ export async function resolvePassword(
   io: CliIo,
   options: ResolvePasswordOptions = {},
 ): Promise<string> {
-  const source = choosePasswordSource(globals, io.env);
+  const source = options.source ?? choosePasswordSource(globals, io.env);
   let password: string;
   switch (source.kind) {
     case 'command':

@@ -7,6 +7,7 @@
 import type { RegisterCommand } from '../context.js';
 import { registerBench } from './bench.js';
 import { registerCompletion } from './completion.js';
+import { registerCopy } from './copy.js';
 import { registerCat } from './cat.js';
 import { registerCheck } from './check.js';
 import { registerChunk } from './chunk.js';
@@ -28,4 +29,4 @@ import { registerStats } from './stats.js';
 import { registerTag } from './tag.js';
 import { registerUnlock } from './unlock.js';
 
-export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerStats, registerTag, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerLog, registerChunk, registerBench, registerPlan, registerCompletion];
+export const COMMANDS: readonly RegisterCommand[] = [registerRepo, registerSnapshot, registerSnapshots, registerForget, registerPrune, registerLs, registerFind, registerDiff, registerStats, registerTag, registerCopy, registerRestore, registerDump, registerCat, registerCheck, registerRepair, registerKey, registerUnlock, registerLog, registerChunk, registerBench, registerPlan, registerCompletion];
