@@ -11,6 +11,7 @@ import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAuditRecord, LocalBackend, Repository, type AuditRecord } from '../../src/index.js';
+import { startRclone } from '../helpers/rclone.js';
 import { runRestic } from '../helpers/restic.js';
 import { tempDir } from '../helpers/tmp.js';
 import { cairn } from './helpers.js';
@@ -100,6 +101,19 @@ describe('audit log', () => {
     expect((await auditFiles()).length).toBe(6);
   });
 
+  it('tag and unlock: tag records the snapshot it rewrote; unlock records only when it removed a lock', async () => {
+    const n = (await log()).length;
+    const t = await run(['tag', '--add', 'audited', b]);
+    expect(t.code, t.err).toBe(0);
+    const u = await run(['unlock']);
+    expect(u.code, u.err).toBe(0);
+    const records = (await log()).slice(n);
+    expect(records.map((r) => r.command)).toEqual(['tag']);
+    expect(records[0]!.snapshots.removed).toEqual([b]);
+    expect(records[0]!.snapshots.added).toHaveLength(1);
+    b = records[0]!.snapshots.added[0]!;
+  });
+
   it('a failed command records its failure', async () => {
     const r = await run(['forget', 'f'.repeat(64)]);
     expect(r.code).toBe(1);
@@ -136,7 +150,7 @@ describe('audit log', () => {
     expect(lines[1]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}\S+@\S+ {2}snapshot: cairn -r .* snapshot .*src {2}ok {2}\+1 snapshot, \+\d+ packs?$/);
     expect(lines.at(-1)).toMatch(/ {2}forget: cairn .* {2}failed \(exit 1, ERR_SNAPSHOT_NOT_FOUND\)$/);
     const last2 = await run(['log', '--json', '--last', '2']);
-    expect(last2.out.trim().split('\n').map((l) => (JSON.parse(l) as LogLine).command)).toEqual(['key add', 'forget']);
+    expect(last2.out.trim().split('\n').map((l) => (JSON.parse(l) as LogLine).command)).toEqual(['tag', 'forget']);
   });
 
   it('restic 0.14: check --read-data and prune pass and leave the records', async () => {
@@ -193,4 +207,29 @@ describe('audit log', () => {
     expect(t.err).toMatch(/warning: cairn-log: cannot append the audit record: .*\(the run itself is not affected\)/);
     expect((await run2(['snapshots', '--json'])).out).toContain('"paths"');
   });
+
+  it('rest: the audit log is not supported: snapshots succeed, --json and -v say so, log fails with ERR_UNSUPPORTED', async () => {
+    const served = tempDir('cairn-audit-rest-');
+    const server = await startRclone(served);
+    try {
+      const url = `rest:${server.url}r/`;
+      const runRest = (args: string[]): ReturnType<typeof cairn> => cairn(['-r', url, '--password-file', pwFile, ...args], { env: ENV, cwd: root });
+      expect((await runRest(['repo', 'init'])).code).toBe(0);
+      const plain = await runRest(['snapshot', 'src']);
+      expect(plain.code, plain.err).toBe(0);
+      expect(plain.err).not.toContain('audit');
+      const json = await runRest(['--json', 'snapshot', 'src']);
+      expect(json.code, json.err).toBe(0);
+      const warn = json.err.trim().split('\n').map((l) => JSON.parse(l) as { during: string; error: { code: string; message: string } }).find((w) => w.during === 'audit');
+      expect(warn?.error).toMatchObject({ code: 'AUDIT_UNSUPPORTED', message: expect.stringContaining('not supported on rest: backends') });
+      const verbose = await runRest(['-v', 'snapshot', 'src']);
+      expect(verbose.code).toBe(0);
+      expect(verbose.err).toContain('warning: cairn-log: the audit log is not supported on rest: backends');
+      const l = await runRest(['log']);
+      expect(l.code).toBe(1);
+      expect(l.err).toContain('not supported on rest: backends');
+    } finally {
+      await server.stop();
+    }
+  }, 60_000);
 });
