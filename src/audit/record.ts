@@ -154,7 +154,7 @@ export const REDACTED = '[redacted]';
 const SECRET_KEY = /secret|key|token|password|passwd|credential|auth/i;
 
 /** Flags whose value is always a secret (or may embed one: a password command's text). */
-const SECRET_FLAGS = new Set(['--password', '--password-command']);
+const SECRET_FLAGS = new Set(['--password', '--password-command', '--from-password', '--from-password-command']);
 
 /** `scheme://user:password@` (also after a backend prefix such as `rest:`): the password replaced. */
 function redactUrl(arg: string): string {
@@ -171,7 +171,7 @@ function redactOption(kv: string): string {
 /**
  * The arguments with secrets replaced by `[redacted]`: values of `-o/--option` whose key looks
  * secret (secret, key, token, password, passwd, credential, auth), URL passwords, and values of
- * `--password`/`--password-command`. Everything after `--` is kept (it is data: paths, a
+ * `--password`/`--password-command` (and copy's `--from-` forms). Everything after `--` is kept (it is data: paths, a
  * command), with URL passwords still redacted. Pure; the result has the same length.
  */
 export function redactArgs(args: readonly string[]): string[] {

@@ -26,10 +26,12 @@ import { packageVersion } from './version.js';
 
 /**
  * The commands that change the repository and so append a record (`unlock` only when it removed a
- * lock file). A future `copy` appends to its destination: add it here.
+ * lock file). `copy` appends to its destination (the repository withRepo opened; the source is
+ * opened apart and only read). A new command that changes a repository opened with withRepo only
+ * needs its name here.
  */
 export const AUDIT_COMMANDS: readonly string[] = [
-  'repo init', 'snapshot', 'forget', 'prune', 'tag', 'key add', 'key remove', 'key passwd', 'repair index', 'repair snapshots', 'unlock',
+  'repo init', 'snapshot', 'copy', 'forget', 'prune', 'tag', 'key add', 'key remove', 'key passwd', 'repair index', 'repair snapshots', 'unlock',
 ];
 
 /** How long appending may take before the run goes on without it. */

@@ -40,6 +40,7 @@ describe('redactArgs', () => {
           '-r', `rest:https://ann:${secret}@host:8000/repo`,
           '-o', `${key}=${secret}`, `--option=${key}=${secret}`, `-o${key}=${secret}`,
           '--password', secret, `--password=${secret}`, '--password-command', `echo ${secret}`,
+          '--from-password-command', `pass ${secret}`, `--from-password=${secret}`,
           '--password-file', '/etc/pw', '-o', 's3.region=eu-west-1', 'snapshot', '/home/ann',
         ];
         const out = redactArgs(args);

@@ -114,6 +114,24 @@ describe('audit log', () => {
     b = records[0]!.snapshots.added[0]!;
   });
 
+  it('copy: a record in the destination with the snapshots it added; none in the source', async () => {
+    const dest = join(tempDir('cairn-audit-copy-'), 'repo');
+    const runDest = (args: string[]): ReturnType<typeof cairn> => cairn(['-r', dest, '--password-file', pwFile, ...args], { env: ENV, cwd: root });
+    expect((await runDest(['repo', 'init'])).code).toBe(0);
+    const n = (await log()).length;
+    const c = await runDest(['copy', '--from-repo', repo, '--from-password-file', pwFile]);
+    expect(c.code, c.err).toBe(0);
+    expect((await log()).length).toBe(n);
+    const r = await runDest(['log', '--json']);
+    const records = r.out.trim().split('\n').map((l) => JSON.parse(l) as LogLine);
+    expect(records.map((x) => x.command)).toEqual(['repo init', 'copy']);
+    const copied = records[1]!;
+    expect(copied.result.ok).toBe(true);
+    expect(copied.snapshots.added.length).toBeGreaterThan(0);
+    expect(copied.packs.added_count).toBeGreaterThan(0);
+    expect(copied.args).toContain(repo);
+  });
+
   it('a failed command records its failure', async () => {
     const r = await run(['forget', 'f'.repeat(64)]);
     expect(r.code).toBe(1);
