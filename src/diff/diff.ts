@@ -21,11 +21,11 @@
  * contents, so they are read afterwards — only when there are such candidate blobs, each tree once,
  * and stopping as soon as every candidate is settled.
  */
-import { CairnError } from '../errors.js';
 import type { BlobId, BlobType, TreeId } from '../model/index.js';
+import { TreeLoader } from '../inspect/index.js';
 import { withLock, type LockWarning, type Repository } from '../repository/index.js';
 import type { SnapshotEntry } from '../snapshot/index.js';
-import { compareNames, decodeTree, type Node, type Timestamp } from '../tree/index.js';
+import { compareNames, type Node, type Timestamp } from '../tree/index.js';
 
 /** What a diff needs of a repository: tree blobs, and the index's blob sizes. */
 export type DiffRepository = Pick<Repository, 'loadBlob' | 'blobLength'>;
@@ -135,10 +135,6 @@ export function sameMetadata(a: Node, b: Node): boolean {
   return xa.every((x, i) => x.name === xb[i]!.name && sameBytes(x.value, xb[i]!.value));
 }
 
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new CairnError('ERR_INTERRUPTED', 'interrupted');
-}
-
 function dataKey(id: BlobId): string {
   return `d${id}`;
 }
@@ -158,10 +154,14 @@ class Differ {
   /** Subtrees both snapshots have, not walked. */
   private readonly common = new Set<TreeId>();
 
+  private readonly loader: TreeLoader;
+
   constructor(
     private readonly repo: DiffRepository,
     private readonly options: DiffOptions,
-  ) {}
+  ) {
+    this.loader = new TreeLoader(repo, options.signal === undefined ? {} : { signal: options.signal });
+  }
 
   async run(a: TreeId, b: TreeId): Promise<DiffResult> {
     if (a !== b) {
@@ -173,10 +173,8 @@ class Differ {
     return { changedFiles: this.changedFiles, added: { ...this.added }, removed: { ...this.removed } };
   }
 
-  private async load(id: TreeId): Promise<Node[]> {
-    checkAborted(this.options.signal);
-    const nodes = decodeTree(await this.repo.loadBlob('tree', id), `tree ${id}`, { allowUnsafeNames: true, allowUnsorted: true }).nodes;
-    return [...nodes].sort((x, y) => compareNames(x.name, y.name));
+  private load(id: TreeId): Promise<Node[]> {
+    return this.loader.load(id);
   }
 
   private emit(path: string, modifier: DiffModifier, before: Node | undefined, after: Node | undefined): void {
@@ -191,23 +189,24 @@ class Differ {
 
   private async diffTree(prefix: string, a: TreeId, b: TreeId): Promise<void> {
     const [na, nb] = await Promise.all([this.load(a), this.load(b)]);
+    // Merge by name first, so the subtrees the walk will read can be announced for read-ahead.
+    const pairs: [Node | undefined, Node | undefined][] = [];
     let i = 0;
     let j = 0;
     while (i < na.length || j < nb.length) {
       const x = na[i];
       const y = nb[j];
       const c = x === undefined ? 1 : y === undefined ? -1 : compareNames(x.name, y.name);
-      if (c < 0) {
-        i++;
-        await this.side(prefix, x!, '-');
-      } else if (c > 0) {
-        j++;
-        await this.side(prefix, y!, '+');
-      } else {
-        i++;
-        j++;
-        await this.both(prefix, x!, y!);
-      }
+      pairs.push([c <= 0 ? x : undefined, c >= 0 ? y : undefined]);
+      if (c <= 0) i++;
+      if (c >= 0) j++;
+    }
+    const dir = (n: Node | undefined): TreeId[] => (n?.type === 'dir' && n.subtree !== undefined ? [n.subtree] : []);
+    this.loader.prefetch(pairs.flatMap(([x, y]) => (x !== undefined && y !== undefined && x.type === y.type && x.subtree === y.subtree ? [] : [...dir(x), ...dir(y)])));
+    for (const [x, y] of pairs) {
+      if (y === undefined) await this.side(prefix, x!, '-');
+      else if (x === undefined) await this.side(prefix, y, '+');
+      else await this.both(prefix, x, y);
     }
   }
 
@@ -249,7 +248,9 @@ class Differ {
   }
 
   private async listDir(prefix: string, tree: TreeId, modifier: '+' | '-'): Promise<void> {
-    for (const node of await this.load(tree)) await this.side(prefix, node, modifier);
+    const nodes = await this.load(tree);
+    this.loader.prefetch(nodes.flatMap((n) => (n.type === 'dir' && n.subtree !== undefined ? [n.subtree] : [])));
+    for (const node of nodes) await this.side(prefix, node, modifier);
   }
 
   /**
@@ -321,7 +322,7 @@ export interface DiffSummary extends DiffResult {
  * ERR_SNAPSHOT_NOT_FOUND / ERR_AMBIGUOUS_ID for a reference that names no single snapshot.
  */
 export async function diffSnapshots(repo: Repository, source: string, target: string, options: DiffSnapshotsOptions = {}): Promise<DiffSummary> {
-  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning }, async () => {
+  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning, overlap: true }, async () => {
     const a = await repo.findSnapshot(source);
     const b = await repo.findSnapshot(target);
     options.onSnapshots?.(a, b);

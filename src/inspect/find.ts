@@ -20,8 +20,9 @@ import type { TreeId } from '../model/index.js';
 import { IdSet } from '../prune/index.js';
 import { withLock, type LockWarning, type Repository, type UnreadableSnapshot } from '../repository/index.js';
 import type { SnapshotEntry, SnapshotFilter } from '../snapshot/index.js';
-import { compareNames, decodeTree, type Node } from '../tree/index.js';
+import type { Node } from '../tree/index.js';
 import { selectSnapshots } from './select.js';
+import { TreeLoader } from './tree-loader.js';
 
 /** One entry that matched. */
 export interface FindMatch {
@@ -121,10 +122,6 @@ function prefixMatch(c: CompiledPattern, pi: number, s: readonly string[], si: n
   return matchOne(c, pi, s[si]!) && prefixMatch(c, pi + 1, s, si + 1);
 }
 
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new CairnError('ERR_INTERRUPTED', 'interrupted');
-}
-
 const decoder = new TextDecoder();
 
 /**
@@ -136,32 +133,72 @@ export async function findInTrees(repo: Pick<Repository, 'loadBlob'>, snapshots:
   const matcher = new FindMatcher(options.patterns, options.ignoreCase === true);
   /** Subtrees known to hold no match (only when matching depends on names alone). */
   const barren = new IdSet();
-  const load = async (id: TreeId): Promise<Node[]> => {
-    checkAborted(options.signal);
-    const nodes = decodeTree(await repo.loadBlob('tree', id), `tree ${id}`, { allowUnsafeNames: true, allowUnsorted: true }).nodes;
-    return [...nodes].sort((x, y) => compareNames(x.name, y.name));
-  };
+  /**
+   * With name patterns: for a subtree holding matches, its entries that match or lead to one, so
+   * that a later snapshot with the same subtree replays them without reading it again.
+   */
+  const memo = new Map<TreeId, MemoEntry[]>();
+  let memoized = 0;
+  const loader = new TreeLoader(repo, options.signal === undefined ? {} : { signal: options.signal });
   const perSnapshot: { id: SnapshotEntry['id']; hits: number }[] = [];
   let total = 0;
   for (const snapshot of snapshots) {
     let hits = 0;
+    const emit = (path: string, node: Node): void => {
+      hits++;
+      options.onMatch?.({ snapshot, path, node });
+    };
+    const replay = (entries: readonly MemoEntry[], prefix: string): void => {
+      for (const e of entries) {
+        const path = `${prefix}/${e.name}`;
+        if (e.node !== undefined) emit(path, e.node);
+        if (e.subtree !== undefined) replay(memo.get(e.subtree)!, path);
+      }
+    };
     /** Walks a tree; true when something in it matched. */
     const walk = async (tree: TreeId, prefix: string, parts: string[]): Promise<boolean> => {
+      const remembered = memo.get(tree);
+      if (remembered !== undefined) {
+        replay(remembered, prefix);
+        return true;
+      }
+      let record: MemoEntry[] | undefined = matcher.nameOnly ? [] : undefined;
+      const nodes = await loader.load(tree);
+      const names = nodes.map((n) => decoder.decode(n.name));
+      // The subtrees this walk will enter, announced so that they are read ahead.
+      const enter = nodes.map((n, i) => {
+        if (n.type !== 'dir' || n.subtree === undefined || barren.has(n.subtree)) return false;
+        parts.push(matcher.key(names[i]!));
+        const may = matcher.mayMatchBelow(parts);
+        parts.pop();
+        return may;
+      });
+      loader.prefetch(nodes.flatMap((n, i) => (enter[i] === true && !memo.has(n.subtree!) ? [n.subtree!] : [])));
       let found = false;
-      for (const node of await load(tree)) {
-        const name = decoder.decode(node.name);
+      for (const [i, node] of nodes.entries()) {
+        const name = names[i]!;
         const path = `${prefix}/${name}`;
         parts.push(matcher.key(name));
-        if (matcher.matches(parts)) {
+        const matched = matcher.matches(parts);
+        if (matched) {
           found = true;
-          hits++;
-          options.onMatch?.({ snapshot, path, node });
+          emit(path, node);
         }
-        if (node.type === 'dir' && node.subtree !== undefined && !barren.has(node.subtree) && matcher.mayMatchBelow(parts)) {
-          if (await walk(node.subtree, path, parts)) found = true;
-          else if (matcher.nameOnly) barren.add(node.subtree);
+        let below = false;
+        if (enter[i] === true) {
+          const sub = node.subtree!;
+          if (barren.has(sub)) loader.discard(sub); // found barren meanwhile (a sibling with the same tree)
+          else if (await walk(sub, path, parts)) below = found = true;
+          else if (matcher.nameOnly) barren.add(sub);
         }
+        if (below && !memo.has(node.subtree!)) record = undefined; // a replay could not descend there
+        if ((matched || below) && record !== undefined) record.push({ name, ...(matched ? { node } : {}), ...(below ? { subtree: node.subtree! } : {}) });
         parts.pop();
+      }
+      // Remembered only while the memo stays small (a pattern matching nearly everything).
+      if (found && record !== undefined && memoized + record.length <= MEMO_LIMIT) {
+        memo.set(tree, record);
+        memoized += record.length;
       }
       return found;
     };
@@ -172,6 +209,16 @@ export async function findInTrees(repo: Pick<Repository, 'loadBlob'>, snapshots:
   }
   return { snapshots: snapshots.length, hits: total, perSnapshot };
 }
+
+/** One remembered entry of a subtree: it matched (`node`), or holds matches (`subtree`), or both. */
+interface MemoEntry {
+  readonly name: string;
+  readonly node?: Node;
+  readonly subtree?: TreeId;
+}
+
+/** Remembered entries, at most (about 100 bytes each). */
+const MEMO_LIMIT = 1_000_000;
 
 export interface FindInSnapshotsOptions extends FindOptions {
   /** Search these snapshots (IDs, unique prefixes, `latest`). @default every snapshot passing `filter` */
@@ -191,7 +238,7 @@ export interface FindInSnapshotsOptions extends FindOptions {
  */
 export async function findInSnapshots(repo: Repository, options: FindInSnapshotsOptions): Promise<FindResult> {
   new FindMatcher(options.patterns, options.ignoreCase === true); // a bad pattern fails before any I/O
-  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning }, async () => {
+  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning, overlap: true }, async () => {
     const list = await selectSnapshots(repo, options.snapshots ?? [], {
       ...(options.filter !== undefined ? { filter: options.filter } : {}),
       ...(options.onUnreadable !== undefined ? { onUnreadable: options.onUnreadable } : {}),

@@ -9,6 +9,7 @@
  * follow restic's definitions (spec/cli.md names the few deliberate differences).
  */
 export { selectSnapshots, type SelectSnapshotsOptions } from './select.js';
+export { TreeLoader, type TreeLoaderOptions } from './tree-loader.js';
 export { findInSnapshots, findInTrees, FindMatcher, type FindMatch, type FindOptions, type FindInSnapshotsOptions, type FindResult } from './find.js';
 export {
   snapshotStats, statsOfSnapshots, STATS_MODES, compressionFigures,

@@ -50,7 +50,7 @@ export interface RepositoryInfoOptions {
 
 /** Reads the listings, the config and the index (loading it) and returns the figures. */
 export async function repositoryInfo(repo: Repository, options: RepositoryInfoOptions = {}): Promise<RepositoryInfo> {
-  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning }, async () => {
+  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning, overlap: true }, async () => {
     const countFiles = async (type: 'key' | 'snapshot' | 'index'): Promise<number> => {
       let n = 0;
       for await (const _ of repo.backend.list(type)) n++;

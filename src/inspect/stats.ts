@@ -23,8 +23,9 @@ import { hashId, idToBytes, type BlobId, type TreeId } from '../model/index.js';
 import { BlobSet, IdSet } from '../prune/index.js';
 import { withLock, type LockWarning, type Repository, type UnreadableSnapshot } from '../repository/index.js';
 import type { SnapshotEntry, SnapshotFilter } from '../snapshot/index.js';
-import { compareNames, decodeTree, type Node } from '../tree/index.js';
+import type { Node } from '../tree/index.js';
 import { selectSnapshots } from './select.js';
+import { TreeLoader } from './tree-loader.js';
 
 export const STATS_MODES = ['restore-size', 'files-by-contents', 'blobs-per-file', 'raw-data'] as const;
 export type StatsMode = (typeof STATS_MODES)[number];
@@ -103,9 +104,15 @@ export function compressionFigures(t: BlobTotals): { compressionRatio?: number; 
   return out;
 }
 
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new CairnError('ERR_INTERRUPTED', 'interrupted');
+/** restore-size: a tree's entries as that mode needs them. */
+interface TreeSummary {
+  readonly inodes: BigUint64Array;
+  readonly sizes: Float64Array;
+  readonly subtrees: readonly (TreeId | undefined)[];
 }
+
+/** Entries kept in tree summaries, at most (about 30 bytes each). */
+const SUMMARY_LIMIT = 2_000_000;
 
 function missingBlob(type: 'data' | 'tree', id: BlobId, where: string): CairnError {
   return new CairnError('ERR_NOT_FOUND', `${type} blob ${id} (${where}) is not in the repository's index; run \`cairn check\``, { data: { blob: id, type } });
@@ -121,25 +128,20 @@ export async function statsOfSnapshots(repo: StatsRepository, snapshots: readonl
   if (!(STATS_MODES as readonly string[]).includes(mode)) {
     throw new CairnError('ERR_INVALID_ARGUMENT', `unknown counting mode "${String(mode)}"; use one of ${STATS_MODES.join(', ')}`, { data: { mode } });
   }
-  const load = async (id: TreeId): Promise<Node[]> => {
-    checkAborted(options.signal);
-    const nodes = decodeTree(await repo.loadBlob('tree', id), `tree ${id}`, { allowUnsafeNames: true, allowUnsorted: true }).nodes;
-    return [...nodes].sort((x, y) => compareNames(x.name, y.name));
-  };
+  const loader = new TreeLoader(repo, options.signal === undefined ? {} : { signal: options.signal });
 
   if (mode === 'raw-data') {
     const used = new BlobSet();
-    for (const s of snapshots) {
-      const stack: TreeId[] = [s.snapshot.tree];
-      while (stack.length > 0) {
-        const tree = stack.pop()!;
-        if (!used.tree.add(tree)) continue;
-        for (const node of await load(tree)) {
-          if (node.type === 'file') for (const id of node.content ?? []) used.data.add(id);
-          else if (node.type === 'dir' && node.subtree !== undefined && !used.tree.has(node.subtree)) stack.push(node.subtree);
-        }
+    const walkUsed = async (tree: TreeId): Promise<void> => {
+      const next: TreeId[] = [];
+      for (const node of await loader.load(tree)) {
+        if (node.type === 'file') for (const id of node.content ?? []) used.data.add(id);
+        else if (node.type === 'dir' && node.subtree !== undefined && used.tree.add(node.subtree)) next.push(node.subtree);
       }
-    }
+      loader.prefetch(next);
+      for (const sub of next) await walkUsed(sub);
+    };
+    for (const s of snapshots) if (used.tree.add(s.snapshot.tree)) await walkUsed(s.snapshot.tree);
     let totals = EMPTY_TOTALS;
     for (const type of ['data', 'tree'] as const) {
       for (const id of used.of(type)) {
@@ -174,18 +176,50 @@ export async function statsOfSnapshots(repo: StatsRepository, snapshots: readonl
     return hashId(bytes) as BlobId;
   };
 
-  for (const s of snapshots) {
-    const inodes = new Set<bigint>();
-    const visit = (node: Node, path: string): void => {
-      if (mode === 'restore-size') {
-        totalFileCount++;
-        const inode = node.inode ?? 0n;
-        if (inode === 0n || !inodes.has(inode)) {
-          inodes.add(inode);
-          totalSize += node.size ?? 0;
-        }
-        return;
+  if (mode === 'restore-size') {
+    // What restore-size needs of a tree, compactly, so that a tree shared by several snapshots is
+    // read once: per entry its inode, size and subtree (in name order).
+    const summaries = new Map<TreeId, TreeSummary>();
+    let summarized = 0;
+    const summary = async (tree: TreeId): Promise<TreeSummary> => {
+      const known = summaries.get(tree);
+      if (known !== undefined) return known;
+      const nodes = await loader.load(tree);
+      const s: TreeSummary = {
+        inodes: BigUint64Array.from(nodes, (n) => n.inode ?? 0n),
+        sizes: Float64Array.from(nodes, (n) => n.size ?? 0),
+        subtrees: nodes.map((n) => (n.type === 'dir' ? n.subtree : undefined)),
+      };
+      loader.prefetch(s.subtrees.filter((t): t is TreeId => t !== undefined && !summaries.has(t)));
+      if (summarized + nodes.length <= SUMMARY_LIMIT) {
+        summaries.set(tree, s);
+        summarized += nodes.length;
       }
+      return s;
+    };
+    for (const snap of snapshots) {
+      const inodes = new Set<bigint>();
+      const walk = async (tree: TreeId): Promise<void> => {
+        const s = await summary(tree);
+        for (let i = 0; i < s.sizes.length; i++) {
+          // Every entry counts (restic's rule); a hard link's size once per snapshot.
+          totalFileCount++;
+          const inode = s.inodes[i]!;
+          if (inode === 0n || !inodes.has(inode)) {
+            inodes.add(inode);
+            totalSize += s.sizes[i]!;
+          }
+          const sub = s.subtrees[i];
+          if (sub !== undefined) await walk(sub);
+        }
+      };
+      await walk(snap.snapshot.tree);
+    }
+    return { mode, snapshotsCount: snapshots.length, totalSize, totalFileCount };
+  }
+
+  for (const s of snapshots) {
+    const visit = (node: Node, path: string): void => {
       if (!uniqueFiles.add(contentId(node))) return;
       if (mode === 'files-by-contents') {
         totalSize += node.size ?? 0;
@@ -208,7 +242,9 @@ export async function statsOfSnapshots(repo: StatsRepository, snapshots: readonl
       }
     };
     const walk = async (tree: TreeId, prefix: string): Promise<void> => {
-      for (const node of await load(tree)) {
+      const nodes = await loader.load(tree);
+      loader.prefetch(nodes.flatMap((n) => (n.type === 'dir' && n.subtree !== undefined ? [n.subtree] : [])));
+      for (const node of nodes) {
         const path = `${prefix}/${decoder.decode(node.name)}`;
         visit(node, path);
         if (node.type === 'dir' && node.subtree !== undefined) await walk(node.subtree, path);
@@ -246,7 +282,7 @@ export async function snapshotStats(repo: Repository, options: SnapshotStatsOpti
   if (!(STATS_MODES as readonly string[]).includes(mode)) {
     throw new CairnError('ERR_INVALID_ARGUMENT', `unknown counting mode "${String(mode)}"; use one of ${STATS_MODES.join(', ')}`, { data: { mode } });
   }
-  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning }, async () => {
+  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning, overlap: true }, async () => {
     const list = await selectSnapshots(repo, options.snapshots ?? [], {
       ...(options.filter !== undefined ? { filter: options.filter } : {}),
       ...(options.onUnreadable !== undefined ? { onUnreadable: options.onUnreadable } : {}),

@@ -102,7 +102,7 @@ export interface TagResult {
  */
 export async function tagSnapshots(repo: Repository, change: TagChange, options: TagSnapshotsOptions = {}): Promise<TagResult> {
   validateTagChange(change);
-  return withLock(repo, { exclusive: true, take: options.lock !== false, onWarning: options.onLockWarning }, async (lock) => {
+  return withLock(repo, { exclusive: true, take: options.lock !== false, onWarning: options.onLockWarning, overlap: true }, async (lock) => {
     const list = await selectSnapshots(repo, options.snapshots ?? [], {
       ...(options.filter !== undefined ? { filter: options.filter } : {}),
       ...(options.onUnreadable !== undefined ? { onUnreadable: options.onUnreadable } : {}),
