@@ -8,9 +8,9 @@
  * 2. Otherwise walk its trees in the source (each tree once per run): every tree blob the target
  *    lacks is stored there as the very bytes the source holds (restic copies raw trees, so the
  *    tree ID stays the same whatever the serialisation); every data blob the target lacks is
- *    collected, then read from the source pack by pack (nearby blobs in one read), verified (MAC,
- *    decompression, SHA-256 = ID) and stored in the target — compressed per the target's format
- *    version, encrypted with the target's key. Blob IDs are SHA-256 of the plaintext, so a blob the
+ *    collected (in batches of DATA_BATCH), then read from the source pack by pack (nearby blobs
+ *    in one read), verified (MAC, decompression, SHA-256 = ID) and stored in the target —
+ *    compressed per the target's format version, encrypted with the target's key. Blob IDs are SHA-256 of the plaintext, so a blob the
  *    target has already, or one this run stored for an earlier snapshot, is not stored again.
  * 3. Flush the target (packs, then index files), check the target lock, and only then save the
  *    snapshot there with `parent` dropped and `original` set to the source ID (kept when it was
@@ -200,8 +200,7 @@ async function copyLocked(source: CopyRepository, target: CopyRepository, lock: 
       counts.bytesCopied += plainLength;
       counts.bytesStored += storedSize;
     };
-    const data = await copyTrees(source, target, entry.snapshot.tree, visited, stored, concurrency, signal);
-    await copyData(source, target, data, stored, concurrency, signal);
+    await copyTrees(source, target, entry.snapshot.tree, visited, stored, concurrency, signal, (ids) => copyData(source, target, ids, stored, concurrency, signal));
     // Blobs, then the index naming them, then the snapshot: never a snapshot naming missing data.
     await target.flush();
     interrupted(signal);
@@ -220,9 +219,13 @@ async function copyLocked(source: CopyRepository, target: CopyRepository, lock: 
   return { considered: selected.length, copied, skipped, ...total };
 }
 
+/** Data blobs collected by the walk are copied once this many wait (and at its end): memory stays bounded. */
+const DATA_BATCH = 50_000;
+
 /**
  * Walks the trees under `root` not yet visited (breadth first, `concurrency` loads at once),
- * stores the tree blobs the target lacks, and returns the data blobs the target lacks (each once).
+ * stores the tree blobs the target lacks, and hands the data blobs the target lacks (each once)
+ * to `copy`, in batches of about DATA_BATCH.
  */
 async function copyTrees(
   source: CopyRepository,
@@ -232,9 +235,17 @@ async function copyTrees(
   stored: (added: boolean, plainLength: number, storedSize: number) => void,
   concurrency: number,
   signal: AbortSignal | undefined,
-): Promise<BlobId[]> {
-  const data: BlobId[] = [];
+  copy: (ids: readonly BlobId[]) => Promise<void>,
+): Promise<void> {
+  let data: BlobId[] = [];
+  /** Collected and not yet copied (once copied, the target knows them: hasBlob). */
   const wanted = new Set<BlobId>();
+  const copyCollected = async (): Promise<void> => {
+    const ids = data;
+    data = [];
+    await copy(ids);
+    wanted.clear();
+  };
   let level: TreeId[] = [];
   if (!visited.has(root)) {
     visited.add(root);
@@ -264,8 +275,9 @@ async function copyTrees(
       }
     });
     level = next;
+    if (data.length >= DATA_BATCH) await copyCollected();
   }
-  return data;
+  if (data.length > 0) await copyCollected();
 }
 
 /**
