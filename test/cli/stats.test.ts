@@ -4,7 +4,7 @@
  * files) and against restic 0.14's `stats --json` on the same repository (all four modes, for
  * all snapshots, `latest`, and one snapshot by ID).
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runRestic } from '../helpers/restic.js';
@@ -110,6 +110,27 @@ describe('cairn stats', () => {
     expect(lines.slice(6).map((l) => l.split(':')[0]!.trim())).toEqual(['Compression Progress', 'Compression Ratio', 'Compression Space Saving']);
     const q = await f.run(['stats', '-q', 'latest']);
     expect(q.out).toMatch(/^Stats in restore-size mode:\n {5}Snapshots processed: {2}1\n {8}Total File Count: {2}\d+\n {14}Total Size: {2}\d+ B\n$/);
+  });
+
+  it('a snapshot file that does not load: a warning, the others counted, then ERR_INCOMPLETE (find alike)', async () => {
+    const bad = join(f.repo, 'snapshots', 'ab'.repeat(32));
+    await writeFile(bad, 'not a snapshot');
+    try {
+      const r = await f.run(['stats', '--json']);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.out)).toMatchObject({ snapshots_count: 3 });
+      const [warning, error] = r.err.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(warning).toMatchObject({ message_type: 'error', during: 'stats', item: `snapshots/${'ab'.repeat(32)}`, error: { code: 'SNAPSHOT_UNREADABLE' } });
+      expect(error).toMatchObject({ message_type: 'error', code: 'ERR_INCOMPLETE' });
+      const found = await f.run(['find', '--json', 'keep.txt']);
+      expect(found.code).toBe(1);
+      expect(JSON.parse(found.out)).toHaveLength(3);
+      expect(found.err).toContain('ERR_INCOMPLETE');
+      // A snapshot named explicitly does not need the others.
+      expect((await f.run(['stats', '--json', f.b])).code).toBe(0);
+    } finally {
+      await rm(bad);
+    }
   });
 
   it('an unknown mode or snapshot: exit 1 with the code, nothing on stdout', async () => {
