@@ -226,6 +226,18 @@ describe('cairn copy', () => {
     const viaEnvRepo = await run(['-r', target, 'copy', snapA], { ...env, CAIRN_FROM_REPOSITORY: source });
     expect(viaEnvRepo.code, viaEnvRepo.err).toBe(0);
 
+    // On a terminal both are asked for, the source's first (restic's order).
+    const asked: string[] = [];
+    const prompted = await cairn(['-r', target, 'copy', '--from-repo', source, snapA], {
+      env: { CAIRN_KDF: KDF }, cwd: root, stdinIsTTY: true,
+      prompt: async (q) => {
+        asked.push(q);
+        return q.includes('source') ? SRC_PW : DST_PW;
+      },
+    });
+    expect(prompted.code, prompted.err).toBe(0);
+    expect(asked).toEqual(['enter password for source repository: ', 'enter password for repository: ']);
+
     // No source password: the main one is not used for it.
     const none = await run(['--json', '-r', target, 'copy', '--from-repo', source], base);
     expect(none.code).toBe(1);
