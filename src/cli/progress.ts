@@ -132,11 +132,14 @@ export interface StatusReporter {
   stop(): void;
 }
 
-/** Starts the status display of `kind` for the command running in `ctx` (see the file comment). */
-export function startStatus(ctx: CommandContext, kind: StatusKind): StatusReporter {
+/**
+ * Starts the status display of `kind` for the command running in `ctx` (see the file comment);
+ * `none` shows nothing (a snapshot of a stream, whose size is unknown).
+ */
+export function startStatus(ctx: CommandContext, kind: StatusKind | 'none'): StatusReporter {
   const g = ctx.globals();
   const io = ctx.io;
-  const mode = g.quiet ? 'off' : g.json ? 'json' : io.isTTY.stdout ? 'tty' : 'off';
+  const mode = kind === 'none' || g.quiet ? 'off' : g.json ? 'json' : io.isTTY.stdout ? 'tty' : 'off';
   if (mode === 'off') return { progress: undefined, ctx, tick: () => undefined, finish: () => undefined, stop: () => undefined };
   const clock = io.clock ?? realClock;
   const fps = statusFps(io.env);
@@ -159,7 +162,7 @@ export function startStatus(ctx: CommandContext, kind: StatusKind): StatusReport
       return;
     }
     const width = io.columns?.() ?? (Number.parseInt(io.env['COLUMNS'] ?? '', 10) || 80);
-    io.stdout.write(CLEAR + fit(statusText(kind, s), width));
+    io.stdout.write(CLEAR + fit(statusText(kind as StatusKind, s), width));
     shown = true;
   };
   const tick = (): void => {
@@ -198,7 +201,7 @@ export function startStatus(ctx: CommandContext, kind: StatusKind): StatusReport
  * the reporter, whose `finish()` it calls before printing its summary. The display is stopped
  * before `fn`'s error is thrown.
  */
-export async function withStatus<T>(ctx: CommandContext, kind: StatusKind, fn: (ctx: CommandContext, progress: Progress | undefined, status: StatusReporter) => Promise<T>): Promise<T> {
+export async function withStatus<T>(ctx: CommandContext, kind: StatusKind | 'none', fn: (ctx: CommandContext, progress: Progress | undefined, status: StatusReporter) => Promise<T>): Promise<T> {
   const status = startStatus(ctx, kind);
   try {
     return await fn(status.ctx, status.progress, status);

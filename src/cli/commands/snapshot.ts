@@ -90,7 +90,8 @@ Examples:
   cairn -r /srv/backup snapshot --stdin-from-command --stdin-filename db.sql -- pg_dump db
 
 Exit codes: 0 saved; 3 saved, but some files could not be read (see the warnings).`)
-    .action((args: string[], opts: SnapshotFlags) => withStatus(ctx, 'snapshot', async (ctx, progress, status) => {
+    // A stream has no size to show progress against: no status line for --stdin(-from-command).
+    .action((args: string[], opts: SnapshotFlags) => withStatus(ctx, opts.stdin === true || opts.stdinFromCommand === true ? 'none' : 'snapshot', async (ctx, progress, status) => {
       const onWarning = (w: ArchiverWarning): void => printWarning(ctx, { message: w.message, code: w.code, during: 'archival', item: w.path });
       const common = {
         cwd: ctx.io.cwd,
