@@ -35,7 +35,7 @@ export interface ArchiverRepository {
    * Stores the first `size` bytes of an open file as data blobs, the CPU work off this thread;
    * undefined when the repository cannot (then the archiver chunks and saves blob by blob).
    */
-  storeFile?(fd: number, size: number, name: string, signal?: AbortSignal, lent?: Chunker): Promise<{ ids: BlobId[]; size: number; added: number; addedBytes: number; addedStored: number } | undefined>;
+  storeFile?(fd: number, size: number, name: string, signal?: AbortSignal, lent?: Chunker, progress?: { bytesDone: number }): Promise<{ ids: BlobId[]; size: number; added: number; addedBytes: number; addedStored: number } | undefined>;
   loadBlob(type: BlobType, id: BlobId): Promise<Uint8Array>;
   flush(): Promise<void>;
   saveSnapshot(s: Snapshot): Promise<SnapshotId>;
@@ -632,14 +632,26 @@ class Walk {
       this.warn('ERR_FILE_READ', path, `cannot open: ${messageOf(e)}`);
       return undefined;
     }
-    const current = this.options.progress?.current;
-    current?.add(path);
+    const progress = this.options.progress;
+    progress?.current.add(path);
+    // Bytes of this file counted into progress chunk by chunk while it is read; taken back at the
+    // end, when countFile counts the file whole (or not at all, when it fails).
+    let live = 0;
+    const counter = progress === undefined ? undefined : {
+      get bytesDone(): number {
+        return live;
+      },
+      set bytesDone(v: number) {
+        progress.bytesDone += v - live;
+        live = v;
+      },
+    };
     try {
       const ids: BlobId[] = [];
       let size = 0;
       await this.chunking(async () => {
         // A large file: chunked, hashed, compressed and sealed on worker threads (both cores).
-        const stored = st.size >= LARGE_FILE && this.repo.storeFile !== undefined ? await this.repo.storeFile(fh.fd, Number(st.size), displayPath(path), this.options.signal, this.chunker) : undefined;
+        const stored = st.size >= LARGE_FILE && this.repo.storeFile !== undefined ? await this.repo.storeFile(fh.fd, Number(st.size), displayPath(path), this.options.signal, this.chunker, counter) : undefined;
         if (stored !== undefined) {
           this.checkAbort();
           ids.push(...stored.ids);
@@ -651,6 +663,7 @@ class Walk {
           this.checkAbort();
           ids.push(await this.storeChunk(c.data));
           size += c.length;
+          if (counter !== undefined) counter.bytesDone += c.length;
         }
       });
       return this.wasRead(path, st, await fh.stat({ bigint: true }), old, linkKey, ids, size);
@@ -659,7 +672,10 @@ class Walk {
       this.warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
       return undefined;
     } finally {
-      current?.delete(path);
+      if (progress !== undefined) {
+        progress.current.delete(path);
+        progress.bytesDone -= live;
+      }
       await fh.close();
     }
   }

@@ -260,9 +260,10 @@ export class Repository {
    * STORE_MAX_CHUNKS chunks (STORE_MAX_BYTES) are in flight. Undefined when the repository chunks
    * with Rabin: use `saveBlob` per chunk then. `lent`: a chunker from `createChunker` to cut with
    * (idle meanwhile), so a caller that has one does not make the process hold a second workspace.
+   * `progress.bytesDone` grows by each chunk's length once it is hashed (a status line's counter).
    * ERR_FILE_READ when the file cannot be read or shrinks meanwhile.
    */
-  async storeFile(fd: number, size: number, name: string, signal?: AbortSignal, lent?: Chunker): Promise<StoredFile | undefined> {
+  async storeFile(fd: number, size: number, name: string, signal?: AbortSignal, lent?: Chunker, progress?: { bytesDone: number }): Promise<StoredFile | undefined> {
     if (this.config.chunker.algorithm !== 'fastcdc') return undefined;
     const chunker = lent ?? (this.fileChunker ??= this.createChunker());
     const pool = this.pool();
@@ -279,6 +280,7 @@ export class Repository {
     const store = async (i: number, offset: number, length: number): Promise<void> => {
       const h = await pool.hash(fd, offset, length, name);
       ids[i] = h.id;
+      if (progress !== undefined) progress.bytesDone += length;
       if (this.hasBlob('data', h.id)) {
         await pool.drop(h);
         return;

@@ -167,7 +167,8 @@ describe('status lines of the commands', () => {
   const src = join(root, 'src');
   mkdirSync(join(src, 'sub'), { recursive: true });
   for (let i = 0; i < 5; i++) writeFileSync(join(src, `f${i}.txt`), `file ${i} `.repeat(100 + i));
-  writeFileSync(join(src, 'sub', 'big.bin'), Buffer.alloc(3 << 20, 7));
+  writeFileSync(join(src, 'sub', 'big.bin'), Buffer.alloc(3 << 20, 7)); // chunked on this thread
+  writeFileSync(join(src, 'sub', 'large.bin'), Buffer.alloc(5 << 20, 9)); // stored by storeFile's workers
 
   async function repoWithSnapshot(): Promise<string> {
     const { repo } = await scratchRepository('cairn-progress-repo-', ENV);
@@ -193,8 +194,8 @@ describe('status lines of the commands', () => {
     const { repo } = await scratchRepository('cairn-progress-repo-', ENV);
     const { status, summary } = await jsonRun(['-r', repo, 'snapshot', src]);
     const last = status.at(-1)!;
-    expect(last).toMatchObject({ files_done: 6, bytes_done: summary['total_bytes_processed'], error_count: 0 });
-    expect(last['total_files']).toBe(6);
+    expect(last).toMatchObject({ files_done: 7, bytes_done: summary['total_bytes_processed'], error_count: 0, current_files: [] });
+    expect(last['total_files']).toBe(7);
     expect(last['total_bytes']).toBe(summary['total_bytes_processed']);
     expect(last['percent_done']).toBe(1);
   });
@@ -202,7 +203,7 @@ describe('status lines of the commands', () => {
   it('restore --json: totals from the plan, files and bytes restored', async () => {
     const repo = await repoWithSnapshot();
     const { status, summary } = await jsonRun(['-r', repo, 'restore', 'latest', '--target', join(tempDir('cairn-progress-target-'), 't')]);
-    expect(status.at(-1)).toMatchObject({ total_files: 6, files_done: 6, total_bytes: summary['bytes_restored'], bytes_done: summary['bytes_restored'], percent_done: 1 });
+    expect(status.at(-1)).toMatchObject({ total_files: 7, files_done: 7, total_bytes: summary['bytes_restored'], bytes_done: summary['bytes_restored'], percent_done: 1 });
   });
 
   it('check --read-data --json: packs read of the packs selected, phase read-data', async () => {
