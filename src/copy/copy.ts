@@ -327,6 +327,7 @@ async function copyData(
     try {
       bytes = await source.backend.load({ type: 'pack', name: pack }, start, last.offset + last.length - start);
     } catch {
+      interrupted(signal);
       bytes = undefined; // each blob falls back to loadBlob below, which reports what is wrong
     }
     const saves: Promise<void>[] = [];
