@@ -54,7 +54,8 @@ for the whole run: snapshots (cairn's or restic's) wait for it, or fail with exi
 interrupted prune leaves a valid repository; run it again to finish. See spec/prune.md.`)
     .action(async (flags: PruneFlags) => {
       const options = pruneOptionsFromFlags(flags); // validate before asking for a password
-      await withStatus(ctx, 'prune', (ctx, _progress, status) => withRepo(ctx, async (repo) => {
+      // A dry run only plans: its output is the plan, no status line.
+      await withStatus(ctx, flags.dryRun === true ? 'none' : 'prune', (ctx, _progress, status) => withRepo(ctx, async (repo) => {
         await runPrune(ctx, repo, { ...options, dryRun: flags.dryRun === true, status });
       }));
     });
