@@ -181,6 +181,9 @@ describe('audit log', () => {
     expect(prune.code, prune.stderr).toBe(0);
     expect(await auditFiles()).toEqual(before);
     expect((await log()).length).toBe(before.length);
+    const own = await run(['check', '--read-data']);
+    expect(own.code, own.err).toBe(0);
+    expect(own.err).toBe('');
   });
 
   it('a damaged record is a warning naming its file; the others are listed, then exit 1 (ERR_INCOMPLETE)', async () => {
