@@ -22,7 +22,7 @@ async function listing(dir: string): Promise<string[]> {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (!p.includes('/locks/')) out.push(`${p} ${(await stat(p)).size} ${(await stat(p)).mtimeMs}`);
+      else if (!p.includes('/locks/') && !p.includes('/cairn-log/')) out.push(`${p} ${(await stat(p)).size} ${(await stat(p)).mtimeMs}`);
     }
   };
   await walk(dir);

@@ -37,7 +37,7 @@ import wt, { isMainThread, threadId } from 'node:worker_threads';
 const repo = process.env.CAIRN_CRASH_REPO;
 const target = process.env.CAIRN_CRASH_TARGET;
 const trace = process.env.CAIRN_CRASH_TRACE;
-const at = /^([a-z]+:[a-z]+)#(\d+):(before|after|mid)(?:\+(\d+)ms)?$/.exec(process.env.CAIRN_CRASH_AT ?? '');
+const at = /^([a-z]+:[a-z-]+)#(\d+):(before|after|mid)(?:\+(\d+)ms)?$/.exec(process.env.CAIRN_CRASH_AT ?? '');
 /** `…:after+<ms>ms`: the kill comes that long after the event (main thread only), if still running. */
 const delayMs = at?.[4] === undefined ? undefined : Number(at[4]);
 const signal = process.env.CAIRN_CRASH_SIGNAL === 'SIGSTOP' ? 'SIGSTOP' : 'SIGKILL';

@@ -67,7 +67,9 @@ export async function listing(repoDir: string, withLocks = false): Promise<strin
     }
   };
   await walk(repoDir);
-  return out.filter((l) => withLocks || !l.startsWith('locks/')).sort();
+  // cairn-log/: the audit log (spec/format.md), one record per changing run, success or failure —
+  // not repository data, so "nothing changed" comparisons leave it out.
+  return out.filter((l) => (withLocks || !l.startsWith('locks/')) && !l.startsWith('cairn-log/')).sort();
 }
 
 /** Total bytes of the files under `repoDir/sub`. */
