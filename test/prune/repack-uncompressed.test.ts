@@ -5,6 +5,7 @@
  * in separate packs, `restic check --read-data` passes, and restic restores every snapshot exactly
  * as before.
  */
+import { jsonLines } from '../helpers/json.js';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,11 @@ import { FIXTURES_DIR } from '../helpers/fixtures.js';
 import { ResticRepo, runRestic } from '../helpers/restic.js';
 import { describeTree, diffTrees, makeMixedTree } from '../helpers/trees.js';
 import { resticCheck, tar, withIndex } from './helpers.js';
+
+/** The last stdout line of `prune --json` (status lines come before it): the summary. */
+function summaryOf(out: string): Record<string, unknown> {
+  return jsonLines(out).at(-1)!;
+}
 
 const CRYPTO_OVERHEAD = 32;
 
@@ -73,7 +79,7 @@ describe('prune --repack-uncompressed', () => {
     await runRestic(['--repo', dir, '--no-cache', 'migrate', 'upgrade_repo_v2'], 'geheim');
     const r = await cairn(['-r', dir, '--json', 'prune', '--repack-uncompressed'], { env });
     expect(r.code, r.err).toBe(0);
-    const summary = JSON.parse(r.out.trim()) as Record<string, number>;
+    const summary = summaryOf(r.out) as Record<string, number>;
     expect(summary).toMatchObject({ packs_repack: 3, packs_repacked: 3, unused_blobs: 0 });
     expect(summary['blobs_repacked']).toBe(summary['used_blobs']);
 
@@ -81,7 +87,7 @@ describe('prune --repack-uncompressed', () => {
     await resticCheck(dir, true, 'geheim');
     await expectSameRestores(dir, 'geheim', join(root, 'fixture-before'), join(root, 'fixture-after'));
     const again = await cairn(['-r', dir, '--json', 'prune', '--repack-uncompressed', '--dry-run'], { env });
-    expect(JSON.parse(again.out.trim())).toMatchObject({ packs_repack: 0, packs_delete: 0 });
+    expect(summaryOf(again.out)).toMatchObject({ packs_repack: 0, packs_delete: 0 });
   });
 
   it('on a restic v2 repository written with --compression off: plain prune leaves the data packs, --repack-uncompressed compresses them', async () => {
@@ -96,12 +102,12 @@ describe('prune --repack-uncompressed', () => {
 
       const plain = await cairn(['-r', restic.dir, '--json', 'prune'], { env });
       expect(plain.code, plain.err).toBe(0);
-      expect(JSON.parse(plain.out.trim())).toMatchObject({ packs_repack: 0 }); // restic compresses trees even with compression off
+      expect(summaryOf(plain.out)).toMatchObject({ packs_repack: 0 }); // restic compresses trees even with compression off
 
       const sizeBefore = (await withIndex(restic.dir, (repo) => [...repo.index.entries()].reduce((n, e) => n + e.entry.length, 0), 'pw'));
       const r = await cairn(['-r', restic.dir, '--json', 'prune', '--repack-uncompressed'], { env });
       expect(r.code, r.err).toBe(0);
-      expect(Number(JSON.parse(r.out.trim())['packs_repacked'])).toBeGreaterThan(0);
+      expect(Number(summaryOf(r.out)['packs_repacked'])).toBeGreaterThan(0);
       const sizeAfter = (await withIndex(restic.dir, (repo) => [...repo.index.entries()].reduce((n, e) => n + e.entry.length, 0), 'pw'));
       expect(sizeAfter).toBeLessThan(sizeBefore - 4_000_000); // the 5 MB of text shrinks to almost nothing
 
