@@ -36,10 +36,11 @@ export {
   type PruneWarning, type MaxUnused, type ExecutePruneOptions,
 } from './prune/index.js';
 export { takeSnapshot, takeStdinSnapshot, readListFile, createSelector, type ResumeOptions, type SnapshotOptions, type SnapshotSummary, type ArchiverWarning, type Selector, type SelectionOptions, type StdinSnapshotOptions } from './archiver/index.js';
+export { dumpTar, encodeTarHeader, type DumpRepository, type TarHeader } from './dump/index.js';
 export { restore, findNode, loadTree, type RestoreOptions, type RestoreSummary, type RestoreWarning, type RestoreAction, type OverwriteMode } from './restorer/index.js';
 export {
   initRepository, openRepository, snapshot, snapshotStream, listSnapshots, restoreSnapshot, dumpFile, restoreSelector,
-  type RepositoryOptions, type InitRepositoryOptions, type RestoreSnapshotOptions, type SnapshotCallOptions,
+  type RepositoryOptions, type InitRepositoryOptions, type RestoreSnapshotOptions, type SnapshotCallOptions, type DumpOptions,
 } from './api/index.js';
 export { parseExcludeFile, parseFilesFrom, parseFilesFromVerbatim, parseFilesFromRaw, expandGlob, invalidPatterns, type GlobFs } from './filter/index.js';
 export {

@@ -17,7 +17,7 @@ const LEVELS: Record<string, number> = {
   chunker: 1, crypto: 1, compress: 1,
   pack: 2, index: 2, tree: 2, snapshot: 2, forget: 2, backend: 2, fs: 2, audit: 2,
   repository: 3,
-  archiver: 4, restorer: 4, checker: 4, prune: 4, api: 4, filter: 2, diff: 4, inspect: 4, tag: 4, copy: 4,
+  archiver: 4, restorer: 4, checker: 4, prune: 4, api: 4, filter: 2, diff: 4, inspect: 4, tag: 4, copy: 4, dump: 4,
   'index.ts': 5, benchmark: 5, cli: 6,
 };
 

@@ -12,6 +12,7 @@ import {
 import { compareTime, nowTime } from '../tree/index.js';
 import type { KdfParams } from '../crypto/index.js';
 import { currentUser, Repository, withLock, type ChunkerConfig, type ListSnapshotsOptions, type LockWarning, type OpenOptions } from '../repository/index.js';
+import { dumpTar, loadDumpTree } from '../dump/index.js';
 import { findNode, restore, type RestoreOptions, type RestoreSummary } from '../restorer/index.js';
 import { filterSnapshots, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { restoreSelector as compileRestoreSelector } from '../filter/index.js';
@@ -156,24 +157,59 @@ export async function restoreSnapshot(repo: Repository, ref: string, options: Re
  * Writes the content of the file at `path` in snapshot `ref` to `write`, blob by blob, each
  * verified before it is written.
  */
-export async function dumpFile(repo: Repository, ref: string, path: string, write: (chunk: Uint8Array) => Promise<void> | void, filter: SnapshotFilter = {}): Promise<{ bytes: number; snapshot: SnapshotEntry }> {
-  return locked(repo, false, {}, () => dumpLocked(repo, ref, path, write, filter));
+/** Options of `dumpFile`. */
+export interface DumpOptions {
+  /**
+   * The archive format a directory is written in (restic's `--archive`). Only `tar` is
+   * implemented; `zip` for a directory is ERR_UNSUPPORTED. A file is always written as itself.
+   * @default 'tar'
+   */
+  readonly archive?: 'tar' | 'zip';
+  /**
+   * Whether a directory may be written as an archive (the CLI passes false when stdout is a
+   * terminal, as restic refuses then); false makes a directory ERR_INVALID_ARGUMENT.
+   * @default true
+   */
+  readonly allowArchive?: boolean;
 }
 
-async function dumpLocked(repo: Repository, ref: string, path: string, write: (chunk: Uint8Array) => Promise<void> | void, filter: SnapshotFilter): Promise<{ bytes: number; snapshot: SnapshotEntry }> {
+/**
+ * `dump SNAPSHOT PATH`: writes the file at PATH, or the directory at PATH (`/` for the whole
+ * snapshot) as a tar archive as restic 0.14 writes it, through `write` (awaited per chunk, so a
+ * slow reader slows the dump down; a file's content goes out blob by blob).
+ */
+export async function dumpFile(repo: Repository, ref: string, path: string, write: (chunk: Uint8Array) => Promise<void> | void, filter: SnapshotFilter = {}, options: DumpOptions = {}): Promise<{ bytes: number; snapshot: SnapshotEntry; archive: boolean }> {
+  return locked(repo, false, {}, () => dumpLocked(repo, ref, path, write, filter, options));
+}
+
+async function dumpLocked(repo: Repository, ref: string, path: string, write: (chunk: Uint8Array) => Promise<void> | void, filter: SnapshotFilter, options: DumpOptions): Promise<{ bytes: number; snapshot: SnapshotEntry; archive: boolean }> {
   const entry = await repo.findSnapshot(ref, filter);
   await repo.loadIndex();
   const node = await findNode(repo, entry.snapshot.tree, path);
-  if (node === undefined || node.type !== 'file') {
-    throw new CairnError('ERR_INVALID_ARGUMENT', `${path} in snapshot ${entry.id.slice(0, 8)} is ${node === undefined ? 'the snapshot root' : `a ${node.type}`}, not a file; dump writes one file (restore a directory instead)`);
-  }
   let bytes = 0;
+  if (node === undefined || node.type === 'dir') {
+    const shown = node === undefined ? '/' : path;
+    if (options.archive === 'zip') throw new CairnError('ERR_UNSUPPORTED', `${shown} is a directory and zip archives are not supported yet; use --archive tar (the default)`, { data: { path, archive: 'zip' } });
+    if (options.allowArchive === false) throw new CairnError('ERR_INVALID_ARGUMENT', `${shown} is a directory, written as a tar archive: standard output is a terminal, redirect it to a file or a pipe`, { data: { path } });
+    const tree = node === undefined ? entry.snapshot.tree : node.subtree;
+    if (tree === undefined) throw new CairnError('ERR_CORRUPT', `${path} in snapshot ${entry.id.slice(0, 8)} is a directory without a subtree`, { data: { path } });
+    const parts = path.split('/').filter((p) => p.length > 0 && p !== '.');
+    const prefix = new TextEncoder().encode(parts.join('/'));
+    for await (const chunk of dumpTar(repo, await loadDumpTree(repo, tree), prefix)) {
+      await write(chunk);
+      bytes += chunk.length;
+    }
+    return { bytes, snapshot: entry, archive: true };
+  }
+  if (node.type !== 'file') {
+    throw new CairnError('ERR_INVALID_ARGUMENT', `${path} in snapshot ${entry.id.slice(0, 8)} is a ${node.type}, not a file or directory; dump writes a file, or a directory as a tar archive`);
+  }
   for (const id of node.content ?? []) {
     const data = await repo.loadBlob('data', id);
     await write(data);
     bytes += data.length;
   }
-  return { bytes, snapshot: entry };
+  return { bytes, snapshot: entry, archive: false };
 }
 
 /**

@@ -6,5 +6,5 @@
  */
 export {
   initRepository, openRepository, snapshot, snapshotStream, listSnapshots, restoreSnapshot, dumpFile, restoreSelector,
-  type RepositoryOptions, type InitRepositoryOptions, type RestoreSnapshotOptions, type SnapshotCallOptions, type LockCallOptions,
+  type RepositoryOptions, type InitRepositoryOptions, type RestoreSnapshotOptions, type SnapshotCallOptions, type LockCallOptions, type DumpOptions,
 } from './api.js';

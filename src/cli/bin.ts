@@ -34,6 +34,20 @@ const io: CliIo = {
     write: (chunk) => {
       if (!stdoutClosed) process.stdout.write(chunk);
     },
+    drain: () =>
+      stdoutClosed || !process.stdout.writableNeedDrain
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const done = (): void => {
+              process.stdout.off('drain', done);
+              process.stdout.off('close', done);
+              process.stdout.off('error', done);
+              resolve();
+            };
+            process.stdout.on('drain', done);
+            process.stdout.on('close', done);
+            process.stdout.on('error', done);
+          }),
   },
   stderr: { write: (chunk) => void process.stderr.write(chunk) },
   stdin: process.stdin,

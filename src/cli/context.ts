@@ -9,6 +9,12 @@ import type { Backend, Repository } from '../index.js';
 /** Where text goes. Both strings and raw bytes are accepted (a `cat`-like command writes bytes). */
 export interface CliWriter {
   write(chunk: string | Uint8Array): void;
+  /**
+   * Resolves when the writer can take more (its buffer has drained); a bulk writer (`dump`)
+   * awaits it after each chunk so a slow reader slows it down instead of filling memory.
+   * @default resolves at once
+   */
+  drain?(): Promise<void>;
 }
 
 /** Everything the CLI needs from the outside world. */
