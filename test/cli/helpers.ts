@@ -26,6 +26,8 @@ export class FakeTty extends PassThrough {
 export interface TestIo extends CliIo {
   readonly controller: AbortController;
   out(): string;
+  /** stdout as the exact bytes written (for binary output such as `dump`); strings as UTF-8. */
+  outBytes(): Buffer;
   err(): string;
 }
 
@@ -46,13 +48,19 @@ export interface TestIoOptions {
 export function makeIo(options: TestIoOptions = {}): TestIo {
   let out = '';
   let err = '';
+  const raw: Buffer[] = [];
   const decoder = new TextDecoder();
   const text = (chunk: string | Uint8Array): string => (typeof chunk === 'string' ? chunk : decoder.decode(chunk));
   const controller = new AbortController();
   const stdin: NodeJS.ReadableStream & { isTTY?: boolean } = options.stdin ?? new PassThrough();
   const isTTY = options.stdinIsTTY ?? stdin.isTTY === true;
   return {
-    stdout: { write: (c) => void (out += text(c)) },
+    stdout: {
+      write: (c) => {
+        raw.push(Buffer.from(c));
+        out += text(c);
+      },
+    },
     stderr: { write: (c) => void (err += text(c)) },
     stdin,
     // PATH only, so tests never see the developer's real CAIRN_/RESTIC_ variables.
@@ -65,6 +73,7 @@ export function makeIo(options: TestIoOptions = {}): TestIo {
     controller,
     ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
     out: () => out,
+    outBytes: () => Buffer.concat(raw),
     err: () => err,
   };
 }
