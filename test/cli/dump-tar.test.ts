@@ -4,7 +4,8 @@
  * byte for byte the archive restic 0.14's `dump` writes for the same snapshot (names over 100
  * bytes, a non-ASCII name, an xattr as a PAX record, a 3 MiB file over several chunks, an empty
  * file, a FIFO left out); `/` dumps the whole snapshot. A terminal on stdout, `--archive zip` and
- * a blob that cannot be loaded are errors (the last after part of the archive is out).
+ * a blob that cannot be loaded are errors (the last after part of the archive is out). Output
+ * waits for stdout to drain after each chunk.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -13,7 +14,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { RESTIC_BIN } from '../helpers/restic.js';
 import { tempDir } from '../helpers/tmp.js';
-import { cairn, scratchRepository } from './helpers.js';
+import { COMMANDS } from '../../src/cli/commands/index.js';
+import { run } from '../../src/cli/main.js';
+import { cairn, makeIo, scratchRepository } from './helpers.js';
 
 const ENV = { CAIRN_PASSWORD: 'pw', CAIRN_KDF: '1024:8:1' };
 const root = tempDir('cairn-dump-tar-');
@@ -154,6 +157,35 @@ describe('dump DIR', () => {
     const theirs = await tarList(resticDump('/src/a/b'), 'theirs.tar');
     expect(theirs).toMatch(/^-rw-r--r-- .* 0 .* src\/a\/b\/fifo$/m);
     expect(await tarList(ours.out, 'ours.tar')).toBe(theirs.split('\n').filter((l) => !l.endsWith('src/a/b/fifo')).join('\n'));
+  });
+
+  it('waits for stdout to drain after each chunk: no write while the reader is behind', async () => {
+    let behind = false;
+    let writes = 0;
+    let early = 0;
+    const chunks: Buffer[] = [];
+    const io = makeIo({ env: ENV });
+    const code = await run(['-r', repo, 'dump', 'latest', '/src'], {
+      ...io,
+      stdout: {
+        write: (c) => {
+          if (behind) early++;
+          writes++;
+          chunks.push(Buffer.from(c));
+        },
+        drain: () => {
+          behind = true;
+          return new Promise<void>((resolve) => setTimeout(() => {
+            behind = false;
+            resolve();
+          }, 1));
+        },
+      },
+    }, COMMANDS);
+    expect(code, io.err()).toBe(0);
+    expect(early).toBe(0);
+    expect(writes).toBeGreaterThan(10);
+    expect(Buffer.concat(chunks).equals((await dump('/src')).out)).toBe(true);
   });
 
   it('keeps an xattr as a PAX record SCHILY.xattr.NAME', async () => {
