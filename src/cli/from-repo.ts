@@ -17,7 +17,7 @@
 import { CairnError, isCairnError, openBackend, Repository } from '../index.js';
 import type { CliIo, CommandContext } from './context.js';
 import { printWarning } from './output.js';
-import { resolvePassword, type PasswordSource } from './password.js';
+import { pickPasswordSource, resolvePassword, type PasswordSource } from './password.js';
 import { backendOptions } from './repository.js';
 
 /** The `--from-*` flags a command parsed. */
@@ -48,31 +48,7 @@ export function resolveFromRepository(flags: FromRepoFlags, io: Pick<CliIo, 'env
 
 /** Picks the source repository's password source (see the module comment). Pure. */
 export function chooseFromPasswordSource(flags: FromRepoFlags, env: Env): PasswordSource {
-  const command = flags.fromPasswordCommand;
-  const file = flags.fromPasswordFile;
-  if (command !== undefined && file !== undefined) {
-    throw new CairnError('ERR_INVALID_ARGUMENT', '--from-password-file and --from-password-command are mutually exclusive: give only one', {
-      data: { options: ['--from-password-file', '--from-password-command'] },
-    });
-  }
-  if (command !== undefined) return { kind: 'command', command, origin: '--from-password-command' };
-  if (file !== undefined) return { kind: 'file', path: file, origin: '--from-password-file' };
-  const cairnGroup = ['CAIRN_FROM_PASSWORD', 'CAIRN_FROM_PASSWORD_FILE', 'CAIRN_FROM_PASSWORD_COMMAND'].some((n) => envValue(env, n) !== undefined);
-  const prefix = cairnGroup ? 'CAIRN_FROM' : 'RESTIC_FROM';
-  const commandVar = `${prefix}_PASSWORD_COMMAND`;
-  const fileVar = `${prefix}_PASSWORD_FILE`;
-  const passwordVar = `${prefix}_PASSWORD`;
-  const envCommand = envValue(env, commandVar);
-  const envFile = envValue(env, fileVar);
-  if (envCommand !== undefined && envFile !== undefined) {
-    throw new CairnError('ERR_INVALID_ARGUMENT', `${fileVar} and ${commandVar} are mutually exclusive: unset one of them`, {
-      data: { variables: [fileVar, commandVar] },
-    });
-  }
-  if (envCommand !== undefined) return { kind: 'command', command: envCommand, origin: commandVar };
-  if (envFile !== undefined) return { kind: 'file', path: envFile, origin: fileVar };
-  if (envValue(env, passwordVar) !== undefined) return { kind: 'env', origin: passwordVar };
-  return { kind: 'prompt' };
+  return pickPasswordSource({ command: flags.fromPasswordCommand, file: flags.fromPasswordFile }, env, { flag: '--from-password', env: ['CAIRN_FROM', 'RESTIC_FROM'] });
 }
 
 /** The source repository's password (see the module comment). */

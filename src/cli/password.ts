@@ -57,33 +57,41 @@ export function choosePasswordSource(
   globals: Pick<GlobalOptions, 'passwordFile' | 'passwordCommand'>,
   env: Env,
 ): PasswordSource {
-  const flagCommand = globals.passwordCommand;
-  const flagFile = globals.passwordFile;
-  if (flagCommand !== undefined && flagFile !== undefined) {
-    throw new CairnError(
-      'ERR_INVALID_ARGUMENT',
-      '--password-file and --password-command are mutually exclusive: give only one',
-      { data: { options: ['--password-file', '--password-command'] } },
-    );
-  }
-  if (flagCommand !== undefined) return { kind: 'command', command: flagCommand, origin: '--password-command' };
-  if (flagFile !== undefined) return { kind: 'file', path: flagFile, origin: '--password-file' };
+  return pickPasswordSource({ command: globals.passwordCommand, file: globals.passwordFile }, env, { flag: '--password', env: ['CAIRN', 'RESTIC'] });
+}
 
-  const cairnGroup = ['CAIRN_PASSWORD', 'CAIRN_PASSWORD_FILE', 'CAIRN_PASSWORD_COMMAND'].some(
-    (name) => envValue(env, name) !== undefined,
-  );
-  const prefix = cairnGroup ? 'CAIRN' : 'RESTIC';
+/**
+ * The precedence for any repository's password: `<flag>-command`, then `<flag>-file` (both
+ * given: an error), then the first environment group with any of its variables set
+ * (`<PREFIX>_PASSWORD_COMMAND`, `_FILE`, `<PREFIX>_PASSWORD`), else a prompt. `names.flag` is
+ * `--password` or `--from-password`; `names.env` the prefixes in order (CAIRN, then RESTIC).
+ */
+export function pickPasswordSource(
+  flags: { readonly command?: string | undefined; readonly file?: string | undefined },
+  env: Env,
+  names: { readonly flag: string; readonly env: readonly [string, string] },
+): PasswordSource {
+  const commandFlag = `${names.flag}-command`;
+  const fileFlag = `${names.flag}-file`;
+  if (flags.command !== undefined && flags.file !== undefined) {
+    throw new CairnError('ERR_INVALID_ARGUMENT', `${fileFlag} and ${commandFlag} are mutually exclusive: give only one`, {
+      data: { options: [fileFlag, commandFlag] },
+    });
+  }
+  if (flags.command !== undefined) return { kind: 'command', command: flags.command, origin: commandFlag };
+  if (flags.file !== undefined) return { kind: 'file', path: flags.file, origin: fileFlag };
+  const [first, second] = names.env;
+  const firstGroup = ['_PASSWORD', '_PASSWORD_FILE', '_PASSWORD_COMMAND'].some((suffix) => envValue(env, `${first}${suffix}`) !== undefined);
+  const prefix = firstGroup ? first : second;
   const commandVar = `${prefix}_PASSWORD_COMMAND`;
   const fileVar = `${prefix}_PASSWORD_FILE`;
   const passwordVar = `${prefix}_PASSWORD`;
   const envCommand = envValue(env, commandVar);
   const envFile = envValue(env, fileVar);
   if (envCommand !== undefined && envFile !== undefined) {
-    throw new CairnError(
-      'ERR_INVALID_ARGUMENT',
-      `${fileVar} and ${commandVar} are mutually exclusive: unset one of them`,
-      { data: { variables: [fileVar, commandVar] } },
-    );
+    throw new CairnError('ERR_INVALID_ARGUMENT', `${fileVar} and ${commandVar} are mutually exclusive: unset one of them`, {
+      data: { variables: [fileVar, commandVar] },
+    });
   }
   if (envCommand !== undefined) return { kind: 'command', command: envCommand, origin: commandVar };
   if (envFile !== undefined) return { kind: 'file', path: envFile, origin: fileVar };
