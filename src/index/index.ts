@@ -1,7 +1,9 @@
 /**
- * Where blobs are: the index file codec (restic's JSON, current and legacy) and the in-memory
- * master index (compact typed arrays for millions of blobs). Invariants: an entry is keyed by
- * (type, ID); a blob may have several entries (several packs); decoding validates every field.
+ * Where blobs are: the index file codec (restic's JSON, current and legacy), the in-memory master
+ * index (compact typed arrays for millions of blobs) and compact ID sets (IdSet, BlobSet).
+ * Invariants: an entry is keyed by (type, ID); a blob may have several entries (several packs);
+ * decoding validates every field.
  */
 export { encodeIndex, decodeIndex, INDEX_MAX_BLOBS, type IndexFile, type IndexPack } from './file.js';
 export { MasterIndex, type IndexEntry } from './master.js';
+export { IdSet, BlobSet } from './id-set.js';

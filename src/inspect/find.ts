@@ -17,11 +17,11 @@
 import { CairnError } from '../errors.js';
 import { goMatch, goToLower, invalidPatterns } from '../filter/index.js';
 import type { TreeId } from '../model/index.js';
-import { IdSet } from '../prune/index.js';
-import { withLock, type LockWarning, type Repository, type UnreadableSnapshot } from '../repository/index.js';
-import type { SnapshotEntry, SnapshotFilter } from '../snapshot/index.js';
+import { IdSet } from '../index/index.js';
+import type { Repository } from '../repository/index.js';
+import type { SnapshotEntry } from '../snapshot/index.js';
 import type { Node } from '../tree/index.js';
-import { selectSnapshots } from './select.js';
+import { withSelectedSnapshots, type SelectedSnapshotsOptions } from './select.js';
 import { TreeLoader } from './tree-loader.js';
 
 /** One entry that matched. */
@@ -220,17 +220,7 @@ interface MemoEntry {
 /** Remembered entries, at most (about 100 bytes each). */
 const MEMO_LIMIT = 1_000_000;
 
-export interface FindInSnapshotsOptions extends FindOptions {
-  /** Search these snapshots (IDs, unique prefixes, `latest`). @default every snapshot passing `filter` */
-  readonly snapshots?: readonly string[];
-  /** Host/tag/path filter (for `latest`, or when no snapshot is named). @default {} */
-  readonly filter?: SnapshotFilter;
-  /** With no snapshot named: a snapshot file that does not load is reported here and skipped. @default: it fails the search */
-  readonly onUnreadable?: (w: UnreadableSnapshot) => void;
-  /** Take a shared lock, as restic does. @default true */
-  readonly lock?: boolean;
-  readonly onLockWarning?: (w: LockWarning) => void;
-}
+export interface FindInSnapshotsOptions extends FindOptions, SelectedSnapshotsOptions {}
 
 /**
  * restic's `find`: selects the snapshots (named ones, else all passing the filter), then searches
@@ -238,12 +228,5 @@ export interface FindInSnapshotsOptions extends FindOptions {
  */
 export async function findInSnapshots(repo: Repository, options: FindInSnapshotsOptions): Promise<FindResult> {
   new FindMatcher(options.patterns, options.ignoreCase === true); // a bad pattern fails before any I/O
-  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning, overlap: true }, async () => {
-    const list = await selectSnapshots(repo, options.snapshots ?? [], {
-      ...(options.filter !== undefined ? { filter: options.filter } : {}),
-      ...(options.onUnreadable !== undefined ? { onUnreadable: options.onUnreadable } : {}),
-    });
-    await repo.loadIndex();
-    return findInTrees(repo, list, options);
-  });
+  return withSelectedSnapshots(repo, options, (list) => findInTrees(repo, list, options));
 }

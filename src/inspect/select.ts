@@ -3,7 +3,7 @@
  * unique prefixes, `latest`), or, when none is named, every snapshot passing the host/tag/path
  * filter.
  */
-import type { Repository, UnreadableSnapshot } from '../repository/index.js';
+import { withLock, type LockWarning, type Repository, type UnreadableSnapshot } from '../repository/index.js';
 import { filterSnapshots, sortSnapshots, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import type { SnapshotId } from '../model/index.js';
 
@@ -34,4 +34,25 @@ export async function selectSnapshots(repo: Pick<Repository, 'findSnapshot' | 'l
     named.set(e.id, e);
   }
   return sortSnapshots([...named.values()]);
+}
+
+/** How find and stats choose their snapshots: named ones, else every one passing the filter. */
+export interface SelectedSnapshotsOptions extends SelectSnapshotsOptions {
+  /** These snapshots (IDs, unique prefixes, `latest`). @default every snapshot passing `filter` */
+  readonly snapshots?: readonly string[];
+  /** Take a shared lock, as restic does. @default true */
+  readonly lock?: boolean;
+  readonly onLockWarning?: (w: LockWarning) => void;
+}
+
+/**
+ * Runs `fn` on the snapshots `options` select (see {@link selectSnapshots}), under a shared lock
+ * (reads overlap its wait) with the index loaded.
+ */
+export function withSelectedSnapshots<T>(repo: Repository, options: SelectedSnapshotsOptions, fn: (list: SnapshotEntry[]) => Promise<T>): Promise<T> {
+  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning, overlap: true }, async () => {
+    const list = await selectSnapshots(repo, options.snapshots ?? [], options);
+    await repo.loadIndex();
+    return fn(list);
+  });
 }

@@ -20,11 +20,11 @@
 import { CairnError } from '../errors.js';
 import type { IndexEntry } from '../index/index.js';
 import { hashId, idToBytes, type BlobId, type TreeId } from '../model/index.js';
-import { BlobSet, IdSet } from '../prune/index.js';
-import { withLock, type LockWarning, type Repository, type UnreadableSnapshot } from '../repository/index.js';
-import type { SnapshotEntry, SnapshotFilter } from '../snapshot/index.js';
+import { BlobSet, IdSet } from '../index/index.js';
+import type { Repository } from '../repository/index.js';
+import type { SnapshotEntry } from '../snapshot/index.js';
 import type { Node } from '../tree/index.js';
-import { selectSnapshots } from './select.js';
+import { withSelectedSnapshots, type SelectedSnapshotsOptions } from './select.js';
 import { TreeLoader } from './tree-loader.js';
 
 export const STATS_MODES = ['restore-size', 'files-by-contents', 'blobs-per-file', 'raw-data'] as const;
@@ -261,17 +261,7 @@ export async function statsOfSnapshots(repo: StatsRepository, snapshots: readonl
   };
 }
 
-export interface SnapshotStatsOptions extends StatsOptions {
-  /** Count these snapshots (IDs, unique prefixes, `latest`). @default every snapshot passing `filter` */
-  readonly snapshots?: readonly string[];
-  /** Host/tag/path filter (for `latest`, or when no snapshot is named). @default {} */
-  readonly filter?: SnapshotFilter;
-  /** With no snapshot named: a snapshot file that does not load is reported here and left out. @default: it fails the count */
-  readonly onUnreadable?: (w: UnreadableSnapshot) => void;
-  /** Take a shared lock, as restic does. @default true */
-  readonly lock?: boolean;
-  readonly onLockWarning?: (w: LockWarning) => void;
-}
+export interface SnapshotStatsOptions extends StatsOptions, SelectedSnapshotsOptions {}
 
 /**
  * restic's `stats`: selects the snapshots (named ones, else all passing the filter) and counts
@@ -282,12 +272,5 @@ export async function snapshotStats(repo: Repository, options: SnapshotStatsOpti
   if (!(STATS_MODES as readonly string[]).includes(mode)) {
     throw new CairnError('ERR_INVALID_ARGUMENT', `unknown counting mode "${String(mode)}"; use one of ${STATS_MODES.join(', ')}`, { data: { mode } });
   }
-  return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning, overlap: true }, async () => {
-    const list = await selectSnapshots(repo, options.snapshots ?? [], {
-      ...(options.filter !== undefined ? { filter: options.filter } : {}),
-      ...(options.onUnreadable !== undefined ? { onUnreadable: options.onUnreadable } : {}),
-    });
-    await repo.loadIndex();
-    return statsOfSnapshots(repo, list, options);
-  });
+  return withSelectedSnapshots(repo, options, (list) => statsOfSnapshots(repo, list, options));
 }

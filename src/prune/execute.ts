@@ -21,7 +21,7 @@ import type { Id, PackId } from '../model/index.js';
 import type { IndexPack } from '../index/index.js';
 import type { PackedBlob, SealedBlob } from '../pack/index.js';
 import { mapConcurrent } from '../util/index.js';
-import { BlobSet } from './id-set.js';
+import { BlobSet } from '../index/index.js';
 import { checkAborted, type PruneCallbacks, type PruneEvent } from './options.js';
 import { isNoop, type PrunePlan, type PruneRepository } from './plan.js';
 

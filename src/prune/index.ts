@@ -17,4 +17,3 @@ export {
   type MaxUnused, type PruneOptions, type PruneCallbacks, type PruneEvent, type PrunePhase, type PruneWarning,
 } from './options.js';
 export { prune, type PruneRunOptions, type PruneOutcome } from './prune.js';
-export { IdSet, BlobSet } from './id-set.js';

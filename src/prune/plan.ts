@@ -27,7 +27,7 @@ import { shortId, type BlobType, type Id, type PackId, type SnapshotId, type Tre
 import { entrySize, PACK_OVERHEAD } from '../pack/index.js';
 import { decodeTree } from '../tree/index.js';
 import { mapConcurrent } from '../util/index.js';
-import { BlobSet } from './id-set.js';
+import { BlobSet } from '../index/index.js';
 import { checkAborted, checkPruneOptions, DEFAULT_MAX_UNUSED, maxUnusedBytes, type PruneOptions, type PruneWarning } from './options.js';
 
 /** What prune needs of a repository (a narrow view, so a fake can stand in). */
