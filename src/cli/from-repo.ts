@@ -17,7 +17,7 @@
 import { CairnError, isCairnError, openBackend, Repository } from '../index.js';
 import type { CliIo, CommandContext } from './context.js';
 import { printWarning } from './output.js';
-import { pickPasswordSource, resolvePassword, type PasswordSource } from './password.js';
+import { pickLocation, pickPasswordSource, resolvePassword, type PasswordSource } from './password.js';
 import { backendOptions } from './repository.js';
 
 /** The `--from-*` flags a command parsed. */
@@ -29,16 +29,10 @@ export interface FromRepoFlags {
 
 type Env = CliIo['env'];
 
-function envValue(env: Env, name: string): string | undefined {
-  const v = env[name];
-  return v === undefined || v === '' ? undefined : v;
-}
-
 /** The source repository's location (see the module comment). */
 export function resolveFromRepository(flags: FromRepoFlags, io: Pick<CliIo, 'env'>): string {
-  if (flags.fromRepo !== undefined && flags.fromRepo !== '') return flags.fromRepo;
-  const fromEnv = envValue(io.env, 'CAIRN_FROM_REPOSITORY') ?? envValue(io.env, 'RESTIC_FROM_REPOSITORY');
-  if (fromEnv !== undefined) return fromEnv;
+  const location = pickLocation(flags.fromRepo, io.env, 'CAIRN_FROM_REPOSITORY', 'RESTIC_FROM_REPOSITORY');
+  if (location !== undefined) return location;
   throw new CairnError(
     'ERR_NO_REPOSITORY',
     'no source repository given: use --from-repo <location>, or set CAIRN_FROM_REPOSITORY (or RESTIC_FROM_REPOSITORY)',

@@ -34,11 +34,16 @@ function envValue(env: Env, name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+/** A location from its flag, else the first of two environment variables set (non-empty). */
+export function pickLocation(flag: string | undefined, env: Env, cairnVar: string, resticVar: string): string | undefined {
+  if (flag !== undefined && flag !== '') return flag;
+  return envValue(env, cairnVar) ?? envValue(env, resticVar);
+}
+
 /** The repository location: `-r/--repo`, else CAIRN_REPOSITORY, else RESTIC_REPOSITORY. */
 export function resolveRepository(globals: Pick<GlobalOptions, 'repo'>, io: Pick<CliIo, 'env'>): string {
-  if (globals.repo !== undefined && globals.repo !== '') return globals.repo;
-  const fromEnv = envValue(io.env, 'CAIRN_REPOSITORY') ?? envValue(io.env, 'RESTIC_REPOSITORY');
-  if (fromEnv !== undefined) return fromEnv;
+  const location = pickLocation(globals.repo, io.env, 'CAIRN_REPOSITORY', 'RESTIC_REPOSITORY');
+  if (location !== undefined) return location;
   throw new CairnError(
     'ERR_NO_REPOSITORY',
     'no repository given: use -r/--repo <location>, or set CAIRN_REPOSITORY (or RESTIC_REPOSITORY)',
