@@ -276,7 +276,7 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   const parent = typeof options.parent === 'function' ? await options.parent(paths) : options.parent;
   const journal = options.resume === undefined ? undefined : await ResumeJournal.open(options.resume, options.hostname ?? '', paths, (m) => archiver.warn('DEGRADED', 'resume journal', m));
   archiver.journal = journal;
-  const scan = options.progress === undefined ? undefined : scanTotals(options, given, cwd, options.progress);
+  const scan = options.progress === undefined ? undefined : scanTotals(options, paths, options.progress);
   let tree: TreeId;
   try {
     tree = await archiver.virtual(virtualRoot(given, cwd), await archiver.parentDir(parent?.tree));
@@ -308,14 +308,16 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
  * walk; lstat only, the same selection, warnings dropped (the walk reports them). Sets the
  * totals only when the scan finishes; `stop()` ends it early (the totals then stay unknown).
  */
-function scanTotals(options: SnapshotOptions, given: readonly string[], cwd: string, progress: Progress): { stop(): void } {
+function scanTotals(options: SnapshotOptions, paths: readonly string[], progress: Progress): { stop(): void } {
   const sel = options.selector === undefined ? undefined : (options.scanSelector ?? null);
   if (sel === null) return { stop: () => undefined };
   let stopped = false;
   let files = 0;
   let bytes = 0;
+  const halted = (): boolean => stopped || options.signal?.aborted === true;
+  // Only an estimate for the status line: what cannot be read here is reported by the walk itself.
   const visit = async (path: Buffer, st: BigIntStats, rootDevice: bigint): Promise<void> => {
-    if (stopped || options.signal?.aborted === true) throw new Error('stopped');
+    if (halted()) return;
     if (sel !== undefined && (await sel.excludes(path, st))) return;
     if (st.isFile()) {
       files++;
@@ -343,16 +345,16 @@ function scanTotals(options: SnapshotOptions, given: readonly string[], cwd: str
     }
   };
   void (async () => {
-    for (const g of [...new Set(given.map((p) => resolvePath(cwd, p)))]) {
-      const path = Buffer.from(g);
+    for (const p of paths) {
+      const path = Buffer.from(p);
       const st = await lstat(path, { bigint: true });
       await visit(path, st, st.dev);
     }
-    if (!stopped) {
+    if (!halted()) {
       progress.itemsTotal = files;
       progress.bytesTotal = bytes;
     }
-  })().catch(() => undefined);
+  })().catch(() => undefined); // no totals then (see above); the walk reports the failure
   return { stop: () => void (stopped = true) };
 }
 
