@@ -62,6 +62,12 @@ export interface Backend {
    */
   saveFile?(h: Handle, path: string): Promise<void>;
   /**
+   * Optional: how long (ms) a file another process saved may take to appear in `list`. The lock
+   * protocol waits this long between writing its lock file and its second look for conflicting
+   * locks. Absent: restic's 200 ms, for storage whose listings may lag behind writes.
+   */
+  lockSettleMs?(): Promise<number>;
+  /**
    * Optional: removes the temporary files that interrupted saves left behind (names starting
    * with `.tmp-`, which `list` never yields); how many and their bytes. Only safe when no writer
    * can be active: under an exclusive lock (prune calls it).

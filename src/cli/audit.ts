@@ -74,35 +74,30 @@ class Changes {
 
 /** A backend that tells `changes` about every successful save and remove, and is otherwise `inner`. */
 export function recordingBackend(inner: Backend, changes: { saved(h: Handle): void; removed(h: Handle): void }): Backend {
-  const saveFile = inner.saveFile;
-  const spillDir = inner.spillDir;
-  const removeLeftovers = inner.removeLeftovers;
-  return {
-    location: inner.location,
-    create: () => inner.create(),
-    save: async (h, data) => {
-      await inner.save(h, data);
-      changes.saved(h);
-    },
-    load: (h, offset, length) => inner.load(h, offset, length),
-    stat: (h) => inner.stat(h),
-    list: (type) => inner.list(type),
-    remove: async (h) => {
-      await inner.remove(h);
-      changes.removed(h);
-    },
-    close: () => inner.close(),
-    ...(saveFile !== undefined
-      ? {
-          saveFile: async (h: Handle, path: string) => {
-            await saveFile.call(inner, h, path);
-            changes.saved(h);
-          },
-        }
-      : {}),
-    ...(spillDir !== undefined ? { spillDir: () => spillDir.call(inner) } : {}),
-    ...(removeLeftovers !== undefined ? { removeLeftovers: () => removeLeftovers.call(inner) } : {}),
+  const save: Backend['save'] = async (h, data) => {
+    await inner.save(h, data);
+    changes.saved(h);
   };
+  const remove: Backend['remove'] = async (h) => {
+    await inner.remove(h);
+    changes.removed(h);
+  };
+  const saveFile = inner.saveFile;
+  const recordedSaveFile = saveFile === undefined ? undefined : async (h: Handle, path: string): Promise<void> => {
+    await saveFile.call(inner, h, path);
+    changes.saved(h);
+  };
+  // Everything else (optional capabilities included, present or not) is the inner backend's own,
+  // called on it: a capability added to Backend later is not lost behind the recorder.
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'save') return save;
+      if (prop === 'remove') return remove;
+      if (prop === 'saveFile') return recordedSaveFile;
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }
 
 /** RFC 3339 with milliseconds and the local offset: `2026-11-24T15:41:07.123+01:00`. */

@@ -2,9 +2,12 @@
  * Repository locks, compatible with restic's: `locks/<id>` files holding
  * `{"time","exclusive","hostname","username","pid","uid"?,"gid"?}` (encrypted like other unpacked
  * files). An exclusive lock conflicts with every lock; a shared lock conflicts only with an
- * exclusive one. Taking a lock: look for conflicting locks, write ours, wait 200 ms, look again
- * (two processes racing both see each other), and on conflict remove ours and fail with
- * ERR_REPO_LOCKED naming each holder (PID, host, user, age).
+ * exclusive one. Taking a lock: look for conflicting locks, write ours, wait for the storage to
+ * settle, look again (two processes racing both see each other), and on conflict remove ours and
+ * fail with ERR_REPO_LOCKED naming each holder (PID, host, user, age). The wait is restic's 200 ms
+ * where listings may lag behind writes, none on a local file system (Backend.lockSettleMs): each
+ * side looks after its own lock file is in place, so of two racing processes the later one to
+ * write sees the other's lock in its second look.
  *
  * A held lock is refreshed every 5 minutes (a new file, then the old one removed), so others can
  * tell it is live. A refresh that fails, or that finds our old lock file already gone (someone
@@ -51,6 +54,8 @@ export interface LockStore {
     list(type: 'lock'): AsyncIterable<{ readonly name: string; readonly size: number }>;
     remove(h: { type: 'lock'; name: string }): Promise<void>;
     readonly location: string;
+    /** The wait before the second look (see Backend.lockSettleMs). @default LOCK_WAIT_MS */
+    lockSettleMs?(): Promise<number>;
   };
 }
 
@@ -359,7 +364,8 @@ export async function lockRepository(store: LockStore, options: LockOptions): Pr
   };
   let released = false;
   const verify = async (): Promise<void> => {
-    await new Promise((r) => setTimeout(r, LOCK_WAIT_MS));
+    const settle = (await store.backend.lockSettleMs?.()) ?? LOCK_WAIT_MS;
+    if (settle > 0) await new Promise((r) => setTimeout(r, settle));
     try {
       await checkConflicts(store, id, exclusive, user.hostname);
     } catch (e) {

@@ -158,8 +158,9 @@ for (const command of COMMANDS) {
   const run = await runCli(command.args(repo, target), { env: ENV, repo, target });
   if (run.code !== 0) throw new Error(`probe of ${command.name} failed (exit ${run.code}): ${run.err}`);
   // Timed kills: a seeded random time after the command's lock file is in place, spread over the
-  // probe's working time from the end of its 200 ms lock wait to its exit (measured from the lock,
-  // not from the spawn, so that a loaded machine's slow start-up does not push them all before it).
+  // probe's working time from its lock to its exit (measured from the lock, not from the spawn, so
+  // that a loaded machine's slow start-up does not push them all before it). On a local file
+  // system the lock protocol's second look follows at once (no settle wait).
   const lockedAt = run.events.find((e) => e.event === 'rename:locks')?.at ?? run.started;
   probes.set(command.name, { events: run.events, ms: run.ended - run.started });
   for (const event of pickEventKillPoints(run.events, BUDGET.events[command.name])) {
@@ -167,7 +168,7 @@ for (const command of COMMANDS) {
   }
   const random = seededRandom(SEED * 1000 + cases.length);
   for (let i = 0; i < BUDGET.timed[command.name]; i++) {
-    const ms = Math.round(200 + random() * Math.max(0, run.ended - lockedAt - 200));
+    const ms = Math.round(random() * Math.max(0, run.ended - lockedAt));
     cases.push({ command, point: { event: `rename:locks#1:after+${ms}ms` }, label: `${ms} ms after the lock`, index: cases.length });
   }
   await rm(dir, { recursive: true, force: true });
@@ -184,7 +185,7 @@ interface Outcome {
   readonly lockLeft: boolean;
 }
 const outcomes: Outcome[] = [];
-/** Three kill points at a time: mostly they wait (200 ms per lock taken, process start-up). */
+/** Three kill points at a time: mostly they wait (process start-up, the kill timer). */
 const limit = createLimiter(3);
 const blockedShown = new Set<string>();
 

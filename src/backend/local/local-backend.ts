@@ -21,7 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, type Stats } from 'node:fs';
-import { chmod, lstat, mkdir, open, readdir, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { CairnError, messageOf } from '../../errors.js';
 import type { FileType } from '../../model/index.js';
@@ -99,6 +99,15 @@ function adviceFor(code: string | undefined, retryable: boolean): string {
   }
 }
 
+/** restic's wait before the lock protocol's second look, for storage not known to list at once. */
+const LOCK_SETTLE_DEFAULT_MS = 200;
+
+/**
+ * Linux file systems (statfs f_type) local to this machine: ext2/3/4, XFS, Btrfs, tmpfs, ramfs,
+ * overlayfs, ZFS, F2FS, bcachefs, JFS, ReiserFS, NILFS2, FAT, exFAT, NTFS (ntfs3).
+ */
+const LOCAL_FS_TYPES = new Set([0xef53, 0x58465342, 0x9123683e, 0x01021994, 0x858458f6, 0x794c7630, 0x2fc12fc1, 0xf2f52010, 0xca451a4e, 0x3153464a, 0x52654973, 0x3434, 0x4d44, 0x2011bab0, 0x7366746e]);
+
 export class LocalBackend implements Backend {
   /** The repository directory (absolute). */
   readonly path: string;
@@ -107,6 +116,7 @@ export class LocalBackend implements Backend {
   #modes: Promise<LocalModes> | undefined;
   /** Open pack files by name, least recently used first (see #openPack). */
   readonly #packs = new Map<string, Promise<OpenFile>>();
+  #settle: Promise<number> | undefined;
 
   /** A backend for the repository in directory `path` (resolved against the process's cwd). */
   constructor(path: string, options: LocalBackendOptions = {}) {
@@ -222,6 +232,22 @@ export class LocalBackend implements Backend {
       }
     }
     return { files, bytes };
+  }
+
+  /**
+   * 0 on a local file system: a lock file another process renamed into place is in every later
+   * listing at once, so a lock protocol that looks again after writing its own lock file needs no
+   * wait (restic's 200 ms is for storage whose listings lag). restic's 200 ms on anything else —
+   * network and FUSE file systems (NFS, SMB, sshfs…) whose clients cache directory listings, file
+   * systems not recognised, and platforms other than Linux — and when the file system cannot be
+   * asked.
+   */
+  lockSettleMs(): Promise<number> {
+    this.#settle ??= statfs(join(this.path, TYPE_DIRS.lock)).then(
+      (s) => (process.platform === 'linux' && LOCAL_FS_TYPES.has(Number(s.type)) ? 0 : LOCK_SETTLE_DEFAULT_MS),
+      () => LOCK_SETTLE_DEFAULT_MS,
+    );
+    return this.#settle;
   }
 
   /** Temporary files for `saveFile` go in `data/` (named `.tmp-…`, which `list` never yields). */
