@@ -36,6 +36,17 @@ export interface FileInfo {
   readonly size: number;
 }
 
+/** A pack's file descriptor lent by `Backend.lendPack`. */
+export interface LentPack {
+  readonly fd: number;
+  /** The pack's size in bytes. */
+  readonly size: number;
+  /** Where the pack is, for messages. */
+  readonly path: string;
+  /** Gives the descriptor back (once; later calls do nothing). */
+  release(): void;
+}
+
 export interface Backend {
   /** Where the repository is, for messages (a path or URL; never credentials). */
   readonly location: string;
@@ -61,6 +72,16 @@ export interface Backend {
    * may still be there; the caller removes it. A backend without it gets `save` with the bytes.
    */
   saveFile?(h: Handle, path: string): Promise<void>;
+  /**
+   * Optional: lends the caller an open file descriptor of the pack `h`, for positional reads of
+   * its bytes in this process (a worker thread may read through it): the pack's `size` comes with
+   * it. The caller MUST call `release` once, after its last read; the descriptor stays open until
+   * then even if the pack is removed or the backend closed meanwhile (it is closed after the last
+   * release). A read through it is the caller's to check (a range past `size` is the caller's
+   * error). Only backends whose packs are local files have it; the others are read with `load`.
+   * A missing pack is `ERR_NOT_FOUND` as for `load`.
+   */
+  lendPack?(h: Handle): Promise<LentPack>;
   /**
    * Optional: how long (ms) a file another process saved may take to appear in `list`. The lock
    * protocol waits this long between writing its lock file and its second look for conflicting

@@ -25,7 +25,7 @@ import { chmod, lstat, mkdir, open, readdir, readFile, rename, stat, statfs, unl
 import { dirname, join, resolve } from 'node:path';
 import { CairnError, messageOf } from '../../errors.js';
 import type { FileType } from '../../model/index.js';
-import type { Backend, FileInfo, Handle } from '../types.js';
+import type { Backend, FileInfo, Handle, LentPack } from '../types.js';
 import { checkHandle, checkRangeArgs, checkType, describe, isValidName, notFound, rangeLength } from './checks.js';
 import { filePath, PACK_PREFIXES, repositoryDirs, TYPE_DIRS } from './layout.js';
 
@@ -348,6 +348,29 @@ export class LocalBackend implements Backend {
       if (h.type === 'pack') this.#releasePack(file);
       else await file.fh.close().catch(() => undefined);
     }
+  }
+
+  /**
+   * Lends the open file of pack `h` from the pack cache (see #openPack): a worker thread reads
+   * blobs through the descriptor itself. It counts as a load in progress until released, so the
+   * cache does not close it meanwhile.
+   */
+  async lendPack(h: Handle): Promise<LentPack> {
+    checkHandle(h, this.location);
+    if (h.type !== 'pack') throw new CairnError('ERR_INVALID_ARGUMENT', `${this.location}: lendPack lends pack files only, not ${describe(h)}`, { data: { type: h.type, name: h.name } });
+    const path = filePath(this.path, h);
+    const file = await this.#openPack(h, path);
+    let lent = true;
+    return {
+      fd: file.fh.fd,
+      size: file.size,
+      path,
+      release: () => {
+        if (!lent) return;
+        lent = false;
+        this.#releasePack(file);
+      },
+    };
   }
 
   /** Opens `path` and learns its size (it must be a regular file). */
