@@ -11,7 +11,7 @@ import { CairnError, messageOf, type ErrorCode } from '../errors.js';
 import type { MasterKey } from '../crypto/index.js';
 import type { BlobId } from '../model/index.js';
 import { workerScriptUrl } from '../util/index.js';
-import type { BlobJob, BlobReply, BlobWorkerData } from './blob-worker.js';
+import type { BlobJob, BlobReply, BlobWorkerData, RestoreBlobJob } from './blob-worker.js';
 import type { SpilledPack } from './packer.js';
 
 interface Slot {
@@ -100,6 +100,20 @@ export class BlobPool {
     const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer) ? bytes : bytes.slice();
     const r = await this.send(slot, { op: 'unseal', n, bytes: own, id, uncompressedLength, what }, [own.buffer as ArrayBuffer]);
     return (r as { plain: Uint8Array }).plain;
+  }
+
+  /**
+   * Restores one data blob in a worker (blob-worker.ts `restoreBlob`): the worker reads its stored
+   * bytes through `packFd`, checks and opens them as `unseal` does, and only then writes the
+   * plaintext to `target` at `targetOffset`; resolves to the bytes written. Every job for one blob
+   * goes to the same worker, which keeps the plaintext of a blob needed again (`keep`). The
+   * caller keeps both descriptors open until this settles.
+   */
+  async restoreBlob(job: Omit<RestoreBlobJob, 'op' | 'n'>): Promise<number> {
+    this.pick(); // starts the workers, or throws the pool's failure
+    const slot = this.slots[Number.parseInt(job.id.slice(0, 8), 16) % this.slots.length] ?? this.pick();
+    const r = await this.send(slot, { ...job, op: 'restoreBlob', n: this.next++ });
+    return (r as { written: number }).written;
   }
 
   /**

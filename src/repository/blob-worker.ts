@@ -17,6 +17,13 @@
  * - `unseal`: checks a stored blob's MAC, decrypts, decompresses and checks that the plaintext
  *   hashes to the blob's ID; the plaintext goes back only when every check passed.
  *
+ * - `restoreBlob`: reads a stored blob through a pack's file descriptor (the backend lent it to
+ *   the main thread: one process) into a reused buffer, makes exactly `unseal`'s checks, and only
+ *   then writes the plaintext at an offset of a target file (the restorer's descriptor); the reply
+ *   is small (no plaintext goes back). A blob the main thread says is needed again is kept (a few
+ *   MiB, least recently used dropped first): the main thread sends every job for one blob to the
+ *   same worker, so a chunk two files share is read and opened once while both are restored.
+ *
  * Every failure goes back as a message with an error code; a worker never dies on a bad input.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
@@ -49,7 +56,30 @@ export type BlobJob =
   | { readonly op: 'drop'; readonly n: number }
   | { readonly op: 'flush'; readonly n: number }
   | { readonly op: 'discard'; readonly n: number }
-  | { readonly op: 'unseal'; readonly n: number; readonly bytes: Uint8Array; readonly id: string; readonly uncompressedLength: number; readonly what: string };
+  | { readonly op: 'unseal'; readonly n: number; readonly bytes: Uint8Array; readonly id: string; readonly uncompressedLength: number; readonly what: string }
+  | RestoreBlobJob;
+
+/**
+ * Restore one data blob (see the module comment): `length` stored bytes at `offset` of the pack
+ * open as `packFd`, whose plaintext (`plainLength` bytes, the index's) goes to `target` at
+ * `targetOffset`. `keep`: the blob is needed again soon (keep its plaintext). `pack`/`file` name
+ * the pack and the target in errors.
+ */
+export interface RestoreBlobJob {
+  readonly op: 'restoreBlob';
+  readonly n: number;
+  readonly id: string;
+  readonly packFd: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly uncompressedLength: number;
+  readonly plainLength: number;
+  readonly target: number;
+  readonly targetOffset: number;
+  readonly keep: boolean;
+  readonly what: string;
+  readonly pack: string;
+}
 
 export type BlobReply =
   | { readonly n: number; readonly id: string }
@@ -58,10 +88,13 @@ export type BlobReply =
   | { readonly n: number; readonly flushed: true; readonly pack?: SpilledPack }
   | { readonly n: number; readonly plain: Uint8Array }
   | { readonly n: number; readonly dropped: true }
+  | { readonly n: number; readonly written: number }
   | { readonly n: number; readonly error: string; readonly code: string; readonly data?: Record<string, unknown> };
 
 /** Bytes of read buffers a worker keeps for reuse. */
 const FREE_READ_BYTES = 16 << 20;
+/** Plaintext a worker keeps of blobs restored that are needed again (restoreBlob's `keep`). */
+const KEEP_BYTES = 16 << 20;
 
 if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 'cairn-blob-worker') {
   const port = parentPort;
@@ -171,6 +204,67 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     entries.push({ id, type: 'data', offset, length: sealed.length, uncompressedLength: z === undefined ? 0 : plain.length });
     return used + entries.length * 64 < packSize ? { storedSize: sealed.length } : { storedSize: sealed.length, pack: finish() };
   };
+  /** Plaintext of blobs needed again, least recently used first (restoreBlob). */
+  const keptPlain = new Map<string, Uint8Array>();
+  let keptBytes = 0;
+  const unkeep = (id: string): void => {
+    const p = keptPlain.get(id);
+    if (p === undefined) return;
+    keptPlain.delete(id);
+    keptBytes -= p.length;
+  };
+  const restoreBlob = (job: RestoreBlobJob): number => {
+    let plain = keptPlain.get(job.id);
+    if (plain !== undefined) {
+      keptPlain.delete(job.id); // most recently used last (again below if still needed)
+      keptBytes -= plain.length;
+    } else {
+      const buf = readBuffer(job.length);
+      try {
+        let got = 0;
+        while (got < job.length) {
+          let r: number;
+          try {
+            r = readSync(job.packFd, buf, got, job.length - got, job.offset + got);
+          } catch (e) {
+            throw new CairnError('ERR_BACKEND', `reading pack ${job.pack} at byte ${job.offset + got} failed: ${messageOf(e)}; check the disk, then run \`cairn check --read-data\``, { data: { pack: job.pack, at: job.offset + got, retryable: false } });
+          }
+          if (r === 0) throw new CairnError('ERR_BACKEND', `pack ${job.pack} ended at byte ${job.offset + got}, inside ${job.what}; it changed while it was read (or the disk failed): try again, then run \`cairn check\``, { data: { pack: job.pack, at: job.offset + got, retryable: true } });
+          got += r;
+        }
+        // MAC, decryption, decompression to the index's length, SHA-256: all before any write.
+        plain = openBlob(key, buf, job.id as BlobId, job.uncompressedLength, job.what, { pack: job.pack });
+        // The read buffer goes back to the free list below: the plaintext must not be a view of it.
+        if (plain.buffer === buf.buffer) plain = plain.slice();
+      } finally {
+        release(buf);
+      }
+    }
+    if (plain.length !== job.plainLength) {
+      throw new CairnError('ERR_CORRUPT', `${job.what} holds ${plain.length} bytes, the index says ${job.plainLength}; run \`cairn check\``, { data: { blob: job.id, pack: job.pack } });
+    }
+    let done = 0;
+    while (done < plain.length) {
+      let w: number;
+      try {
+        w = writeSync(job.target, plain, done, plain.length - done, job.targetOffset + done);
+      } catch (e) {
+        throw new CairnError('ERR_FILE_WRITE', `writing at byte ${job.targetOffset + done} failed: ${messageOf(e)}`, { data: { at: job.targetOffset + done } });
+      }
+      if (w === 0) throw new CairnError('ERR_FILE_WRITE', `a write at byte ${job.targetOffset + done} wrote nothing`, { data: { at: job.targetOffset + done } });
+      done += w;
+    }
+    // The plaintext is openBlob's own buffer (never a view of the read buffer): kept as it is.
+    if (job.keep && plain.length <= KEEP_BYTES / 2) {
+      keptPlain.set(job.id, plain);
+      keptBytes += plain.length;
+      for (const [id] of keptPlain) {
+        if (keptBytes <= KEEP_BYTES) break;
+        unkeep(id);
+      }
+    }
+    return plain.length;
+  };
   port.on('message', (job: BlobJob) => {
     try {
       if (job.op === 'hash') {
@@ -243,6 +337,8 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
         kept.delete(job.n);
         if (chunk !== undefined) release(chunk.buf);
         port.postMessage({ n: job.n, dropped: true } satisfies BlobReply);
+      } else if (job.op === 'restoreBlob') {
+        port.postMessage({ n: job.n, written: restoreBlob(job) } satisfies BlobReply);
       } else {
         let plain = openBlob(key, job.bytes, job.id as BlobId, job.uncompressedLength, job.what);
         if (plain.byteOffset !== 0 || plain.byteLength !== plain.buffer.byteLength) plain = plain.slice();

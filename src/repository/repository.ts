@@ -644,6 +644,63 @@ export class Repository {
     throw new CairnError('ERR_CORRUPT', `${type} blob ${id}: every stored copy failed (${errors.map(messageOf).join('; ')})`, { cause: errors[0], data: { blob: id } });
   }
 
+  /**
+   * Whether `restoreBlob` can be used: the backend lends pack files (local repositories).
+   */
+  canRestoreBlobs(): boolean {
+    return typeof this.backend.lendPack === 'function';
+  }
+
+  /**
+   * Writes data blob `id`'s plaintext (`target.length` bytes, as `blobLength` says) to the open
+   * file `target.fd` at `target.offset`, without the bytes passing through this thread: a blob
+   * worker reads the stored range through a descriptor the backend lends, makes every check of
+   * `loadBlob` (MAC, decompression to the index's length, SHA-256 against the ID) and only then
+   * writes. Tries every copy the index knows, as `loadBlob` does; a failed write is not retried
+   * (ERR_FILE_WRITE). `keep`: the blob will be asked for again soon (its plaintext is kept a
+   * while). Only when `canRestoreBlobs()`. The caller keeps `target.fd` open until this settles.
+   * Resolves to the bytes written.
+   */
+  async restoreBlob(id: BlobId, target: { readonly fd: number; readonly offset: number; readonly length: number }, keep: boolean): Promise<number> {
+    const lendPack = this.backend.lendPack?.bind(this.backend);
+    if (lendPack === undefined) throw new CairnError('ERR_INTERNAL', `restoreBlob: the backend at ${this.backend.location} does not lend pack files; use loadBlob`);
+    const entries = this.index.lookup(id, 'data');
+    if (entries.length === 0) {
+      throw new CairnError('ERR_NOT_FOUND', `data blob ${id} is not in the repository's index; run \`cairn check\`, and \`cairn repair index\` if packs exist that the index misses`, { data: { blob: id, type: 'data' } });
+    }
+    const errors: unknown[] = [];
+    for (const e of entries) {
+      try {
+        const lent = await lendPack({ type: 'pack', name: e.pack });
+        try {
+          if (e.offset + e.length > lent.size) {
+            throw new CairnError('ERR_CORRUPT', `data blob ${id}: the index places it at bytes ${e.offset}..${e.offset + e.length} of pack ${e.pack}, which the pack does not hold (${lent.size} bytes); run \`cairn repair index\``, { data: { blob: id, pack: e.pack } });
+          }
+          return await this.pool().restoreBlob({
+            id,
+            packFd: lent.fd,
+            offset: e.offset,
+            length: e.length,
+            uncompressedLength: e.uncompressedLength,
+            plainLength: target.length,
+            target: target.fd,
+            targetOffset: target.offset,
+            keep,
+            what: `data blob ${id} in pack ${e.pack}`,
+            pack: e.pack,
+          });
+        } finally {
+          lent.release();
+        }
+      } catch (err) {
+        if (err instanceof CairnError && (err.code === 'ERR_FILE_WRITE' || err.code === 'ERR_WORKER')) throw err;
+        errors.push(err);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    throw new CairnError('ERR_CORRUPT', `data blob ${id}: every stored copy failed (${errors.map(messageOf).join('; ')})`, { cause: errors[0], data: { blob: id } });
+  }
+
   /** Decrypts, decompresses and verifies one stored blob (bytes = exactly its stored range). */
   unsealBlob(bytes: Uint8Array, blob: PackedBlob & { readonly pack: PackId }): Uint8Array {
     return openBlob(this.key, bytes, blob.id, blob.uncompressedLength, `${blob.type} blob ${blob.id} in pack ${blob.pack}`, { pack: blob.pack });
