@@ -37,10 +37,20 @@ export interface RestorerRepository {
    * several at once and written at their offsets in any order.
    */
   blobLength(type: BlobType, id: BlobId): number | undefined;
+  /** Whether `restoreBlob` can be used (a local repository). @default absent: it cannot */
+  canRestoreBlobs?(): boolean;
+  /**
+   * Writes data blob `id` (`target.length` bytes, verified first) to the open file `target.fd` at
+   * `target.offset` without handing the bytes to this thread; `keep`: it is needed again soon.
+   * Resolves to the bytes written. See Repository.restoreBlob.
+   */
+  restoreBlob?(id: BlobId, target: { readonly fd: number; readonly offset: number; readonly length: number }, keep: boolean): Promise<number>;
 }
 
 /** Blobs of one file fetched (and written) at once, when their offsets are known. */
 const BLOBS_PER_FILE = 4;
+/** The same when the blob workers read and write the blobs themselves (restoreBlob). */
+const DIRECT_BLOBS_PER_FILE = 8;
 /** Plaintext kept for a blob that another file (or offset) still needs: at most this many bytes. */
 const SHARED_CACHE_BYTES = 64 << 20;
 
@@ -87,6 +97,21 @@ class BlobShare {
       );
     }
     return p;
+  }
+
+  /**
+   * Counts off one place of `id` written without `get` (restoreBlob); whether more places still
+   * need it.
+   */
+  take(id: BlobId): boolean {
+    const left = this.uses.get(id) ?? 0;
+    if (left > 1) {
+      this.uses.set(id, left - 1);
+      return true;
+    }
+    this.uses.delete(id);
+    this.forget(id);
+    return false;
   }
 
   /** A place that needed `id` will not ask for it (its file was skipped or failed). */
@@ -575,6 +600,22 @@ class Restore {
       }
       const handle = fh;
       const progress = this.o.progress;
+      // Fresh writes on a local repository: the blob workers read, verify and write each blob
+      // themselves (nothing passes through this thread). Comparing and sparse writes need the
+      // bytes here.
+      const direct = !compare && this.o.sparse !== true && this.repo.restoreBlob !== undefined && this.repo.canRestoreBlobs?.() === true;
+      if (direct) {
+        const restoreBlob = this.repo.restoreBlob!.bind(this.repo);
+        await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, async (id, i) => {
+          this.checkAbort();
+          const n = await restoreBlob(id, { fd: handle.fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
+          written++;
+          if (progress !== undefined) progress.bytesDone += n;
+        });
+        const st = await fh.stat();
+        if (st.size !== offset) await fh.truncate(offset);
+        return written;
+      }
       const one = async (id: BlobId, i: number): Promise<void> => {
         this.checkAbort();
         const data = await this.share.get(id);
