@@ -249,7 +249,7 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
       try {
         w = writeSync(job.target, plain, done, plain.length - done, job.targetOffset + done);
       } catch (e) {
-        throw new CairnError('ERR_FILE_WRITE', `writing at byte ${job.targetOffset + done} failed: ${messageOf(e)}`, { data: { at: job.targetOffset + done } });
+        throw new CairnError('ERR_FILE_WRITE', `writing at byte ${job.targetOffset + done} failed: ${messageOf(e)}; check the free space and permissions of the target`, { data: { at: job.targetOffset + done } });
       }
       if (w === 0) throw new CairnError('ERR_FILE_WRITE', `a write at byte ${job.targetOffset + done} wrote nothing`, { data: { at: job.targetOffset + done } });
       done += w;
