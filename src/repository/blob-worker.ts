@@ -96,6 +96,40 @@ const FREE_READ_BYTES = 16 << 20;
 /** Plaintext a worker keeps of blobs restored that are needed again (restoreBlob's `keep`). */
 const KEEP_BYTES = 16 << 20;
 
+/**
+ * Reads `buf.length` bytes of `fd` at `position` (positional reads until full); the bytes read
+ * before the file ended. A failed read throws `readError(e, at)`, `at` being the position reached.
+ */
+function preadFully(fd: number, buf: Uint8Array, position: number, readError: (e: unknown, at: number) => CairnError): number {
+  let got = 0;
+  while (got < buf.length) {
+    let r: number;
+    try {
+      r = readSync(fd, buf, got, buf.length - got, position + got);
+    } catch (e) {
+      throw readError(e, position + got);
+    }
+    if (r === 0) break;
+    got += r;
+  }
+  return got;
+}
+
+/** Writes all of `bytes` to `fd` at `position`; a failed (or empty) write throws `writeError(e, at)`. */
+function pwriteFully(fd: number, bytes: Uint8Array, position: number, writeError: (e: unknown, at: number) => CairnError): void {
+  let done = 0;
+  while (done < bytes.length) {
+    let w: number;
+    try {
+      w = writeSync(fd, bytes, done, bytes.length - done, position + done);
+    } catch (e) {
+      throw writeError(e, position + done);
+    }
+    if (w === 0) throw writeError(new Error('the write wrote nothing'), position + done);
+    done += w;
+  }
+}
+
 if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 'cairn-blob-worker') {
   const port = parentPort;
   const { key, version, packSize, spillDir } = workerData as BlobWorkerData;
@@ -151,12 +185,7 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
       }
       pack = { fd, path, hash: createHash('sha256') };
     }
-    let done = 0;
-    try {
-      while (done < bytes.length) done += writeSync(pack.fd, bytes, done, bytes.length - done, used + done);
-    } catch (e) {
-      throw spillFailure('writing', pack.path, e);
-    }
+    pwriteFully(pack.fd, bytes, used, (e) => spillFailure('writing', pack!.path, e));
     pack.hash.update(bytes);
     used += bytes.length;
   };
@@ -216,22 +245,14 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
   const restoreBlob = (job: RestoreBlobJob): number => {
     let plain = keptPlain.get(job.id);
     if (plain !== undefined) {
-      keptPlain.delete(job.id); // most recently used last (again below if still needed)
-      keptBytes -= plain.length;
+      unkeep(job.id); // most recently used last: kept again below if still needed
     } else {
       const buf = readBuffer(job.length);
       try {
-        let got = 0;
-        while (got < job.length) {
-          let r: number;
-          try {
-            r = readSync(job.packFd, buf, got, job.length - got, job.offset + got);
-          } catch (e) {
-            throw new CairnError('ERR_BACKEND', `reading pack ${job.pack} at byte ${job.offset + got} failed: ${messageOf(e)}; check the disk, then run \`cairn check --read-data\``, { data: { pack: job.pack, at: job.offset + got, retryable: false } });
-          }
-          if (r === 0) throw new CairnError('ERR_BACKEND', `pack ${job.pack} ended at byte ${job.offset + got}, inside ${job.what}; it changed while it was read (or the disk failed): try again, then run \`cairn check\``, { data: { pack: job.pack, at: job.offset + got, retryable: true } });
-          got += r;
-        }
+        const got = preadFully(job.packFd, buf, job.offset, (e, at) =>
+          new CairnError('ERR_BACKEND', `reading pack ${job.pack} at byte ${at} failed: ${messageOf(e)}; check the disk, then run \`cairn check --read-data\``, { data: { pack: job.pack, at, retryable: false } }),
+        );
+        if (got < job.length) throw new CairnError('ERR_BACKEND', `pack ${job.pack} ended at byte ${job.offset + got}, inside ${job.what}; it changed while it was read (or the disk failed): try again, then run \`cairn check\``, { data: { pack: job.pack, at: job.offset + got, retryable: true } });
         // MAC, decryption, decompression to the index's length, SHA-256: all before any write.
         plain = openBlob(key, buf, job.id as BlobId, job.uncompressedLength, job.what, { pack: job.pack });
         // The read buffer goes back to the free list below: the plaintext must not be a view of it.
@@ -243,17 +264,9 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     if (plain.length !== job.plainLength) {
       throw new CairnError('ERR_CORRUPT', `${job.what} holds ${plain.length} bytes, the index says ${job.plainLength}; run \`cairn check\``, { data: { blob: job.id, pack: job.pack } });
     }
-    let done = 0;
-    while (done < plain.length) {
-      let w: number;
-      try {
-        w = writeSync(job.target, plain, done, plain.length - done, job.targetOffset + done);
-      } catch (e) {
-        throw new CairnError('ERR_FILE_WRITE', `writing at byte ${job.targetOffset + done} failed: ${messageOf(e)}; check the free space and permissions of the target`, { data: { at: job.targetOffset + done } });
-      }
-      if (w === 0) throw new CairnError('ERR_FILE_WRITE', `a write at byte ${job.targetOffset + done} wrote nothing`, { data: { at: job.targetOffset + done } });
-      done += w;
-    }
+    pwriteFully(job.target, plain, job.targetOffset, (e, at) =>
+      new CairnError('ERR_FILE_WRITE', `writing at byte ${at} failed: ${messageOf(e)}; check the free space and permissions of the target`, { data: { at } }),
+    );
     // The plaintext is openBlob's own buffer (never a view of the read buffer): kept as it is.
     if (job.keep && plain.length <= KEEP_BYTES / 2) {
       keptPlain.set(job.id, plain);
@@ -269,18 +282,9 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     try {
       if (job.op === 'hash') {
         const buf = readBuffer(job.length);
-        let got = 0;
         try {
-          while (got < job.length) {
-            let r: number;
-            try {
-              r = readSync(job.fd, buf, got, job.length - got, job.offset + got);
-            } catch (e) {
-              throw new CairnError('ERR_FILE_READ', `reading ${job.name} at byte ${job.offset + got} failed: ${messageOf(e)}`, { data: { at: job.offset + got } });
-            }
-            if (r === 0) throw new CairnError('ERR_FILE_READ', `${job.name} ended at byte ${job.offset + got} while it was read: it shrank; read it again`, { data: { at: job.offset + got, shrank: true } });
-            got += r;
-          }
+          const got = preadFully(job.fd, buf, job.offset, (e, at) => new CairnError('ERR_FILE_READ', `reading ${job.name} at byte ${at} failed: ${messageOf(e)}`, { data: { at } }));
+          if (got < job.length) throw new CairnError('ERR_FILE_READ', `${job.name} ended at byte ${job.offset + got} while it was read: it shrank; read it again`, { data: { at: job.offset + got, shrank: true } });
         } catch (e) {
           release(buf);
           throw e;
