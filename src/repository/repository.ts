@@ -15,7 +15,7 @@ import {
 } from '../chunker/index.js';
 import { compressToScratch } from '../compress/index.js';
 import { calibrateKdf, CRYPTO_OVERHEAD, newMasterKey, open, seal, type KdfParams, type MasterKey } from '../crypto/index.js';
-import { decodeIndex, encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type IndexPack } from '../index/index.js';
+import { decodeIndex, encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type IndexEntry, type IndexPack } from '../index/index.js';
 import { idToBytes, shortId, type BlobId, type BlobType, type FileType, type Id, type PackId, type SnapshotId } from '../model/index.js';
 import { readPackHeader, type PackedBlob, type SealedBlob } from '../pack/index.js';
 import { decodeSnapshot, encodeSnapshot, findLatest, resolveSnapshotId, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
@@ -619,12 +619,7 @@ export class Repository {
    * plaintext hashes to the blob ID. Tries every copy the index knows before giving up.
    */
   async loadBlob(type: BlobType, id: BlobId): Promise<Uint8Array> {
-    const entries = this.index.lookup(id, type);
-    if (entries.length === 0) {
-      throw new CairnError('ERR_NOT_FOUND', `${type} blob ${id} is not in the repository's index; run \`cairn check\`, and \`cairn repair index\` if packs exist that the index misses`, { data: { blob: id, type } });
-    }
-    const errors: unknown[] = [];
-    for (const e of entries) {
+    return this.eachCopy(type, id, async (e) => {
       try {
         const bytes = await this.backend.load({ type: 'pack', name: e.pack }, e.offset, e.length);
         if (type === 'data' && e.length >= WORKER_UNSEAL_MIN) {
@@ -633,11 +628,32 @@ export class Repository {
         return this.unsealBlob(bytes, { ...e, id, type });
       } catch (err) {
         // The backend refuses a range past the end of the pack: the index entry is what is wrong.
-        errors.push(
-          err instanceof CairnError && err.code === 'ERR_INVALID_ARGUMENT'
-            ? new CairnError('ERR_CORRUPT', `${type} blob ${id}: the index places it at bytes ${e.offset}..${e.offset + e.length} of pack ${e.pack}, which the pack does not hold (${messageOf(err)}); run \`cairn repair index\``, { cause: err, data: { blob: id, pack: e.pack } })
-            : err,
-        );
+        if (err instanceof CairnError && err.code === 'ERR_INVALID_ARGUMENT') {
+          throw new CairnError('ERR_CORRUPT', `${type} blob ${id}: the index places it at bytes ${e.offset}..${e.offset + e.length} of pack ${e.pack}, which the pack does not hold (${messageOf(err)}); run \`cairn repair index\``, { cause: err, data: { blob: id, pack: e.pack } });
+        }
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * `attempt` on each copy of a blob the index knows until one succeeds (loadBlob, restoreBlob):
+   * ERR_NOT_FOUND when the index knows none; one copy's failure as it is, several in one
+   * ERR_CORRUPT. A failure `fatal` says is not the copy's fault (a target that cannot be written)
+   * ends the search at once.
+   */
+  private async eachCopy<T>(type: BlobType, id: BlobId, attempt: (e: IndexEntry) => Promise<T>, fatal: (err: unknown) => boolean = () => false): Promise<T> {
+    const entries = this.index.lookup(id, type);
+    if (entries.length === 0) {
+      throw new CairnError('ERR_NOT_FOUND', `${type} blob ${id} is not in the repository's index; run \`cairn check\`, and \`cairn repair index\` if packs exist that the index misses`, { data: { blob: id, type } });
+    }
+    const errors: unknown[] = [];
+    for (const e of entries) {
+      try {
+        return await attempt(e);
+      } catch (err) {
+        if (fatal(err)) throw err;
+        errors.push(err);
       }
     }
     if (errors.length === 1) throw errors[0];
@@ -664,13 +680,10 @@ export class Repository {
   async restoreBlob(id: BlobId, target: { readonly fd: number; readonly offset: number; readonly length: number }, keep: boolean): Promise<number> {
     const lendPack = this.backend.lendPack?.bind(this.backend);
     if (lendPack === undefined) throw new CairnError('ERR_INTERNAL', `restoreBlob: the backend at ${this.backend.location} does not lend pack files; use loadBlob`);
-    const entries = this.index.lookup(id, 'data');
-    if (entries.length === 0) {
-      throw new CairnError('ERR_NOT_FOUND', `data blob ${id} is not in the repository's index; run \`cairn check\`, and \`cairn repair index\` if packs exist that the index misses`, { data: { blob: id, type: 'data' } });
-    }
-    const errors: unknown[] = [];
-    for (const e of entries) {
-      try {
+    return this.eachCopy(
+      'data',
+      id,
+      async (e) => {
         const lent = await lendPack({ type: 'pack', name: e.pack });
         try {
           if (e.offset + e.length > lent.size) {
@@ -692,13 +705,9 @@ export class Repository {
         } finally {
           lent.release();
         }
-      } catch (err) {
-        if (err instanceof CairnError && (err.code === 'ERR_FILE_WRITE' || err.code === 'ERR_WORKER')) throw err;
-        errors.push(err);
-      }
-    }
-    if (errors.length === 1) throw errors[0];
-    throw new CairnError('ERR_CORRUPT', `data blob ${id}: every stored copy failed (${errors.map(messageOf).join('; ')})`, { cause: errors[0], data: { blob: id } });
+      },
+      (err) => err instanceof CairnError && (err.code === 'ERR_FILE_WRITE' || err.code === 'ERR_WORKER'),
+    );
   }
 
   /** Decrypts, decompresses and verifies one stored blob (bytes = exactly its stored range). */
