@@ -74,9 +74,7 @@ class BlobShare {
 
   /** The blob's plaintext, for one of the places counted by `need` (or an uncounted one). */
   async get(id: BlobId): Promise<Uint8Array> {
-    const left = this.uses.get(id) ?? 0;
-    if (left > 1) this.uses.set(id, left - 1);
-    else this.uses.delete(id);
+    const left = this.countOff(id);
     const hit = this.live.get(id);
     if (hit !== undefined) {
       if (left <= 1) this.forget(id);
@@ -104,14 +102,17 @@ class BlobShare {
    * need it.
    */
   take(id: BlobId): boolean {
-    const left = this.uses.get(id) ?? 0;
-    if (left > 1) {
-      this.uses.set(id, left - 1);
-      return true;
-    }
-    this.uses.delete(id);
+    if (this.countOff(id) > 1) return true;
     this.forget(id);
     return false;
+  }
+
+  /** Counts off one place that needs `id`; how many there were before. */
+  private countOff(id: BlobId): number {
+    const left = this.uses.get(id) ?? 0;
+    if (left > 1) this.uses.set(id, left - 1);
+    else this.uses.delete(id);
+    return left;
   }
 
   /** A place that needed `id` will not ask for it (its file was skipped or failed). */
@@ -603,19 +604,14 @@ class Restore {
       // Fresh writes on a local repository: the blob workers read, verify and write each blob
       // themselves (nothing passes through this thread). Comparing and sparse writes need the
       // bytes here.
-      const direct = !compare && this.o.sparse !== true && this.repo.restoreBlob !== undefined && this.repo.canRestoreBlobs?.() === true;
-      if (direct) {
-        const restoreBlob = this.repo.restoreBlob!.bind(this.repo);
-        await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, async (id, i) => {
-          this.checkAbort();
-          const n = await restoreBlob(id, { fd: handle.fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
-          written++;
-          if (progress !== undefined) progress.bytesDone += n;
-        });
-        const st = await fh.stat();
-        if (st.size !== offset) await fh.truncate(offset);
-        return written;
-      }
+      const restoreBlob = this.repo.restoreBlob?.bind(this.repo);
+      const direct = !compare && this.o.sparse !== true && restoreBlob !== undefined && this.repo.canRestoreBlobs?.() === true;
+      const oneDirect = async (id: BlobId, i: number): Promise<void> => {
+        this.checkAbort();
+        const n = await restoreBlob!(id, { fd: handle.fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
+        written++;
+        if (progress !== undefined) progress.bytesDone += n;
+      };
       const one = async (id: BlobId, i: number): Promise<void> => {
         this.checkAbort();
         const data = await this.share.get(id);
@@ -638,7 +634,8 @@ class Restore {
         }
         if (progress !== undefined) progress.bytesDone += data.length;
       };
-      await mapConcurrent(content, BLOBS_PER_FILE, one);
+      if (direct) await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, oneDirect);
+      else await mapConcurrent(content, BLOBS_PER_FILE, one);
       const st = await fh.stat();
       if (st.size !== offset) {
         await fh.truncate(offset);
