@@ -43,7 +43,9 @@ describe('locks shared with restic', () => {
   let root: string;
   let dir: string;
 
-  const locks = async (): Promise<string[]> => (await readdir(join(dir, 'locks'))).sort();
+  // Lock files only: a save in progress (or one a SIGKILL interrupted) is a `.tmp-…` file in
+  // locks/, which neither tool reads as a lock.
+  const locks = async (): Promise<string[]> => (await readdir(join(dir, 'locks'))).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort();
   const restic = (args: string[]) => runRestic(['--repo', dir, '--no-cache', ...args], PASSWORD, { allowFailure: true });
 
   /** `restic backup --stdin`, holding its shared lock until stdin is closed. */
