@@ -78,3 +78,17 @@ export function runMeasured(command: string, args: readonly string[], options: R
     });
   });
 }
+
+/**
+ * Writes every file system's dirty pages to disk (`sync`, coreutils) and waits for it, so that a
+ * timed step does not pay for the writeback of the steps before it (on a VM that can add seconds
+ * of system time to whatever writes next). Throws ERR_BENCH_FAILED if `sync` cannot run or fails.
+ */
+export async function flushWrites(signal?: AbortSignal): Promise<void> {
+  const m = await runMeasured('sync', [], { env: { PATH: process.env.PATH }, ...(signal !== undefined ? { signal } : {}) });
+  if (m.code !== 0) {
+    throw new CairnError('ERR_BENCH_FAILED', `\`sync\` (flushing earlier writes before a timed phase) failed (${m.signal !== null ? `killed by ${m.signal}` : `exit ${m.code}`}): ${m.stderr.trim()}; the benchmark needs coreutils' sync on PATH`, {
+      data: { command: 'sync', code: m.code, signal: m.signal },
+    });
+  }
+}

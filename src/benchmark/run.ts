@@ -10,7 +10,7 @@ import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CairnError } from '../errors.js';
 import { buildManifest, compareManifests, generateCheckpoints, type Manifest } from './dataset.js';
-import { runMeasured } from './measure.js';
+import { flushWrites, runMeasured } from './measure.js';
 import { cairnBinary, makeTool, PHASES, type Phase, type Step, type Tool, type ToolName } from './tools.js';
 
 export interface BenchDatasetSpec {
@@ -112,6 +112,7 @@ export async function treeBytes(dir: string): Promise<number> {
 const WARNING_EXIT: Record<ToolName, number> = { cairn: 3, restic: 3, borg: 1 };
 
 async function measureStep(tool: Tool, phase: Phase, step: Step, signal: AbortSignal | undefined): Promise<{ seconds: number; rss: number | null }> {
+  await flushWrites(signal); // untimed: each phase pays for its own writes only
   const m = await runMeasured(step.command, step.args, { env: step.env, ...(step.cwd !== undefined ? { cwd: step.cwd } : {}), ...(signal !== undefined ? { signal } : {}) });
   const ok = m.code === 0 || (phase.startsWith('snapshot') && m.code === WARNING_EXIT[tool.name]);
   if (!ok) {
