@@ -10,6 +10,7 @@
  * - `open` authenticates before it decrypts: length, IV and MAC (constant-time comparison) are
  *   checked first, and on failure no plaintext is returned. A MAC mismatch is ERR_AUTH_FAILED;
  *   bytes too short to be an object, or an all-zero IV, are ERR_CORRUPT.
+ *   `openInto` is `open` into a caller's buffer (the same checks and errors; `open` is built on it).
  * - A key file is plain JSON in Go's field order; `encodeKeyFile` writes exactly restic's bytes for
  *   the same values, and the sealed master key JSON inside matches restic's too. The user key is
  *   scrypt(password bytes, 64-byte salt, N, r, p, 64 bytes). Parameters from a key file are
@@ -28,7 +29,7 @@ export {
   newMasterKey,
   type MasterKey,
 } from './master-key.js';
-export { open, seal, sealInto, sealedLength, verifyMac, nativeSeal, useNativeSeal } from './seal.js';
+export { open, openInto, seal, sealInto, sealedLength, verifyMac, nativeSeal, useNativeSeal } from './seal.js';
 export {
   DEFAULT_KDF,
   MAX_KDF_MEMORY,

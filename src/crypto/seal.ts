@@ -193,18 +193,33 @@ export function verifyMac(key: MasterKey, sealed: Uint8Array, what = 'encrypted 
  * error messages (e.g. `index file 1f2e…`).
  */
 export function open(key: MasterKey, sealed: Uint8Array, what = 'encrypted data'): Uint8Array {
+  // Too short to hold IV and MAC: openInto throws ERR_CORRUPT before it looks at the output.
+  return openInto(key, sealed, new Uint8Array(Math.max(0, sealed.length - CRYPTO_OVERHEAD)), what);
+}
+
+/**
+ * `open` into the first `sealed.length − 32` bytes of `out`; returns that view of `out`. For
+ * callers that reuse one output buffer (the restore path). The same checks in the same order, with
+ * the same errors; on any failure nothing is written to `out`. ERR_INTERNAL when `out` is shorter
+ * than the plaintext or overlaps `sealed` (a caller's mistake, found after the input checks).
+ */
+export function openInto(key: MasterKey, sealed: Uint8Array, out: Uint8Array, what = 'encrypted data'): Uint8Array {
   checkKey(key);
   checkSealed(sealed, what);
+  const n = sealed.length - CRYPTO_OVERHEAD;
+  if (out.length < n) {
+    throw new CairnError('ERR_INTERNAL', `openInto: an output of ${out.length} bytes cannot hold the ${n} bytes of plaintext of ${what}`);
+  }
+  out = out.subarray(0, n);
+  if (out.buffer === sealed.buffer && out.byteOffset < sealed.byteOffset + sealed.length && sealed.byteOffset < out.byteOffset + n) {
+    throw new CairnError('ERR_INTERNAL', `openInto: the output for ${what} overlaps its sealed bytes; pass a separate buffer`);
+  }
   if (fast !== undefined) {
-    const out = new Uint8Array(sealed.length - CRYPTO_OVERHEAD);
     if (fast.openInto(key.encrypt, key.macK, key.macR, sealed, out)) return out;
     throw authFailed(what, sealed.length);
   }
   if (!macMatches(key, sealed)) throw authFailed(what, sealed.length);
-  const iv = sealed.subarray(0, IV_SIZE);
-  const ct = sealed.subarray(IV_SIZE, sealed.length - MAC_SIZE);
-  const out = new Uint8Array(ct.length);
-  ctrInto(key, iv, ct, out); // CTR decryption is the same keystream XOR
+  ctrInto(key, sealed.subarray(0, IV_SIZE), sealed.subarray(IV_SIZE, IV_SIZE + n), out); // CTR decryption is the same keystream XOR
   return out;
 }
 
