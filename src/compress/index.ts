@@ -12,7 +12,9 @@
  *   16 MiB and otherwise growing with the real output; `decompressBounded` grows its output step
  *   by step and stops at the caller's limit. No claim allocates more than 16 MiB up front. Any frame that does not decode to exactly
  *   what was expected is ERR_CORRUPT naming the object; nothing partial is returned.
+ * - `decompressInto` is `decompress` writing into a caller's buffer when that holds the expected
+ *   length (else it allocates as `decompress` does); `decompress` is built on it.
  * - Both decoders accept whatever restic accepts: frames with or without content size or
  *   checksum, several frames in a row, skippable frames.
  */
-export { DEFAULT_LEVEL, MAX_DECOMPRESSED_SIZE, compress, compressToScratch, decompress, decompressBounded } from './zstd.js';
+export { DEFAULT_LEVEL, MAX_DECOMPRESSED_SIZE, compress, compressToScratch, decompress, decompressBounded, decompressInto } from './zstd.js';

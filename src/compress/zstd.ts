@@ -128,6 +128,19 @@ const MIN_GROWTH_STEP = 1 << 16;
  * an output length other than `expectedSize`.
  */
 export function decompress(data: Uint8Array, expectedSize: number, what = 'compressed data'): Uint8Array {
+  return decompressInto(data, EMPTY, expectedSize, what);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * `decompress` into the first `expectedSize` bytes of `out` when `out` is that long: returns that
+ * view of `out` (for callers that reuse one output buffer, such as restore). The same checks in the
+ * same order, with the same errors. When `out` is shorter, it is not used and the result is a new
+ * array exactly as `decompress` makes it: the caller need not allocate a size read from storage
+ * before it is checked. After a failure, the first `expectedSize` bytes of `out` are undefined.
+ */
+export function decompressInto(data: Uint8Array, out: Uint8Array, expectedSize: number, what = 'compressed data'): Uint8Array {
   if (!Number.isSafeInteger(expectedSize) || expectedSize < 0) {
     throw new CairnError('ERR_INTERNAL', `decompress of ${what} called with expected size ${expectedSize}`);
   }
@@ -153,27 +166,29 @@ export function decompress(data: Uint8Array, expectedSize: number, what = 'compr
       declaredSize: claimed,
     });
   }
-  let out: Uint8Array;
+  const given = out.length >= expectedSize ? out.subarray(0, expectedSize) : undefined;
+  let result: Uint8Array;
   if (expectedSize <= UPFRONT_LIMIT) {
-    out = new Uint8Array(expectedSize);
+    result = given ?? new Uint8Array(expectedSize);
     let n: number;
     try {
-      n = decompressor().decompress(out, data);
+      n = decompressor().decompress(result, data);
     } catch (e) {
       throw corrupt(what, `${(e as Error).message}`, e, sizes);
     }
     if (n !== expectedSize) {
       throw corrupt(what, `it yields ${n} bytes instead of the expected ${expectedSize}`, undefined, { ...sizes, actualSize: n });
     }
-    return out;
+    return result;
   }
-  out = decompressGrowing(data, UPFRONT_LIMIT, expectedSize, what, () =>
+  // A given buffer already holds everything: the growing decoder starts (and ends) with all of it.
+  result = decompressGrowing(data, given ?? new Uint8Array(UPFRONT_LIMIT), expectedSize, what, () =>
     corrupt(what, `it yields more than the expected ${expectedSize} bytes`, undefined, sizes),
   );
-  if (out.length !== expectedSize) {
-    throw corrupt(what, `it yields ${out.length} bytes instead of the expected ${expectedSize}`, undefined, { ...sizes, actualSize: out.length });
+  if (result.length !== expectedSize) {
+    throw corrupt(what, `it yields ${result.length} bytes instead of the expected ${expectedSize}`, undefined, { ...sizes, actualSize: result.length });
   }
-  return out;
+  return result;
 }
 
 /**
@@ -209,19 +224,20 @@ export function decompressBounded(data: Uint8Array, maxSize: number, what = 'com
     });
   }
   const guess = claimed ?? Math.max(data.length * 4, MIN_GROWTH_STEP);
-  return decompressGrowing(data, Math.min(guess, UPFRONT_LIMIT), maxSize, what, () =>
+  return decompressGrowing(data, new Uint8Array(Math.min(guess, UPFRONT_LIMIT, maxSize)), maxSize, what, () =>
     corrupt(what, `its content exceeds the limit of ${maxSize} bytes`, undefined, { compressedSize: data.length, maxSize }),
   );
 }
 
 /**
- * Streams the frames in `data` into a buffer of `initial` bytes (at most `cap`) that grows only
- * when it is full and more output comes, up to `cap` bytes; `tooLong()` is thrown when the frames
- * yield more than `cap`. Whether more comes is learned by decoding into a one-byte spare, so a
- * buffer sized exactly right is never grown (and never copied at the end).
+ * Streams the frames in `data` into `initial` (at most `cap` bytes long), replaced by a larger
+ * copy only when it is full and more output comes, up to `cap` bytes; `tooLong()` is thrown when
+ * the frames yield more than `cap`. Whether more comes is learned by decoding into a one-byte
+ * spare, so a buffer sized exactly right is never grown (and never copied at the end). Returns
+ * the output: a view of the buffer when it is full, else a copy of the part written.
  */
-function decompressGrowing(data: Uint8Array, initial: number, cap: number, what: string, tooLong: () => CairnError): Uint8Array {
-  let buf = new Uint8Array(Math.min(initial, cap));
+function decompressGrowing(data: Uint8Array, initial: Uint8Array, cap: number, what: string, tooLong: () => CairnError): Uint8Array {
+  let buf = initial;
   const spare = new Uint8Array(1);
   let produced = 0;
   let consumed = 0;
