@@ -152,6 +152,12 @@ const ENTRY_CONCURRENCY = 32;
 const STORING_BLOBS = 256;
 const STORING_BYTES = 16 << 20;
 const DIR_LOOKAHEAD = 4;
+/**
+ * Subdirectory visits that may run beside the walk (not awaited before the next sibling), across
+ * the whole tree. Without them, every small directory costs the walk a wait for its files'
+ * reads; with them, the walk stays bounded: a visit that finds no free slot runs in line.
+ */
+const DIR_CONCURRENCY = 8;
 /** Files at least this large are stored through `storeFile` (worker threads) when the repository can. */
 const LARGE_FILE = 4n << 20n;
 
@@ -370,6 +376,8 @@ class Walk {
   private readonly entries = createLimiter(ENTRY_CONCURRENCY);
   /** The chunker serves one file at a time. */
   private readonly chunking = createLimiter(1);
+  /** Subdirectory visits running beside the walk (at most DIR_CONCURRENCY). */
+  private dirsBeside = 0;
   /**
    * Data blobs handed to the repository and not stored yet: a file is done once its blobs are
    * hashed and handed over, so the walk goes on while the workers compress and seal. Bounded by
@@ -548,9 +556,10 @@ class Walk {
     try {
       const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(key));
       const chosen = names.map((_, i) => i).filter((i) => keep === undefined || keep.has(key(names[i]!)));
-      // Subdirectories are visited one after the other, in order (so the walk stays bounded
-      // however wide or deep the tree), but the next DIR_LOOKAHEAD are listed and stat-ed ahead,
-      // so that the visit rarely waits for the disk.
+      // Subdirectories are visited in order; up to DIR_CONCURRENCY visits in the whole tree run
+      // beside the walk, the others in line (so the walk stays bounded however wide or deep the
+      // tree), and the next DIR_LOOKAHEAD are listed and stat-ed ahead, so that a visit rarely
+      // waits for the disk. A selector that keeps a stack (.gitignore) gets every visit in line.
       const subdirs = chosen.filter((i) => { const x = stats[i]!; return !(x instanceof Error) && x.isDirectory(); });
       const ahead = new Map<number, Promise<DirRead>>();
       const lookAhead = (from: number): void => {
@@ -564,6 +573,12 @@ class Walk {
       // Files, links and the like are read several at once (a small file costs four round trips
       // to libuv's threads: open, read, fstat, close). Nodes keep their sorted order.
       const pending: Array<Promise<Node | undefined>> = [];
+      const beside = (p: Promise<Node | undefined>): void => {
+        // Handled here so that a failure while an earlier await throws is not "unhandled";
+        // it is still thrown below.
+        p.catch(() => undefined);
+        pending.push(p);
+      };
       for (const i of chosen) {
         const n = names[i]!;
         const st = stats[i]!;
@@ -571,13 +586,15 @@ class Walk {
           lookAhead(++nextSubdir);
           const read = ahead.get(i);
           ahead.delete(i);
-          pending.push(Promise.resolve(await this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st, read)));
+          const visit = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st, read);
+          if (sel?.inOrder === true || this.dirsBeside >= DIR_CONCURRENCY) {
+            pending.push(Promise.resolve(await visit()));
+            continue;
+          }
+          this.dirsBeside++;
+          beside(visit().finally(() => this.dirsBeside--));
         } else {
-          const p = this.entries(() => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st));
-          // Handled here so that a failure while an earlier await throws is not "unhandled";
-          // it is still thrown below.
-          p.catch(() => undefined);
-          pending.push(p);
+          beside(this.entries(() => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st)));
         }
       }
       const nodes: Node[] = [];

@@ -20,6 +20,11 @@ import { joinPath, openForReading } from '../fs/index.js';
 export interface Selector {
   /** Stay on the file system of each path given (restic's --one-file-system). */
   readonly oneFileSystem?: boolean;
+  /**
+   * The walk must visit directories one at a time, depth first (`enter`/`leave` keep a stack, as
+   * .gitignore rules do); otherwise sibling directories may be visited side by side.
+   */
+  readonly inOrder?: boolean;
   /** True to leave out the entry at `path` (patterns, size limits, ignore rules). */
   excludes(path: Buffer, st: BigIntStats): Promise<boolean>;
   /**
@@ -124,6 +129,7 @@ export function createSelector(options: SelectionOptions, _cwd: string): Selecto
 
   return {
     oneFileSystem: options.oneFileSystem === true,
+    inOrder: git !== undefined,
     async excludes(path, st) {
       if (!excluder.isEmpty && excluder.excludes(path)) return true;
       // Not only files: restic 0.14 leaves out any non-directory whose lstat size is over the limit
