@@ -18,8 +18,9 @@
  *   hashes to the blob's ID; the plaintext goes back only when every check passed.
  *
  * - `restoreBlob`: reads a stored blob through a pack's file descriptor (the backend lent it to
- *   the main thread: one process) into a reused buffer, makes exactly `unseal`'s checks, and only
- *   then writes the plaintext at an offset of a target file (the restorer's descriptor); the reply
+ *   the main thread: one process) into a reused buffer, makes exactly `unseal`'s checks (decrypting
+ *   and decompressing into reused buffers too), and only then writes the plaintext at an offset of
+ *   a target file (the restorer's descriptor); the reply
  *   is small (no plaintext goes back). A blob the main thread says is needed again is kept (a few
  *   MiB, least recently used dropped first): the main thread sends every job for one blob to the
  *   same worker, so a chunk two files share is read and opened once while both are restored.
@@ -31,11 +32,11 @@ import { closeSync, constants as fsConstants, openSync, readSync, unlinkSync, wr
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compressToScratch } from '../compress/index.js';
-import { sealInto, sealedLength, type MasterKey } from '../crypto/index.js';
+import { CRYPTO_OVERHEAD, sealInto, sealedLength, type MasterKey } from '../crypto/index.js';
 import { CairnError, messageOf } from '../errors.js';
 import { hashId, type BlobId, type PackId } from '../model/index.js';
 import { packTail, type PackedBlob } from '../pack/index.js';
-import { openBlob } from './blob-codec.js';
+import { openBlob, openBlobInto } from './blob-codec.js';
 import type { SpilledPack } from './packer.js';
 
 export interface BlobWorkerData {
@@ -95,6 +96,8 @@ export type BlobReply =
 const FREE_READ_BYTES = 16 << 20;
 /** Plaintext a worker keeps of blobs restored that are needed again (restoreBlob's `keep`). */
 const KEEP_BYTES = 16 << 20;
+/** Largest plaintext restoreBlob decompresses into its reused buffer (chunks are at most 8 MiB). */
+const OPEN_SCRATCH_LIMIT = 16 << 20;
 
 /**
  * Reads `buf.length` bytes of `fd` at `position` (positional reads until full); the bytes read
@@ -233,19 +236,42 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     entries.push({ id, type: 'data', offset, length: sealed.length, uncompressedLength: z === undefined ? 0 : plain.length });
     return used + entries.length * 64 < packSize ? { storedSize: sealed.length } : { storedSize: sealed.length, pack: finish() };
   };
-  /** Plaintext of blobs needed again, least recently used first (restoreBlob). */
+  /**
+   * Plaintext of blobs needed again, least recently used first (restoreBlob). Each is a copy in a
+   * buffer from the read buffers' free list (whole MiB), given back when it is dropped; keptBytes
+   * counts those buffers' sizes, so KEEP_BYTES bounds the memory they hold.
+   */
   const keptPlain = new Map<string, Uint8Array>();
   let keptBytes = 0;
+  /** Drops `id`'s kept plaintext: its buffer goes back to the free list. */
   const unkeep = (id: string): void => {
     const p = keptPlain.get(id);
     if (p === undefined) return;
     keptPlain.delete(id);
-    keptBytes -= p.length;
+    keptBytes -= p.buffer.byteLength;
+    release(p);
+  };
+  // restoreBlob decrypts and decompresses into these, reused for every blob (whole MiB, grown to
+  // need): a fresh plaintext per blob was the garbage that drove a restore's memory. The
+  // decompression buffer grows to an index's length only up to OPEN_SCRATCH_LIMIT; a larger
+  // claim decompresses into an array of its own, growing with the real output (decompressInto).
+  let openScratch: { opened: Uint8Array; plain: Uint8Array } = { opened: new Uint8Array(0), plain: new Uint8Array(0) };
+  const wholeMiB = (n: number): Uint8Array => new Uint8Array(Math.max(1, Math.ceil(n / (1 << 20))) << 20);
+  const scratchFor = (sealedLength: number, uncompressedLength: number): { opened: Uint8Array; plain: Uint8Array } => {
+    const opened = sealedLength - CRYPTO_OVERHEAD;
+    if (openScratch.opened.length < opened) openScratch = { ...openScratch, opened: wholeMiB(opened) };
+    if (openScratch.plain.length < uncompressedLength && uncompressedLength <= OPEN_SCRATCH_LIMIT) {
+      openScratch = { ...openScratch, plain: wholeMiB(uncompressedLength) };
+    }
+    return openScratch;
   };
   const restoreBlob = (job: RestoreBlobJob): number => {
     let plain = keptPlain.get(job.id);
+    // A kept buffer taken out of keptPlain here is ours until it is kept again or released below.
+    const hit = plain !== undefined;
     if (plain !== undefined) {
-      unkeep(job.id); // most recently used last: kept again below if still needed
+      keptPlain.delete(job.id); // most recently used last: kept again below if still needed
+      keptBytes -= plain.buffer.byteLength;
     } else {
       const buf = readBuffer(job.length);
       try {
@@ -254,9 +280,8 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
         );
         if (got < job.length) throw new CairnError('ERR_BACKEND', `pack ${job.pack} ended at byte ${job.offset + got}, inside ${job.what}; it changed while it was read (or the disk failed): try again, then run \`cairn check\``, { data: { pack: job.pack, at: job.offset + got, retryable: true } });
         // MAC, decryption, decompression to the index's length, SHA-256: all before any write.
-        plain = openBlob(key, buf, job.id as BlobId, job.uncompressedLength, job.what, { pack: job.pack });
-        // The read buffer goes back to the free list below: the plaintext must not be a view of it.
-        if (plain.buffer === buf.buffer) plain = plain.slice();
+        // The plaintext is a view of the scratch buffers (never of the read buffer, released below).
+        plain = openBlobInto(key, buf, job.id as BlobId, job.uncompressedLength, job.what, { pack: job.pack }, scratchFor(job.length, job.uncompressedLength));
       } finally {
         release(buf);
       }
@@ -267,16 +292,24 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     pwriteFully(job.target, plain, job.targetOffset, (e, at) =>
       new CairnError('ERR_FILE_WRITE', `writing at byte ${at} failed: ${messageOf(e)}; check the free space and permissions of the target`, { data: { at } }),
     );
-    // The plaintext is openBlob's own buffer (never a view of the read buffer): kept as it is.
-    if (job.keep && plain.length <= KEEP_BYTES / 2) {
+    const written = plain.length;
+    if (job.keep && written <= KEEP_BYTES / 2) {
+      // Scratch views are overwritten by the next blob: a blob kept is copied out (a hit is already a copy).
+      if (!hit) {
+        const copy = readBuffer(written);
+        copy.set(plain);
+        plain = copy;
+      }
       keptPlain.set(job.id, plain);
-      keptBytes += plain.length;
+      keptBytes += plain.buffer.byteLength;
       for (const [id] of keptPlain) {
         if (keptBytes <= KEEP_BYTES) break;
         unkeep(id);
       }
+    } else if (hit) {
+      release(plain);
     }
-    return plain.length;
+    return written;
   };
   port.on('message', (job: BlobJob) => {
     try {
