@@ -16,10 +16,9 @@
  * (redactArgs), never the password or the environment.
  */
 import { hostname, userInfo } from 'node:os';
-import {
-  appendAuditRecord, isCairnError, MAX_AUDIT_PACK_IDS, messageOf, redactArgs,
-  type AuditRecord, type Backend, type Handle, type Repository,
-} from '../index.js';
+// Types only: run() builds an AuditRun for every command, `--help` and `--version` included, and
+// the library is loaded (record(), finish()) only once a command has a repository to record.
+import type { AuditRecord, Backend, Handle, Repository } from '../index.js';
 import type { AuditHooks, CommandContext } from './context.js';
 import { printWarning } from './output.js';
 import { packageVersion } from './version.js';
@@ -157,7 +156,8 @@ export class AuditRun implements AuditHooks {
   }
 
   /** The record of this run as it ended. */
-  record(outcome: RunOutcome, now: Date = new Date()): AuditRecord {
+  async record(outcome: RunOutcome, now: Date = new Date()): Promise<AuditRecord> {
+    const { isCairnError, MAX_AUDIT_PACK_IDS, redactArgs } = await import('../index.js');
     const c = this.#changes;
     const list = (s: Set<string>, max = Infinity): string[] => [...s].sort().slice(0, max);
     const e = outcome.error;
@@ -194,7 +194,8 @@ export class AuditRun implements AuditHooks {
     try {
       if (repo === undefined) return;
       if (this.#command === 'unlock' && this.#changes.locksRemoved === 0) return; // nothing changed
-      const record = this.record(outcome);
+      const { appendAuditRecord, isCairnError, messageOf } = await import('../index.js');
+      const record = await this.record(outcome);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer from the storage within ${timeoutMs / 1000} s`)), timeoutMs);

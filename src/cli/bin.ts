@@ -4,7 +4,6 @@
  * abort (a second signal quits at once with 130), runs the CLI and sets `process.exitCode`.
  * This is the only file that touches process exit state.
  */
-import { CairnError } from '../index.js';
 import type { CliIo } from './context.js';
 import { run } from './main.js';
 
@@ -17,7 +16,11 @@ function onSignal(signal: NodeJS.Signals): void {
     process.exit(130);
   }
   process.stderr.write(`cairn: ${signal} received, cleaning up (press Ctrl-C again to quit at once)\n`);
-  controller.abort(new CairnError('ERR_INTERRUPTED', `interrupted by ${signal}`, { data: { signal } }));
+  // The library is imported here, not at the top, so that `--version` and `--help` never load it;
+  // while a command runs it is loaded already and the abort follows at once.
+  void import('../index.js').then(({ CairnError }) => {
+    controller.abort(new CairnError('ERR_INTERRUPTED', `interrupted by ${signal}`, { data: { signal } }));
+  });
 }
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);

@@ -6,12 +6,18 @@
  *
  * ## Adding a command
  *
- * 1. Create `src/cli/commands/<name>.ts` exporting a `RegisterCommand`:
+ * A command is two files: its definition in `src/cli/commands/<name>.ts` (name, arguments,
+ * options, help: all that `--help`, completion and parsing need, importing nothing but types and
+ * other definitions) and its action in `src/cli/actions/<name>.ts`, which the definition imports
+ * only when the command runs. So `cairn --version` or `cairn snapshots` load no other command's
+ * code, and no library module before a command needs it (spec/performance.md, "Startup").
+ *
+ * 1. Write the definition, exporting a `RegisterCommand`:
  *
  *    ```ts
  *    import type { Command } from 'commander';
+ *    import type { ChunkFlags } from '../actions/chunk.js';
  *    import type { CommandContext } from '../context.js';
- *    import { printJson, printText } from '../output.js';
  *
  *    export function registerChunk(program: Command, ctx: CommandContext): void {
  *      program
@@ -19,16 +25,24 @@
  *        .description('split a file into content-defined chunks and print them')
  *        .argument('<file>', 'the file to split')
  *        .option('--min-size <size>', 'smallest chunk', '512KiB')
- *        .action(async (file: string, opts: { minSize: string }) => {
- *          const g = ctx.globals();            // parsed global flags (call it here, not above)
- *          // ... do the work; throw CairnError on failure, never set an exit code ...
- *          if (g.json) printJson(ctx, { message_type: 'chunk', offset: 0, length: 1 });
- *          else printText(ctx, '0 1');
- *        });
+ *        .action(async (file: string, opts: ChunkFlags) => (await import('../actions/chunk.js')).chunkAction(ctx, file, opts));
  *    }
  *    ```
  *
- * 2. Add `registerChunk` to `COMMANDS` in `src/cli/commands/index.ts` (the order is the help order).
+ * 2. Write the action, which may import the library (`../../index.js`) and the CLI helpers:
+ *
+ *    ```ts
+ *    export interface ChunkFlags { minSize: string }
+ *
+ *    export async function chunkAction(ctx: CommandContext, file: string, opts: ChunkFlags): Promise<void> {
+ *      const g = ctx.globals();            // parsed global flags (call it here, not above)
+ *      // ... do the work; throw CairnError on failure, never set an exit code ...
+ *      if (g.json) printJson(ctx, { message_type: 'chunk', offset: 0, length: 1 });
+ *      else printText(ctx, '0 1');
+ *    }
+ *    ```
+ *
+ * 3. Add `registerChunk` to `COMMANDS` in `src/cli/commands/index.ts` (the order is the help order).
  *
  * Rules: use `program.command(...)` (not `addCommand`) so the command inherits the output, help
  * and error settings; don't reuse a global flag name (`--json`, `-r/--repo`, `--password-file`,
@@ -42,11 +56,12 @@
  * its flags and its JSON output in spec/cli.md.
  */
 import { Command, CommanderError } from 'commander';
-import { CairnError, isCairnError, messageOf, type ErrorCode } from '../index.js';
+// Only types from the library here: `--version`, `--help` and a usage error never load it, and a
+// command's action loads what it needs when it runs (spec/performance.md, "Startup").
+import type { ErrorCode } from '../index.js';
 import { AuditRun } from './audit.js';
 import { COMMANDS } from './commands/index.js';
 import type { CliIo, CommandContext, GlobalOptions, RegisterCommand, RunFigures } from './context.js';
-import { recordRun } from './metrics.js';
 import { printError, type ErrorReport } from './output.js';
 import { packageVersion } from './version.js';
 
@@ -168,11 +183,12 @@ function registerHelp(program: Command): void {
     .command('help')
     .description('show help for a command')
     .argument('[command...]', 'the command (and subcommand) to explain')
-    .action((names: string[]) => {
+    .action(async (names: string[]) => {
       let target = program;
       for (const [i, name] of names.entries()) {
         const next = target.commands.find((c) => c.name() === name || c.aliases().includes(name));
         if (next === undefined) {
+          const { CairnError } = await import('../index.js');
           throw new CairnError('ERR_USAGE', `unknown command '${names.slice(0, i + 1).join(' ')}'`);
         }
         target = next;
@@ -221,7 +237,7 @@ function commandPath(command: Command): string {
   return names.join(' ');
 }
 
-function causeChain(error: unknown): string[] {
+function causeChain(error: unknown, messageOf: (e: unknown) => string): string[] {
   const lines: string[] = [];
   let cause = error instanceof Error ? error.cause : undefined;
   for (let depth = 0; cause !== undefined && depth < 8; depth++) {
@@ -266,11 +282,12 @@ export async function run(
     const globals = built?.ctx.globals();
     const wantJson = globals?.json === true || argvHasFlag(argv, '--json');
     const verbose = globals?.verbose ?? 0;
-    code = report(io, error, wantJson, verbose);
+    code = await report(io, error, wantJson, verbose);
     failure = error;
   }
   if (built !== undefined) await built.audit.finish(built.ctx, { exitCode: code, ...(failure === undefined ? {} : { error: failure }) });
-  if (action !== undefined && built !== undefined) {
+  if (action !== undefined && built !== undefined && built.ctx.globals().metricsFile !== undefined) {
+    const { recordRun } = await import('./metrics.js');
     await recordRun(built.ctx, { ...action, endedMs: Date.now(), exitCode: code, figures: built.figures() });
   }
   return code;
@@ -282,7 +299,7 @@ function reportUsage(io: CliIo, json: boolean, message: string, path: string): n
   return exitCodeFor('ERR_USAGE');
 }
 
-function report(io: CliIo, error: unknown, json: boolean, verbose: number): number {
+async function report(io: CliIo, error: unknown, json: boolean, verbose: number): Promise<number> {
   if (error instanceof CommanderExit) {
     const { error: ce, command } = error;
     if (ce.exitCode === 0) return 0; // --help, help <command>, --version: already printed
@@ -293,11 +310,13 @@ function report(io: CliIo, error: unknown, json: boolean, verbose: number): numb
     return reportUsage(io, json, ce.message.replace(/^error: /, ''), commandPath(command));
   }
 
+  // A command failed: the library is loaded already, unless the failure came before it was needed.
+  const { CairnError, isCairnError, messageOf } = await import('../index.js');
   let r: ErrorReport;
   let details: string[] = [];
   if (isCairnError(error)) {
     r = error.toJSON();
-    if (verbose > 0) details = causeChain(error);
+    if (verbose > 0) details = causeChain(error, messageOf);
     if (error.code === 'ERR_USAGE') details.push(`Try 'cairn --help' for more information.`);
   } else if (io.signal.aborted) {
     // A foreign AbortError (or anything else) thrown because we were interrupted.
@@ -311,7 +330,7 @@ function report(io: CliIo, error: unknown, json: boolean, verbose: number): numb
         (verbose > 0 ? 'please report it with the stack trace below)' : 'run with -v for the stack trace, and please report it)'),
       data: json && verbose > 0 ? { stack } : {},
     };
-    if (verbose > 0) details = [stack, ...causeChain(error)];
+    if (verbose > 0) details = [stack, ...causeChain(error, messageOf)];
   }
   printError(io, r, { json, details });
   return exitCodeFor(r.code as ErrorCode);

@@ -44,12 +44,12 @@ describe('AuditRun', () => {
     expect(paths.adopt(repo)).toBe(true);
   });
 
-  it('the record: ok for exit 0 and a snapshot exit 3, error_code from the error, secrets redacted', () => {
+  it('the record: ok for exit 0 and a snapshot exit 3, error_code from the error, secrets redacted', async () => {
     const run = new AuditRun(['--password-command', 'pass show backup', 'snapshot', 'x']);
     run.start('snapshot');
-    const partial = run.record({ exitCode: 3, error: new CairnError('ERR_PARTIAL', 'some files were unreadable') }, new Date(0));
+    const partial = await run.record({ exitCode: 3, error: new CairnError('ERR_PARTIAL', 'some files were unreadable') }, new Date(0));
     expect(partial.result).toEqual({ ok: true, exit_code: 3, error_code: 'ERR_PARTIAL' });
-    expect(run.record({ exitCode: 1, error: new Error('bug') }).result).toEqual({ ok: false, exit_code: 1, error_code: 'ERR_INTERNAL' });
+    expect((await run.record({ exitCode: 1, error: new Error('bug') })).result).toEqual({ ok: false, exit_code: 1, error_code: 'ERR_INTERNAL' });
     expect(partial.args).toEqual(['--password-command', '[redacted]', 'snapshot', 'x']);
     expect(partial.command).toBe('snapshot');
   });

@@ -3,10 +3,8 @@
  * directory (`/` for the whole snapshot) as a tar archive, as restic 0.14's dump does.
  */
 import type { Command } from 'commander';
-import { CairnError, dumpFile } from '../../index.js';
 import type { CommandContext } from '../context.js';
-import { withRepo } from '../repository.js';
-import { addFilterOptions, filterFrom } from './snapshots.js';
+import { addFilterOptions } from './snapshots.js';
 
 export function registerDump(program: Command, ctx: CommandContext): void {
   addFilterOptions(program.command('dump').description('write a file of a snapshot to standard output, or a directory as a tar archive'))
@@ -23,24 +21,5 @@ Examples:
 A directory is written as a tar archive of its contents (names are paths from the snapshot's
 root, without the leading "/"), as restic 0.14 writes it; standard output must not be a terminal
 then. Every blob is verified before it is written out.`)
-    .action(async (ref: string, path: string, opts: { host: string[]; tag: string[]; path: string[]; archive: string }) => {
-      if (opts.archive !== 'tar' && opts.archive !== 'zip') {
-        throw new CairnError('ERR_INVALID_ARGUMENT', `unknown archive format "${opts.archive}": use "tar"`, { data: { archive: opts.archive } });
-      }
-      const archive = opts.archive;
-      await withRepo(ctx, async (repo) => {
-        const stdout = ctx.io.stdout;
-        await dumpFile(
-          repo,
-          ref,
-          path,
-          async (chunk) => {
-            stdout.write(chunk);
-            if (stdout.drain !== undefined) await stdout.drain();
-          },
-          filterFrom(opts),
-          { archive, allowArchive: !ctx.io.isTTY.stdout },
-        );
-      });
-    });
+    .action(async (ref: string, path: string, opts: { host: string[]; tag: string[]; path: string[]; archive: string }) => (await import('../actions/dump.js')).dumpAction(ctx, ref, path, opts));
 }

@@ -1,8 +1,10 @@
 /**
  * The command registry: every command cairn offers, in the order `cairn --help` lists them.
- * Each command lives in its own file in this folder and exports one `RegisterCommand`
- * (see ../main.ts for the pattern). To add a command, write `./<name>.ts` and add its
- * register function to `COMMANDS` below.
+ * Each command's definition (arguments, options, help) lives in its own file in this folder and
+ * exports one `RegisterCommand`; its action lives in ../actions/ and is imported only when the
+ * command runs (see ../main.ts for the pattern). A definition imports nothing but types and other
+ * definitions, so building the whole program for one command stays cheap. To add a command,
+ * write `./<name>.ts` and `../actions/<name>.ts` and add its register function to `COMMANDS`.
  */
 import type { RegisterCommand } from '../context.js';
 import { registerBench } from './bench.js';

@@ -5,49 +5,8 @@
  * before it removes the old one. Behaviour and output: spec/cli.md.
  */
 import type { Command } from 'commander';
-import {
-  addPassword, calibrateKdf, changePassword, listKeys, removeKey, withLock,
-  type KdfParams, type KeyEntry, type Repository,
-} from '../../index.js';
 import type { CommandContext } from '../context.js';
-import { tableTime } from '../format.js';
-import { printJson, printLockWarning, printText, printWarning } from '../output.js';
-import { resolveNewPassword, resolvePassword, resolveRepository } from '../password.js';
-import { kdfFromEnv, withRepo } from '../repository.js';
-
-interface NewKeyFlags {
-  newPasswordFile?: string;
-  user?: string;
-  host?: string;
-}
-
-/** restic's `key list --json` element (full ID, as restic ≥ 0.17; 0.14 printed the short one). */
-function keyJson(k: KeyEntry): Record<string, unknown> {
-  return { current: k.current, id: k.id, userName: k.username, hostName: k.hostname, created: tableTime(k.created) };
-}
-
-/** restic's table: ` ID` column with `*` before the key in use, then user, host, local time. */
-function keyTable(keys: readonly KeyEntry[]): string {
-  const head = [' ID', 'User', 'Host', 'Created'];
-  const rows = keys.map((k) => [`${k.current ? '*' : ' '}${k.id.slice(0, 8)}`, k.username, k.hostname, tableTime(k.created)]);
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(w[i]!) : c)).join('  ').trimEnd();
-  const rule = '-'.repeat(w.reduce((a, b) => a + b + 2, -2));
-  return [line(head), rule, ...rows.map(line), rule].join('\n');
-}
-
-/** scrypt parameters for new keys: CAIRN_KDF (tests), else calibrated as restic does. */
-async function newKeyKdf(ctx: CommandContext): Promise<KdfParams> {
-  return kdfFromEnv(ctx) ?? (await calibrateKdf());
-}
-
-/** Opens the repository with the password resolved here, since add and passwd need it again. */
-async function withRepoAndPassword<T>(ctx: CommandContext, fn: (repo: Repository, password: string) => Promise<T>): Promise<T> {
-  const g = ctx.globals();
-  resolveRepository(g, ctx.io); // a missing location is reported before the password is asked for
-  const password = await resolvePassword(g, ctx.io);
-  return withRepo(ctx, (repo) => fn(repo, password), password);
-}
+import type { NewKeyFlags } from '../actions/key.js';
 
 function addNewKeyOptions(cmd: Command, verb: string): Command {
   return cmd
@@ -71,16 +30,7 @@ repository. Keys made by restic and by cairn are the same files.`);
 Examples:
   cairn -r /srv/backup key list
   cairn -r /srv/backup key list --json`)
-    .action(async () => {
-      const g = ctx.globals();
-      await withRepo(ctx, (repo) =>
-        withLock(repo, { exclusive: false, onWarning: (w) => printLockWarning(ctx, w) }, async () => {
-          const keys = await listKeys(repo, { onWarning: (w) => printWarning(ctx, { message: w.message, code: w.code, during: 'key list', item: w.key }) });
-          if (g.json) ctx.io.stdout.write(JSON.stringify(keys.map(keyJson)) + '\n'); // restic's array, one line
-          else printText(ctx, keyTable(keys));
-        }),
-      );
-    });
+    .action(async () => (await import('../actions/key.js')).keyListAction(ctx));
 
   addNewKeyOptions(key.command('add').description('add a key for a new password (the other keys keep working)'), 'new')
     .addHelpText('after', `
@@ -90,19 +40,7 @@ Examples:
 
 The new key is read back and opened before the command succeeds; if it does not work it is removed
 again. Prints the new key's ID.`)
-    .action(async (opts: NewKeyFlags) => {
-      const g = ctx.globals();
-      await withRepoAndPassword(ctx, async (repo, password) => {
-        const newPassword = await resolveNewPassword(opts.newPasswordFile, ctx.io);
-        const kdf = await newKeyKdf(ctx);
-        const id = await withLock(repo, { exclusive: false, onWarning: (w) => printLockWarning(ctx, w) }, async (lock) => {
-          await lock?.check();
-          return addPassword(repo, password, newPassword, { kdf, username: opts.user, hostname: opts.host });
-        });
-        if (g.json) printJson(ctx, { message_type: 'key_added', id });
-        else printText(ctx, `saved new key with ID ${id}`);
-      });
-    });
+    .action(async (opts: NewKeyFlags) => (await import('../actions/key.js')).keyAddAction(ctx, opts));
 
   key
     .command('remove')
@@ -115,17 +53,7 @@ Examples:
 
 The key that opened the repository for this command cannot be removed (open it with another
 key's password, or use key passwd); neither can the last key. Takes an exclusive lock.`)
-    .action(async (ref: string) => {
-      const g = ctx.globals();
-      await withRepo(ctx, (repo) =>
-        withLock(repo, { exclusive: true, onWarning: (w) => printLockWarning(ctx, w) }, async (lock) => {
-          await lock?.check();
-          const id = await removeKey(repo, ref);
-          if (g.json) printJson(ctx, { message_type: 'key_removed', id });
-          else printText(ctx, `removed key ${id}`);
-        }),
-      );
-    });
+    .action(async (ref: string) => (await import('../actions/key.js')).keyRemoveAction(ctx, ref));
 
   addNewKeyOptions(key.command('passwd').description('change the password: add a key for the new one, then remove the key in use'), 'new')
     .addHelpText('after', `
@@ -135,17 +63,5 @@ Examples:
 
 The new key is added and verified before the old one is removed, so an interruption leaves both
 passwords working, never none. Other keys are kept. Takes an exclusive lock.`)
-    .action(async (opts: NewKeyFlags) => {
-      const g = ctx.globals();
-      await withRepoAndPassword(ctx, async (repo, password) => {
-        const newPassword = await resolveNewPassword(opts.newPasswordFile, ctx.io);
-        const kdf = await newKeyKdf(ctx);
-        const r = await withLock(repo, { exclusive: true, onWarning: (w) => printLockWarning(ctx, w) }, async (lock) => {
-          await lock?.check();
-          return changePassword(repo, password, newPassword, { kdf, username: opts.user, hostname: opts.host });
-        });
-        if (g.json) printJson(ctx, { message_type: 'password_changed', id: r.added, removed: r.removed });
-        else printText(ctx, `saved new key with ID ${r.added}\nremoved key ${r.removed}`);
-      });
-    });
+    .action(async (opts: NewKeyFlags) => (await import('../actions/key.js')).keyPasswdAction(ctx, opts));
 }

@@ -3,47 +3,25 @@
  * printed as restic prints it (restic 0.15's layout and JSON, which add the compression figures).
  */
 import type { Command } from 'commander';
-import { CairnError, snapshotStats, STATS_MODES, type StatsMode, type StatsSummary } from '../../index.js';
+import type { StatsMode } from '../../index.js';
 import type { CommandContext } from '../context.js';
-import { printJson, printLockWarning, printText } from '../output.js';
-import { withRepo } from '../repository.js';
-import { formatBytes, unreadableSnapshots } from '../restic-format.js';
-import { addFilterOptions, filterFrom } from './snapshots.js';
+import { addFilterOptions } from './snapshots.js';
 
 /**
- * restic's JSON object (field order of restic 0.15; `total_file_count` always present, as restic
- * 0.14 prints it; the other optional fields omitted when absent or 0, as restic omits them).
+ * The library's STATS_MODES, written out so that `--help` does not load the library; the compiler
+ * checks that every mode is listed and test/cli/help.test.ts that the order is the library's.
  */
-export function statsJson(s: StatsSummary): Record<string, number> {
-  return {
-    total_size: s.totalSize,
-    ...(s.totalUncompressedSize ? { total_uncompressed_size: s.totalUncompressedSize } : {}),
-    ...(s.compressionRatio ? { compression_ratio: s.compressionRatio } : {}),
-    ...(s.compressionProgress ? { compression_progress: s.compressionProgress } : {}),
-    ...(s.compressionSpaceSaving ? { compression_space_saving: s.compressionSpaceSaving } : {}),
-    total_file_count: s.totalFileCount,
-    ...(s.totalBlobCount ? { total_blob_count: s.totalBlobCount } : {}),
-    snapshots_count: s.snapshotsCount,
-  };
-}
+const MODES = ['restore-size', 'files-by-contents', 'blobs-per-file', 'raw-data'] as const satisfies readonly StatsMode[];
 
-/** restic 0.15's text. */
-export function statsText(s: StatsSummary): string {
-  const lines = [`Stats in ${s.mode} mode:`, `     Snapshots processed:  ${s.snapshotsCount}`];
-  if (s.totalBlobCount) lines.push(`        Total Blob Count:  ${s.totalBlobCount}`);
-  if (s.totalFileCount > 0) lines.push(`        Total File Count:  ${s.totalFileCount}`);
-  if (s.totalUncompressedSize) lines.push(` Total Uncompressed Size:  ${formatBytes(s.totalUncompressedSize)}`);
-  lines.push(`              Total Size:  ${formatBytes(s.totalSize)}`);
-  if (s.compressionProgress) lines.push(`    Compression Progress:  ${s.compressionProgress.toFixed(2)}%`);
-  if (s.compressionRatio) lines.push(`       Compression Ratio:  ${s.compressionRatio.toFixed(2)}x`);
-  if (s.compressionSpaceSaving) lines.push(`Compression Space Saving:  ${s.compressionSpaceSaving.toFixed(2)}%`);
-  return lines.join('\n') + '\n';
+/** The modes for the help text; it does not compile while a mode is missing from MODES. */
+function modeList(modes: [Exclude<StatsMode, (typeof MODES)[number]>] extends [never] ? typeof MODES : never): string {
+  return modes.join(', ');
 }
 
 export function registerStats(program: Command, ctx: CommandContext): void {
   addFilterOptions(program.command('stats').description('show how much the snapshots hold (restic\'s counting modes)'))
     .argument('[snapshot...]', 'snapshot IDs, unique prefixes or "latest" (default: all passing --host/--tag/--path)')
-    .option('--mode <mode>', `counting mode: ${STATS_MODES.join(', ')}`, 'restore-size')
+    .option('--mode <mode>', `counting mode: ${modeList(MODES)}`, 'restore-size')
     .addHelpText('after', `
 Modes (as restic's):
   restore-size       entries and bytes a restore of each snapshot writes (summed)
@@ -55,25 +33,5 @@ Modes (as restic's):
 Examples:
   cairn -r /srv/backup stats latest
   cairn -r /srv/backup stats --mode raw-data --json`)
-    .action(async (refs: string[], opts: { mode: string; host: string[]; tag: string[]; path: string[] }) => {
-      const g = ctx.globals();
-      if (!(STATS_MODES as readonly string[]).includes(opts.mode)) {
-        throw new CairnError('ERR_INVALID_ARGUMENT', `unknown counting mode "${opts.mode}"; use one of ${STATS_MODES.join(', ')}`, { data: { mode: opts.mode } });
-      }
-      await withRepo(ctx, async (repo) => {
-        const unreadable = unreadableSnapshots(ctx, 'stats');
-        if (!g.json) printText(ctx, 'scanning...');
-        const summary = await snapshotStats(repo, {
-          mode: opts.mode as StatsMode,
-          ...(refs.length > 0 ? { snapshots: refs } : {}),
-          filter: filterFrom(opts),
-          onUnreadable: unreadable.onUnreadable,
-          signal: ctx.io.signal,
-          onLockWarning: (w) => printLockWarning(ctx, w),
-        });
-        if (g.json) printJson(ctx, statsJson(summary));
-        else ctx.io.stdout.write(statsText(summary));
-        unreadable.finish();
-      });
-    });
+    .action(async (refs: string[], opts: { mode: string; host: string[]; tag: string[]; path: string[] }) => (await import('../actions/stats.js')).statsAction(ctx, refs, opts));
 }
