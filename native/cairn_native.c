@@ -11,10 +11,14 @@
  *                                             of its llistxattr list (layout: STAT_STRIDE)
  *   readFiles(paths, maxBytes) -> Promise<[data, ends, stats]>   per file: open(O_NOFOLLOW|
  *                                             O_NOATIME) + read up to its maxBytes + fstat + close
+ *   finishFile(fd, chown, uid, gid, mode, aSec, aNsec, mSec, mNsec)
+ *             -> Promise<[errno, step, closeErrno]>   fchown (if asked) + fchmod + futimens on a
+ *                                             restored file's descriptor, stopping at the first
+ *                                             failure, then close (always)
  *
- * Every call but scanDir and readFiles is one or a few fast syscalls, so those are
- * synchronous. These two may list millions of entries or wait for a disk, so they run on
- * libuv's thread pool like Node's fs; scanDir and readFiles do in one job what would otherwise
+ * Every call but scanDir, readFiles and finishFile is one or a few fast syscalls, so those are
+ * synchronous. These may list millions of entries or wait for a disk, so they run on
+ * libuv's thread pool like Node's fs; scanDir, readFiles and finishFile do in one job what would otherwise
  * be one job (and one promise, one stat object) per syscall. Paths, attribute names and
  * values are raw bytes (any Uint8Array, Buffers included), never decoded: a path is copied and
  * NUL-terminated, and one holding a NUL byte is refused. Nothing touches a symlink's target unless
@@ -1062,6 +1066,106 @@ static napi_value ReadFiles(napi_env env, napi_callback_info info) {
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Restored files: owner, permissions and times set on the open descriptor, then closed, in one
+ * thread-pool job (instead of a trip to the pool for each of fchown, fchmod, utimensat, close)
+ * ------------------------------------------------------------------------------------------- */
+
+/* The step that failed, by the index src/fs/native.ts names them by (FINISH_SYSCALLS). */
+#define FINISH_CHOWN 0
+#define FINISH_CHMOD 1
+#define FINISH_UTIMENS 2
+
+typedef struct {
+  napi_deferred deferred;
+  napi_async_work work;
+  int fd;
+  bool chown;
+  uid_t uid;
+  gid_t gid;
+  mode_t mode;
+  struct timespec times[2];
+  int err;     /* errno of the first failed step (0: all set) */
+  int step;    /* which step failed (FINISH_*) */
+  int close_err;
+} finish_job_t;
+
+static void finish_execute(napi_env env, void *data) {
+  (void)env;
+  finish_job_t *job = data;
+  /* restic's order: owner, then permissions (chown clears setuid/setgid bits), then times. The
+   * first failure stops the rest, as the path-based calls in the restorer do. */
+  if (job->chown && fchown(job->fd, job->uid, job->gid) != 0) {
+    job->err = errno;
+    job->step = FINISH_CHOWN;
+  } else if (fchmod(job->fd, job->mode) != 0) {
+    job->err = errno;
+    job->step = FINISH_CHMOD;
+  } else if (futimens(job->fd, job->times) != 0) {
+    job->err = errno;
+    job->step = FINISH_UTIMENS;
+  }
+  /* Linux releases the descriptor even when close fails (EINTR included): never retried. */
+  if (close(job->fd) != 0) job->close_err = errno;
+}
+
+/* Main thread: resolves [errno, step, closeErrno] (0 errno: metadata set; 0 closeErrno: closed). */
+static void finish_complete(napi_env env, napi_status status, void *data) {
+  finish_job_t *job = data;
+  if (status == napi_cancelled) {
+    /* Never ran: the descriptor is still open; closing here keeps it from leaking. */
+    if (close(job->fd) != 0) job->close_err = errno;
+    job->err = ECANCELED;
+    job->step = FINISH_CHOWN;
+  }
+  napi_value result, v0, v1, v2;
+  if (napi_create_array_with_length(env, 3, &result) == napi_ok &&
+      napi_create_int32(env, job->err, &v0) == napi_ok && napi_create_int32(env, job->step, &v1) == napi_ok &&
+      napi_create_int32(env, job->close_err, &v2) == napi_ok && napi_set_element(env, result, 0, v0) == napi_ok &&
+      napi_set_element(env, result, 1, v1) == napi_ok && napi_set_element(env, result, 2, v2) == napi_ok) {
+    napi_resolve_deferred(env, job->deferred, result);
+  } else {
+    reject_pending(env, job->deferred, "cairn_native: finishFile could not build its result");
+  }
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+/* finishFile(fd, chown, uid, gid, mode, aSec, aNsec, mSec, mNsec) -> Promise<[errno, step, closeErrno]> */
+static napi_value FinishFile(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  if (!get_args(env, info, 9, argv)) return NULL;
+  int64_t fd = 0, uid = 0, gid = 0, mode = 0;
+  bool do_chown = false;
+  struct timespec times[2];
+  if (!get_ranged(env, argv[0], "fd", 0, INT32_MAX, &fd) || !get_bool(env, argv[1], "chown", &do_chown) ||
+      !get_ranged(env, argv[2], "uid", 0, UINT32_MAX, &uid) || !get_ranged(env, argv[3], "gid", 0, UINT32_MAX, &gid) ||
+      !get_ranged(env, argv[4], "mode", 0, 07777, &mode) ||
+      !get_timespec(env, argv[5], argv[6], "atimeSec", "atimeNsec", &times[0]) ||
+      !get_timespec(env, argv[7], argv[8], "mtimeSec", "mtimeNsec", &times[1])) {
+    return NULL; /* nothing done: the descriptor stays the caller's */
+  }
+  finish_job_t *job = calloc(1, sizeof *job);
+  if (job == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  job->fd = (int)fd;
+  job->chown = do_chown;
+  job->uid = (uid_t)uid;
+  job->gid = (gid_t)gid;
+  job->mode = (mode_t)mode;
+  job->times[0] = times[0];
+  job->times[1] = times[1];
+  napi_value promise = queue_job(env, "cairn_native.finishFile", finish_execute, finish_complete, job,
+                                 &job->deferred, &job->work);
+  if (promise == NULL) {
+    if (job->work != NULL) napi_delete_async_work(env, job->work);
+    free(job); /* not queued: the descriptor stays the caller's */
+  }
+  return promise;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * Crypto: restic's seal (IV || AES-256-CTR || Poly1305-AES) in one call, through the OpenSSL that
  * Node itself carries (its symbols are exported to addons). Results go into the caller's buffer:
  * no per-blob garbage, which node:crypto's Cipher.update makes in every call.
@@ -1198,6 +1302,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanDir", NULL, ScanDir, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readFiles", NULL, ReadFiles, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"finishFile", NULL, FinishFile, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sealInto", NULL, SealInto, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openInto", NULL, OpenInto, NULL, NULL, NULL, napi_enumerable, NULL},
   };

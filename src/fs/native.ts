@@ -5,7 +5,8 @@
  * for FIFOs and device nodes, and directory listing that neither follows a symlink nor moves the
  * directory's atime (open with O_NOFOLLOW|O_NOATIME, on libuv's thread pool). restic 0.14 saves and restores all of these, so cairn must too.
  * For the archiver's speed, two batched calls: a directory's names with every entry's lstat and
- * xattr count in one thread-pool job, and a small file's open, read, fstat and close in one.
+ * xattr count in one thread-pool job, and a small file's open, read, fstat and close in one. For
+ * the restorer's, one more: a restored file's fchown, fchmod, futimens and close in one job.
  *
  * Paths, names and values are bytes, passed through undecoded. A failed syscall throws the
  * addon's Error shaped like Node's fs errors (`code` 'ENOENT', 'EPERM', 'ENOTSUP'…, `errno`,
@@ -16,6 +17,7 @@
 import { CairnError, messageOf } from '../errors.js';
 import { ADDON_PATH, addonLoadError, nativeAddon } from '../util/index.js';
 import { displayPath, joinPath } from './paths.js';
+import { getSystemErrorMap } from 'node:util';
 import { errnoError, scannedAt, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
 
 /** The addon's raw surface (see native/cairn_native.c). */
@@ -33,6 +35,17 @@ interface Addon {
   mknod(path: Uint8Array, mode: number, dev: bigint): void;
   scanDir(path: Uint8Array): Promise<[names: Buffer, ends: Float64Array, stats: BigInt64Array]>;
   readFiles(paths: Uint8Array[], maxBytes: number[]): Promise<[data: Buffer, ends: Float64Array, stats: BigInt64Array]>;
+  finishFile(
+    fd: number,
+    chown: boolean,
+    uid: number,
+    gid: number,
+    mode: number,
+    atimeSec: number | bigint,
+    atimeNsec: number,
+    mtimeSec: number | bigint,
+    mtimeNsec: number,
+  ): Promise<[errno: number, step: number, closeErrno: number]>;
 }
 
 const addon = nativeAddon<Addon>();
@@ -213,4 +226,51 @@ export function readSmall(path: Uint8Array, maxBytes: number): Promise<{ data: B
       setImmediate(flushReads);
     }
   });
+}
+
+/** The call that failed, by the step finishFile reports; named as the path-based calls are. */
+const FINISH_SYSCALLS = ['chown', 'chmod', 'utimensat'];
+
+/** What finishFile did: the first metadata call that failed, and whether closing failed. */
+export interface FinishedFile {
+  /** Shaped like the error of the path-based call (`chown`, `chmod`, `utimensat`) on `path`. */
+  readonly metadata?: NodeJS.ErrnoException;
+  /** Shaped like a failing FileHandle.close (`EIO: i/o error, close`). */
+  readonly close?: NodeJS.ErrnoException;
+}
+
+/**
+ * Sets a restored file's owner (when `owner` is given: as root), permissions (`mode`, the 12
+ * permission bits) and atime/mtime to the nanosecond on its open descriptor `fd`, in that order
+ * (restic's: chown clears setuid/setgid, so chmod comes after), then closes `fd`, all in one
+ * job on libuv's thread pool. The first failing call stops the rest; `fd` is closed in any case.
+ * Throws synchronously (RangeError, TypeError) for arguments it refuses, and then does nothing:
+ * `fd` stays open, the caller's to close. Never rejects for a failing syscall: the result says
+ * what failed.
+ */
+export function finishFile(
+  fd: number,
+  path: Uint8Array,
+  owner: { readonly uid: number; readonly gid: number } | undefined,
+  mode: number,
+  atime: TimeSpec,
+  mtime: TimeSpec,
+): Promise<FinishedFile> {
+  const call = native('set file metadata').finishFile(fd, owner !== undefined, owner?.uid ?? 0, owner?.gid ?? 0, mode, atime.sec, atime.nsec, mtime.sec, mtime.nsec);
+  return call.then(([errno, step, closeErrno]) => {
+    const done: { metadata?: NodeJS.ErrnoException; close?: NodeJS.ErrnoException } = {};
+    if (errno !== 0) done.metadata = errnoError(errno, FINISH_SYSCALLS[step] ?? 'chmod', Buffer.from(path).toString());
+    if (closeErrno !== 0) done.close = closeError(closeErrno);
+    return done;
+  });
+}
+
+/** Node's error for a failing close: no path in it. */
+function closeError(errno: number): NodeJS.ErrnoException {
+  const [code, text] = getSystemErrorMap().get(-errno) ?? ['UNKNOWN', 'unknown error'];
+  const e = new Error(`${code}: ${text}, close`) as NodeJS.ErrnoException;
+  e.code = code;
+  e.errno = -errno;
+  e.syscall = 'close';
+  return e;
 }

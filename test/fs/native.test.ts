@@ -4,7 +4,10 @@
  * since Linux allows user.* only on regular files and directories).
  */
 import {
+  closeSync,
+  fstatSync,
   lstatSync,
+  openSync,
   mkdirSync,
   mkdtempSync,
   rmSync,
@@ -15,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { listXattrs, makeNode, nativeAvailable, scanDirectory, setTimes, setXattr } from '../../src/fs/native.js';
+import { finishFile, listXattrs, makeNode, nativeAvailable, scanDirectory, setTimes, setXattr } from '../../src/fs/native.js';
 
 const S_IFIFO = 0o010000;
 const S_IFCHR = 0o020000;
@@ -98,7 +101,7 @@ describe('native addon', () => {
       const e = thrown(() => missing.setTimes(b('/x'), { sec: 0, nsec: 0 }, { sec: 0, nsec: 0 }, false));
       expect(isCairnError(e, 'ERR_UNSUPPORTED')).toBe(true);
       expect(e.message).toContain('npm run build:native');
-      for (const call of [() => missing.listXattrs(b('/x')), () => missing.setXattr(b('/x'), b('user.a'), b('')), () => missing.makeNode(b('/x'), S_IFIFO, 0n)]) {
+      for (const call of [() => missing.listXattrs(b('/x')), () => missing.setXattr(b('/x'), b('user.a'), b('')), () => missing.makeNode(b('/x'), S_IFIFO, 0n), () => missing.finishFile(-1, b('/x'), undefined, 0o644, { sec: 0, nsec: 0 }, { sec: 0, nsec: 0 })]) {
         expect(isCairnError(thrown(call), 'ERR_UNSUPPORTED')).toBe(true);
       }
     } finally {
@@ -388,5 +391,72 @@ describe('directory listing (scanDirectory)', () => {
 
   it('refuses a path holding a NUL byte', async () => {
     await expect(async () => readDirectory(Buffer.from(`${dir}/a\0b`))).rejects.toThrow(/null bytes/);
+  });
+});
+
+describe('finishFile (a restored file\'s owner, mode and times on its descriptor, then close)', () => {
+  const ns = (sec: number, nsec: number): bigint => BigInt(sec) * 1_000_000_000n + BigInt(nsec);
+  /** Whether `fd` is still open in this process. */
+  const isOpen = (fd: number): boolean => {
+    try {
+      fstatSync(fd);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('sets owner, mode (setuid and setgid kept: chmod after chown) and times to the nanosecond, and closes', async () => {
+    const p = file('finish', 'content');
+    const fd = openSync(p, 'r+');
+    const owner = isRoot ? { uid: 1234, gid: 5678 } : undefined;
+    const r = await finishFile(fd, p, owner, 0o6751, { sec: 1_600_000_000, nsec: 123_456_789 }, { sec: -1_000, nsec: 5 });
+    expect(r).toEqual({});
+    expect(isOpen(fd)).toBe(false);
+    const st = lstatSync(p, { bigint: true });
+    expect(Number(st.mode) & 0o7777).toBe(0o6751);
+    if (isRoot) {
+      expect(st.uid).toBe(1234n);
+      expect(st.gid).toBe(5678n);
+    }
+    expect(st.atimeNs).toBe(ns(1_600_000_000, 123_456_789));
+    expect(st.mtimeNs).toBe(ns(-1_000, 5));
+  });
+
+  it('without an owner leaves the owner alone', async () => {
+    const p = file('finish-noowner');
+    const before = lstatSync(p);
+    const r = await finishFile(openSync(p, 'r'), p, undefined, 0o600, { sec: 1, nsec: 0 }, { sec: 2, nsec: 0 });
+    expect(r).toEqual({});
+    const st = lstatSync(p);
+    expect([st.uid, st.gid, st.mode & 0o7777]).toEqual([before.uid, before.gid, 0o600]);
+  });
+
+  it('reports the first call that failed as the path-based call would (code, syscall, path), and the failing close like FileHandle.close', async () => {
+    const p = file('finish-bad');
+    const fd = openSync(p, 'r');
+    closeSync(fd); // a descriptor no longer open: every call fails with EBADF
+    const r = await finishFile(fd, p, { uid: 0, gid: 0 }, 0o644, { sec: 1, nsec: 0 }, { sec: 2, nsec: 0 });
+    expect(r.metadata?.code).toBe('EBADF');
+    expect(r.metadata?.syscall).toBe('chown');
+    expect(r.metadata?.message).toBe(`EBADF: bad file descriptor, chown '${p.toString()}'`);
+    expect(r.close?.code).toBe('EBADF');
+    expect(r.close?.message).toBe('EBADF: bad file descriptor, close');
+    const r2 = await finishFile(fd, p, undefined, 0o644, { sec: 1, nsec: 0 }, { sec: 2, nsec: 0 });
+    expect(r2.metadata?.syscall).toBe('chmod');
+  });
+
+  it('refuses out-of-range arguments synchronously, doing nothing: the descriptor stays open', () => {
+    const p = file('finish-range');
+    const fd = openSync(p, 'r');
+    const mode = lstatSync(p).mode;
+    try {
+      expect(() => finishFile(fd, p, undefined, 0o644, { sec: 1, nsec: 1_000_000_000 }, { sec: 2, nsec: 0 })).toThrow(RangeError);
+      expect(() => finishFile(fd, p, undefined, 0o10000, { sec: 1, nsec: 0 }, { sec: 2, nsec: 0 })).toThrow(RangeError);
+      expect(isOpen(fd)).toBe(true);
+      expect(lstatSync(p).mode).toBe(mode);
+    } finally {
+      closeSync(fd);
+    }
   });
 });
