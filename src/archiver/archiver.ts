@@ -290,6 +290,7 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
     await archiver.drain();
     await repo.flush();
   } catch (e) {
+    await archiver.settle(e);
     await journal?.keep();
     throw e;
   } finally {
@@ -400,7 +401,13 @@ class Walk {
     this.chunker = repo.createChunker();
   }
 
+  /** The first failure, once the walk has stopped: what is still running gives up at its next step. */
+  private stopped: { readonly error: unknown } | undefined;
+  /** Subdirectory visits and file entries running beside the walk (see `directory`). */
+  private readonly running = new Set<Promise<unknown>>();
+
   checkAbort(): void {
+    if (this.stopped !== undefined) throw this.stopped.error;
     if (this.options.signal?.aborted) throw new CairnError('ERR_INTERRUPTED', 'the snapshot was interrupted; nothing was saved as a snapshot (stored blobs are reused next time)');
   }
 
@@ -574,9 +581,11 @@ class Walk {
       // to libuv's threads: open, read, fstat, close). Nodes keep their sorted order.
       const pending: Array<Promise<Node | undefined>> = [];
       const beside = (p: Promise<Node | undefined>): void => {
-        // Handled here so that a failure while an earlier await throws is not "unhandled";
-        // it is still thrown below.
-        p.catch(() => undefined);
+        this.running.add(p);
+        // A rejection is fatal (what a file or directory cannot give is a warning, not an error):
+        // the walk stops at once, not when this directory's loop gets to it. Handled here, so
+        // that it is not "unhandled"; still thrown below, and waited for by `settle`.
+        p.catch((e: unknown) => void (this.stopped ??= { error: e })).finally(() => this.running.delete(p));
         pending.push(p);
       };
       for (const i of chosen) {
@@ -762,6 +771,16 @@ class Walk {
     return id;
   }
 
+  /**
+   * After a failure (`error`): stops the walk — every visit and file entry still running beside it
+   * gives up at its next step — and waits until nothing it started is running or storing, so that
+   * no file is read and nothing is written to the repository once the snapshot has failed.
+   */
+  async settle(error: unknown): Promise<void> {
+    this.stopped ??= { error };
+    while (this.running.size > 0 || this.storing.size > 0) await Promise.allSettled([...this.running, ...this.storing]);
+  }
+
   /** Waits until every data blob handed over is stored; throws the first failure. */
   async drain(): Promise<void> {
     await Promise.all(this.storing);
@@ -821,28 +840,36 @@ export async function takeStdinSnapshot(repo: ArchiverRepository, options: Stdin
   }
   const counts = newCounts();
   const walk = new Walk(repo, { ...options, paths: [] }, counts);
-  const { ids, size } = await walk.storeStream(options.source);
-  await options.completed;
-  countFile(counts, 'files_new', size, options.progress);
-  const now = nowTime();
-  const uid = options.uid ?? 0;
-  const gid = options.gid ?? 0;
-  const node: Node = {
-    name: Buffer.from(filename),
-    type: 'file',
-    mode: 0o644,
-    mtime: now,
-    atime: now,
-    ctime: now,
-    uid,
-    gid,
-    ...(options.username ? { user: options.username } : {}),
-    ...(size > 0 ? { size } : {}),
-    content: ids,
-  };
-  const tree = await walk.saveTree([node]);
-  await walk.drain();
-  await repo.flush();
+  let tree: TreeId;
+  let now: ReturnType<typeof nowTime>;
+  try {
+    const stored = await walk.storeStream(options.source);
+    const size = stored.size;
+    await options.completed;
+    countFile(counts, 'files_new', size, options.progress);
+    now = nowTime();
+    const uid = options.uid ?? 0;
+    const gid = options.gid ?? 0;
+    const node: Node = {
+      name: Buffer.from(filename),
+      type: 'file',
+      mode: 0o644,
+      mtime: now,
+      atime: now,
+      ctime: now,
+      uid,
+      gid,
+      ...(options.username ? { user: options.username } : {}),
+      ...(size > 0 ? { size } : {}),
+      content: stored.ids,
+    };
+    tree = await walk.saveTree([node]);
+    await walk.drain();
+    await repo.flush();
+  } catch (e) {
+    await walk.settle(e); // the blobs already handed over are stored (or failed) before this returns
+    throw e;
+  }
   const id = await repo.saveSnapshot({ time: options.time ?? now, tree, paths: [`/${filename}`], ...ownerFields(options) });
   return summarize(counts, started, id);
 }

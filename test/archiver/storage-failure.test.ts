@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backend/index.js';
 import { isCairnError } from '../../src/errors.js';
-import { Repository, snapshot, type ArchiverWarning } from '../../src/index.js';
+import { Repository, snapshot, type ArchiverWarning, type Selector } from '../../src/index.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -43,5 +43,42 @@ describe('a pack that cannot be saved', () => {
     expect(isCairnError(error, 'ERR_INTERNAL')).toBe(false);
     expect(warnings.filter((w) => w.code === 'ERR_FILE_READ')).toEqual([]);
     expect(backend.files().filter((f) => f.handle.type === 'snapshot')).toEqual([]);
+  });
+
+  it('a fatal error stops the whole walk at once, and the snapshot fails only when nothing it started is still running', async () => {
+    // Many directories, so that visits run beside the walk when the failure comes.
+    const src = tempDir('cairn-storefail-settle-');
+    for (let d = 0; d < 40; d++) {
+      mkdirSync(join(src, `d${d}`, 'sub'), { recursive: true });
+      for (let i = 0; i < 6; i++) writeFileSync(join(src, `d${d}`, 'sub', `f${i}`), pseudoRandomBytes(2_000, d * 100 + i));
+    }
+    const repo = await Repository.init(new MemoryBackend(), 'pw', { kdf: KDF });
+    // A selector that fails (a bug, or an error it cannot turn into a warning) inside d1 (the second directory in name order).
+    let looked = 0;
+    const selector: Selector = {
+      async excludes(path) {
+        looked++;
+        await new Promise((r) => setTimeout(r, 1));
+        if (path.toString().includes('/d1/sub/')) throw new Error('selector exploded (simulated)');
+        return false;
+      },
+      async enter() {
+        return { entered: false };
+      },
+      leave() {},
+    };
+    let error: unknown;
+    try {
+      await snapshot(repo, [src], { selector });
+    } catch (e) {
+      error = e;
+    }
+    const atFailure = looked;
+    await new Promise((r) => setTimeout(r, 200));
+    await repo.close();
+    expect(String((error as Error | undefined)?.message)).toContain('selector exploded');
+    expect(looked, 'entries looked at after the snapshot failed').toBe(atFailure);
+    // Stopped at once: far fewer than the 40 × 8 entries of the whole tree were looked at.
+    expect(atFailure).toBeLessThan(40 * 8 / 2);
   });
 });
