@@ -289,6 +289,9 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
     archiver.checkAbort();
     await archiver.drain();
     await repo.flush();
+    // Interrupted while the last packs were stored: no snapshot (what is stored is indexed, and
+    // reused next time), as for an interruption at any earlier point.
+    archiver.checkAbort();
   } catch (e) {
     await archiver.settle(e);
     await journal?.keep();
