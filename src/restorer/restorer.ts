@@ -20,11 +20,11 @@
  * that is already right); `if-changed` trusts an equal size and mtime without reading; `if-newer`
  * replaces only when the snapshot's mtime is later; `never` keeps what is there.
  */
-import { constants as FS, type BigIntStats } from 'node:fs';
+import { close as closeFd, constants as FS, open as openFd, type BigIntStats } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, mkdir, open as openFile, readdir, readlink, rm, symlink, utimes, lutimes, type FileHandle } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { CairnError, messageOf } from '../errors.js';
-import { displayPath, joinPath, makeNode, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
+import { displayPath, finishFile, joinPath, makeNode, nativeAvailable, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type TreeId } from '../model/index.js';
 import { decodeTree, invalidNameReason, type Node, type Timestamp } from '../tree/index.js';
 import { mapConcurrent, type Progress } from '../util/index.js';
@@ -216,6 +216,12 @@ export async function findNode(repo: RestorerRepository, root: TreeId, path: str
   return node;
 }
 
+/** Whether writeContent set a file's owner, mode and times itself, and what failed there. */
+interface Finished {
+  done: boolean;
+  error: unknown;
+}
+
 interface Job {
   /** Where it goes. */
   readonly path: Buffer;
@@ -264,6 +270,8 @@ class Restore {
   private readonly overwrite: OverwriteMode;
   private readonly dry: boolean;
   private readonly share: BlobShare;
+  /** Whether owners are set (chown): asked once, not per file. */
+  private readonly root = isRoot();
   private target = Buffer.alloc(0);
 
   constructor(
@@ -292,10 +300,14 @@ class Restore {
    */
   private async metadata(path: Buffer, node: Node): Promise<void> {
     try {
-      await applyMetadata(path, node);
+      await applyMetadata(path, node, this.root);
     } catch (e) {
-      this.fail(e instanceof CairnError ? e.code : 'ERR_FILE_WRITE', path, `restored, but its metadata could not all be set (${messageOf(e)}); the content is right`);
+      this.metadataFailed(path, e);
     }
+  }
+
+  private metadataFailed(path: Buffer, e: unknown): void {
+    this.fail(e instanceof CairnError ? e.code : 'ERR_FILE_WRITE', path, `restored, but its metadata could not all be set (${messageOf(e)}); the content is right`);
   }
 
   private act(action: RestoreAction['action'], path: Uint8Array, type: RestoreAction['type']): void {
@@ -519,10 +531,13 @@ class Restore {
       if (existing !== undefined && action === 'rewrite' && !this.dry) await rm(path, { recursive: true, force: true });
       // if-changed trusts an equal size and mtime (as make and rsync do); the others compare. A
       // dry run compares too (reading only), so that it reports what a real run would do.
+      // Without verify (which reads the file between writing and metadata), a file written fresh
+      // may get owner, mode and times on its descriptor as it is closed (see writeFresh).
+      const finished: Finished = { done: false, error: undefined };
       const wrote =
         action === 'unchanged' ? 0
         : this.dry ? (action === 'compare' && (await this.mismatch(path, node, true).catch(() => 'unreadable')) === undefined ? 0 : 1)
-        : ((counted = true), await this.writeContent(path, node, action === 'compare'));
+        : ((counted = true), await this.writeContent(path, node, action === 'compare', this.o.verify === true ? undefined : finished));
       if (wrote === 0) {
         this.counts.unchanged++;
         this.act('unchanged', path, 'file');
@@ -533,7 +548,15 @@ class Restore {
         // Verify first: the read must not move the atime set below, nor need read permission
         // the file's own mode may deny.
         if (this.o.verify === true) await this.verify(path, node);
-        await this.metadata(path, node);
+        if (!finished.done) await this.metadata(path, node);
+        else if (finished.error !== undefined) this.metadataFailed(path, finished.error);
+        else if (node.extendedAttributes !== undefined && node.extendedAttributes.length > 0) {
+          try {
+            writeXattrs(path, node.extendedAttributes);
+          } catch (e) {
+            this.metadataFailed(path, e);
+          }
+        }
       }
       this.counts.files++;
       this.counts.bytes += node.size ?? 0;
@@ -574,41 +597,31 @@ class Restore {
 
   /**
    * Writes the file's blobs at their offsets. With `compare`, an existing file is read blob by
-   * blob and only differing blobs are written. Returns how many blobs were written.
+   * blob and only differing blobs are written. Returns how many blobs were written. With
+   * `finish`, a file written fresh through the blob workers gets its owner, mode and times as it
+   * is closed (writeFresh); `finish.done` says whether that happened.
    */
-  private async writeContent(path: Buffer, node: Node, compare: boolean): Promise<number> {
+  private async writeContent(path: Buffer, node: Node, compare: boolean, finish?: Finished): Promise<number> {
     let fh = compare ? await openExisting(path) : undefined;
     if (fh === undefined) {
       if (compare) await rm(path, { force: true }); // its owner may neither read nor write it: replaced
       compare = false;
+      if (this.direct() && finish !== undefined && nativeAvailable()) return this.writeFresh(path, node, finish);
       fh = await openFile(path, FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600);
     }
     let written = 0;
     try {
       const content = node.content ?? [];
-      // Offsets from the index's lengths: blobs fetched several at once, written where they go.
-      const lengths = content.map((id) => this.repo.blobLength('data', id));
-      const missing = content.find((_, i) => lengths[i] === undefined);
-      if (missing !== undefined) await this.share.get(missing); // not in the index: throws saying so
-      const offsets: number[] = [];
-      let offset = 0;
-      for (const l of lengths) {
-        offsets.push(offset);
-        offset += l!;
-      }
-      if (node.size !== undefined && offset !== node.size) {
-        throw new CairnError('ERR_CORRUPT', `the snapshot says the file has ${node.size} bytes, its blobs hold ${offset}`, { data: { size: node.size, content: offset } });
-      }
+      const { lengths, offsets, size: offset } = await this.layout(node);
       const handle = fh;
       const progress = this.o.progress;
       // Fresh writes on a local repository: the blob workers read, verify and write each blob
       // themselves (nothing passes through this thread). Comparing and sparse writes need the
       // bytes here.
-      const restoreBlob = this.repo.restoreBlob?.bind(this.repo);
-      const direct = !compare && this.o.sparse !== true && restoreBlob !== undefined && this.repo.canRestoreBlobs?.() === true;
+      const direct = !compare && this.direct();
       const oneDirect = async (id: BlobId, i: number): Promise<void> => {
         this.checkAbort();
-        const n = await restoreBlob!(id, { fd: handle.fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
+        const n = await this.repo.restoreBlob!(id, { fd: handle.fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
         written++;
         if (progress !== undefined) progress.bytesDone += n;
       };
@@ -636,13 +649,88 @@ class Restore {
       };
       if (direct) await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, oneDirect);
       else await mapConcurrent(content, BLOBS_PER_FILE, one);
-      const st = await fh.stat();
-      if (st.size !== offset) {
-        await fh.truncate(offset);
-        if (compare) written++;
+      // A file created empty (O_TRUNC) and written whole, without holes, has its size: only an
+      // existing file (longer, perhaps) or a sparse one (a hole at its end) needs the check.
+      if (compare || this.o.sparse === true) {
+        const st = await fh.stat();
+        if (st.size !== offset) {
+          await fh.truncate(offset);
+          if (compare) written++;
+        }
       }
     } finally {
       await fh.close();
+    }
+    return written;
+  }
+
+  /** Whether fresh files are written by the blob workers (a local repository, not sparse). */
+  private direct(): boolean {
+    return this.o.sparse !== true && this.repo.restoreBlob !== undefined && this.repo.canRestoreBlobs?.() === true;
+  }
+
+  /**
+   * Where each blob of the file goes, from the index's lengths (so that blobs are fetched several
+   * at once and written where they go), and the size they add up to, checked against the node's.
+   */
+  private async layout(node: Node): Promise<{ lengths: Array<number | undefined>; offsets: number[]; size: number }> {
+    const content = node.content ?? [];
+    const lengths = content.map((id) => this.repo.blobLength('data', id));
+    const missing = content.find((_, i) => lengths[i] === undefined);
+    if (missing !== undefined) await this.share.get(missing); // not in the index: throws saying so
+    const offsets: number[] = [];
+    let offset = 0;
+    for (const l of lengths) {
+      offsets.push(offset);
+      offset += l!;
+    }
+    if (node.size !== undefined && offset !== node.size) {
+      throw new CairnError('ERR_CORRUPT', `the snapshot says the file has ${node.size} bytes, its blobs hold ${offset}`, { data: { size: node.size, content: offset } });
+    }
+    return { lengths, offsets, size: offset };
+  }
+
+  /**
+   * writeContent for a file created now and written by the blob workers, on a bare descriptor:
+   * created empty and written whole, it has its size without a stat. Then one native job sets
+   * owner (as root), mode and times on the descriptor and closes it, where the path-based way
+   * takes a trip to the thread pool for each; a failing metadata call is left in `finish.error`
+   * (reported as applyMetadata's failure would be), a failing close throws as FileHandle.close
+   * did. Arguments the native call refuses (a time out of range) leave `finish.done` false: the
+   * file is closed and the caller sets its metadata by path, reporting what fails there.
+   */
+  private async writeFresh(path: Buffer, node: Node, finish: Finished): Promise<number> {
+    const fd = await new Promise<number>((resolve, reject) => {
+      openFd(path, FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600, (e, f) => (e === null ? resolve(f) : reject(e)));
+    });
+    const close = (): Promise<void> => new Promise((resolve, reject) => closeFd(fd, (e) => (e === null ? resolve() : reject(e))));
+    let written = 0;
+    let owned = true; // fd is still this function's to close
+    try {
+      const content = node.content ?? [];
+      const { lengths, offsets } = await this.layout(node);
+      const progress = this.o.progress;
+      await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, async (id: BlobId, i: number): Promise<void> => {
+        this.checkAbort();
+        const n = await this.repo.restoreBlob!(id, { fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
+        written++;
+        if (progress !== undefined) progress.bytesDone += n;
+      });
+      let done: ReturnType<typeof finishFile>;
+      try {
+        done = finishFile(fd, path, this.root ? node : undefined, unixPermissions(node.mode ?? 0), node.atime, node.mtime);
+      } catch {
+        // Refused before anything was done (see above): the caller's applyMetadata meets the
+        // same values and reports them; the descriptor is closed here.
+        return written;
+      }
+      owned = false;
+      const r = await done;
+      if (r.close !== undefined) throw r.close;
+      finish.done = true;
+      finish.error = r.metadata;
+    } finally {
+      if (owned) await close();
     }
     return written;
   }
@@ -714,7 +802,7 @@ class Restore {
       if (node.type === 'symlink') {
         await symlink(Buffer.from(node.linktarget ?? new Uint8Array(0)), path);
       } else {
-        if ((node.type === 'dev' || node.type === 'chardev') && !isRoot()) throw new CairnError('ERR_FILE_WRITE', 'device files can only be created by root');
+        if ((node.type === 'dev' || node.type === 'chardev') && !this.root) throw new CairnError('ERR_FILE_WRITE', 'device files can only be created by root');
         makeNode(path, unixModeOf(node), node.device ?? 0n);
       }
       await this.metadata(path, node);
@@ -825,9 +913,9 @@ async function writeSparse(fh: FileHandle, data: Uint8Array, at: number): Promis
 }
 
 /** Owner (as root), permissions (not on symlinks), times, extended attributes — restic's order. */
-async function applyMetadata(path: Buffer, node: Node): Promise<void> {
+async function applyMetadata(path: Buffer, node: Node, root: boolean): Promise<void> {
   const symlinked = node.type === 'symlink';
-  if (isRoot()) await (symlinked ? lchown : chown)(path, node.uid, node.gid);
+  if (root) await (symlinked ? lchown : chown)(path, node.uid, node.gid);
   // A mode of 0 (a file no one may read) is omitted from the JSON: absent means 0, as in restic.
   if (!symlinked) await chmod(path, unixPermissions(node.mode ?? 0));
   try {

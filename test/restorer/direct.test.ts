@@ -7,8 +7,9 @@
  * restored), a copy of a blob that fails replaced by another copy, progress counted, and no
  * descriptor left open (every lent pack given back, the file count of the process unchanged).
  */
-import { mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
+import { listXattrs } from '../../src/fs/index.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -239,6 +240,60 @@ describe('restore through the blob workers', () => {
       await fh.write(one, 0, 1, e!.offset + 100);
       await fh.close();
     }
+  });
+
+  it("sets each file's owner (as root), mode (setuid, setgid, sticky), nanosecond times and xattrs as the path-based way does (--verify)", async () => {
+    const isRoot = process.geteuid?.() === 0;
+    // Go's FileMode bits for setuid, setgid and sticky.
+    const SETUID = 2 ** 23;
+    const SETGID = 2 ** 22;
+    const STICKY = 2 ** 20;
+    const bytes = pseudoRandom(10_000, 77);
+    const id = await blob(bytes);
+    const at = (sec: number, nsec: number): { sec: number; nsec: number; offset: number } => ({ sec, nsec, offset: 0 });
+    const meta = [
+      { name: 'suid', mode: 0o755 | SETUID | SETGID, uid: 1001, gid: 1002, atime: at(1_700_000_000, 123_456_789), mtime: at(1_600_000_000, 987_654_321) },
+      { name: 'sticky', mode: 0o640 | STICKY, uid: 0, gid: 7, atime: at(-5, 1), mtime: at(4_200_000_000, 999_999_999) },
+      { name: 'none', mode: 0, uid: 65534, gid: 65534, atime: at(1, 0), mtime: at(2, 0) },
+      { name: 'empty-ro', mode: 0o444, uid: 3, gid: 4, atime: at(10, 10), mtime: at(20, 20) },
+    ];
+    const nodes: Node[] = meta.map((m) => ({
+      name: enc.encode(m.name), type: 'file', mode: m.mode, mtime: m.mtime, atime: m.atime, ctime: TIME, uid: m.uid, gid: m.gid,
+      size: m.name === 'empty-ro' ? 0 : bytes.length, content: m.name === 'empty-ro' ? [] : [id],
+      ...(m.name === 'suid' ? { extendedAttributes: [{ name: 'user.cairn', value: enc.encode('v') }] } : {}),
+    }));
+    const t = await treeOf(nodes);
+    await repo.flush();
+    const seen: string[][] = [];
+    for (const verify of [false, true]) {
+      const target = join(root, `meta-${verify}`);
+      const warnings: RestoreWarning[] = [];
+      const before = direct;
+      const s = await restore(repo, t, undefined, { target, verify, onWarning: (w) => warnings.push(w) });
+      expect(direct - before).toBe(3);
+      // An xattr the file system refuses (user.* on some tmpfs) is the one allowed warning.
+      const xattrRefused = warnings.length === 1 && warnings[0]!.path.endsWith('suid') && /setxattr/.test(warnings[0]!.message);
+      if (!xattrRefused) expect(warnings).toEqual([]);
+      expect(s.errors).toBe(warnings.length);
+      const lines: string[] = [];
+      for (const m of meta) {
+        const p = join(target, m.name);
+        const st = await lstat(p, { bigint: true });
+        expect(Number(st.mode) & 0o7777, m.name).toBe(
+          (m.mode & 0o777) | (m.mode & SETUID ? 0o4000 : 0) | (m.mode & SETGID ? 0o2000 : 0) | (m.mode & STICKY ? 0o1000 : 0),
+        );
+        if (isRoot) expect([st.uid, st.gid], m.name).toEqual([BigInt(m.uid), BigInt(m.gid)]);
+        expect(st.atimeNs, m.name).toBe(BigInt(m.atime.sec) * 1_000_000_000n + BigInt(m.atime.nsec));
+        expect(st.mtimeNs, m.name).toBe(BigInt(m.mtime.sec) * 1_000_000_000n + BigInt(m.mtime.nsec));
+        expect(st.size, m.name).toBe(BigInt(m.name === 'empty-ro' ? 0 : bytes.length));
+        if (m.name !== 'empty-ro') expect((await readFile(p)).equals(Buffer.from(bytes)), m.name).toBe(true);
+        const x = xattrRefused ? [] : listXattrs(Buffer.from(p)).map((a) => `${Buffer.from(a.name).toString()}=${Buffer.from(a.value).toString()}`);
+        lines.push(`${m.name} ${st.mode} ${st.uid} ${st.gid} ${st.atimeNs} ${st.mtimeNs} ${x.join(',')}`);
+      }
+      if (!xattrRefused) expect(lines[0]).toMatch(/ user\.cairn=v$/);
+      seen.push(lines);
+    }
+    expect(seen[0]).toEqual(seen[1]);
   });
 
   it('random files cut into random blobs restore exactly (seeded)', async () => {
