@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MemoryBackend } from '../../src/backend/index.js';
 import { isCairnError } from '../../src/errors.js';
-import { Repository, snapshot, type ArchiverWarning, type Selector } from '../../src/index.js';
+import { Repository, snapshot, takeSnapshot, type ArchiverWarning, type Selector } from '../../src/index.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -69,7 +69,7 @@ describe('a pack that cannot be saved', () => {
     };
     let error: unknown;
     try {
-      await snapshot(repo, [src], { selector });
+      await takeSnapshot(repo, { paths: [src], selector });
     } catch (e) {
       error = e;
     }
