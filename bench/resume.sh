@@ -9,7 +9,7 @@ set -euo pipefail
 WORK=${WORK:-/tmp/cairn-resume-bench}
 SRC=${1:-$WORK/src}
 ROUNDS=${2:-3}
-CAIRN="node $(cd "$(dirname "$0")/.." && pwd)/dist/cli/bin.js"
+CAIRN="node $(cd "$(dirname "$0")/.." && pwd)/dist/cli/cairn.js"
 export CAIRN_PASSWORD=bench CAIRN_KDF=1024:8:1 CAIRN_CACHE_DIR=$WORK/cache
 mkdir -p "$WORK"
 if [ $# -eq 0 ] && [ ! -d "$SRC" ]; then

@@ -5,8 +5,8 @@
 # too (a cairn repository is a restic repository).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x dist/cli/bin.js ] || npm run build >/dev/null
-cairn() { node dist/cli/bin.js "$@"; }
+[ -x dist/cli/cairn.js ] || npm run build >/dev/null
+cairn() { node dist/cli/cairn.js "$@"; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export CAIRN_REPOSITORY="$work/repo" CAIRN_PASSWORD="sample password"

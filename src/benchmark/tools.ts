@@ -50,12 +50,12 @@ export const BENCH_PASSWORD = 'cairn-bench';
 const CHEAP_KDF = { N: 1024, r: 8, p: 1 };
 
 /**
- * The built cairn CLI to run: `CAIRN_BENCH_BIN` if set, else ../cli/bin.js next to this module
- * (the installed package), else dist/cli/bin.js of the source checkout (when run from src/).
+ * The built cairn CLI to run: `CAIRN_BENCH_BIN` if set, else ../cli/cairn.js next to this module
+ * (the installed package), else dist/cli/cairn.js of the source checkout (when run from src/).
  */
 export function cairnBinary(env: Readonly<Record<string, string | undefined>>): string {
   const given = env['CAIRN_BENCH_BIN'];
-  const candidates = given !== undefined && given !== '' ? [given] : [fileURLToPath(new URL('../cli/bin.js', import.meta.url)), fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url))];
+  const candidates = given !== undefined && given !== '' ? [given] : [fileURLToPath(new URL('../cli/cairn.js', import.meta.url)), fileURLToPath(new URL('../../dist/cli/cairn.js', import.meta.url))];
   const found = candidates.find((c) => existsSync(c));
   if (found === undefined) {
     throw new CairnError('ERR_BENCH_FAILED', `cannot find cairn's built command line (looked at ${candidates.join(', ')}); run 'npm run build' or set CAIRN_BENCH_BIN`, { data: { candidates } });

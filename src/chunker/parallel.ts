@@ -378,7 +378,7 @@ export class ParallelChunker {
 
   private startWorkers(): void {
     if (this.workers.length > 0) return;
-    const url = workerScriptUrl(import.meta.url, 'parallel-worker.js');
+    const url = workerScriptUrl(import.meta.url, '../chunker/parallel-worker.js');
     for (let i = 0; i < this.workerCount; i++) {
       const w = new Worker(url, {
         workerData: { kind: 'cairn-chunk-chain', module: fastCdcWasmModule(true), memory: this.memory, params: this.params, gear: this.gearTable },

@@ -149,7 +149,7 @@ export class BlobPool {
   }
 
   private start(): void {
-    const url = workerScriptUrl(import.meta.url, 'blob-worker.js');
+    const url = workerScriptUrl(import.meta.url, '../repository/blob-worker.js');
     const data: BlobWorkerData = { kind: 'cairn-blob-worker', key: { encrypt: this.key.encrypt, macK: this.key.macK, macR: this.key.macR }, version: this.version, packSize: this.packSize, spillDir: this.spillDir };
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(url, { workerData: data });

@@ -3,9 +3,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CairnError } from '../errors.js';
 
 /**
- * The URL of a worker script compiled next to the module `moduleUrl` (pass `import.meta.url`).
- * When the module runs from TypeScript sources (the test runner), the compiled script is taken
- * from the same place under `dist/`: `npm test` builds first.
+ * The URL of a compiled worker script: `name` relative to the module `moduleUrl` (pass
+ * `import.meta.url`), written from the source root's level (`../repository/blob-worker.js`), so
+ * that it resolves the same from `dist/<module>/` and from the bundled CLI in `dist/cli/`. When the
+ * module runs from TypeScript sources (the test runner), the compiled script is taken from the
+ * same place under `dist/`: `npm test` builds first.
  */
 export function workerScriptUrl(moduleUrl: string, name: string): URL {
   const sibling = new URL(name, moduleUrl);

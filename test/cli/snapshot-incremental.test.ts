@@ -20,7 +20,7 @@ import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { cairn, scratchRepository } from './helpers.js';
 
 const ENV = { CAIRN_PASSWORD: 'pw', CAIRN_KDF: '1024:8:1' };
-const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/cli/cairn.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 /** A fixed mtime (whole seconds, so `utimes` can put it back exactly). */

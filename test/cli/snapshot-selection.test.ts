@@ -32,7 +32,7 @@ import { cairn } from './helpers.js';
 
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
-const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/cli/cairn.js', import.meta.url));
 const CACHE_SIGNATURE = 'Signature: 8a477f597d28d172789f06886806bc55';
 
 /** Files of the restic-oracle tree (relative path → content); `dir/` is an empty directory. */

@@ -7,7 +7,7 @@
  * restic reads what cairn's --stdin stored in a repository restic made.
  *
  * The CLI's in-process test IO decodes stdout as text, so binary output is captured here with an
- * IO of our own; one dump also runs through the real executable (dist/cli/bin.js).
+ * IO of our own; one dump also runs through the real executable (dist/cli/cairn.js).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
@@ -23,7 +23,7 @@ import { ResticRepo } from '../helpers/restic.js';
 import { cairn, makeIo, scratchRepository } from './helpers.js';
 
 const ENV = { CAIRN_PASSWORD: 'pw', CAIRN_KDF: '1024:8:1' };
-const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/cli/cairn.js', import.meta.url));
 
 let root: string;
 let repo: string;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cairn } from './helpers.js';
 
-const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/cli/cairn.js', import.meta.url));
 const ENV = { CAIRN_PASSWORD: 'pw', CAIRN_KDF: '1024:8:1' };
 const root = process.getuid?.() === 0;
 const NOBODY = 65534;

@@ -1,5 +1,5 @@
 /**
- * The built CLI (`node dist/cli/bin.js`) as a real process, for crash and concurrency tests:
+ * The built CLI (`node dist/cli/cairn.js`) as a real process, for crash and concurrency tests:
  * run a command to its end, or SIGKILL it at a chosen moment — when a stdout line appears (as
  * `-v` progress lines say a step is done), a fixed time after that line or after the start, or at
  * a file operation of the repository (the preload `crash-hook.mjs`: `rename:data#2:after`…).
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../dist/cli/cairn.js', import.meta.url));
 export const CRASH_HOOK = fileURLToPath(new URL('./crash-hook.mjs', import.meta.url));
 
 /** Throws unless the built CLI (with these command modules) is there. */

@@ -1,5 +1,5 @@
 /**
- * A preload for the built CLI (`node --import …/crash-hook.mjs dist/cli/bin.js …`) that makes
+ * A preload for the built CLI (`node --import …/crash-hook.mjs dist/cli/cairn.js …`) that makes
  * deterministic SIGKILL points out of the file operations a command does in a repository (and in a
  * restore target), without a hook in the product: it wraps `fs.promises` open, rename and unlink
  * and `FileHandle#write` on the main thread, and `fs.openSync`/`fs.writeSync` on worker threads

@@ -1,5 +1,5 @@
 /**
- * Crash safety: the built CLI (`node dist/cli/bin.js -v prune`) is SIGKILLed at many moments of a
+ * Crash safety: the built CLI (`node dist/cli/cairn.js -v prune`) is SIGKILLed at many moments of a
  * prune that deletes an unreferenced pack, repacks partly used packs and deletes unused ones — in
  * planning, while deleting the unreferenced pack, while repacking, after a new pack is durable,
  * around the new index, between old index deletions, between pack deletions, and at fixed delays.

@@ -20,7 +20,7 @@ import { RESTIC_BIN, runRestic } from '../helpers/restic.js';
 
 const PASSWORD = 'lock-restic';
 const ENV = { CAIRN_PASSWORD: PASSWORD, CAIRN_KDF: '1024:8:1' };
-const BIN = fileURLToPath(new URL('../../dist/cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/cli/cairn.js', import.meta.url));
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
   const until = Date.now() + ms;
