@@ -15,8 +15,12 @@
  *             -> Promise<[errno, step, closeErrno]>   fchown (if asked) + fchmod + futimens on a
  *                                             restored file's descriptor, stopping at the first
  *                                             failure, then close (always)
+ *   finishFiles(args: Float64Array) -> Promise<Int32Array>   finishFile for many descriptors in
+ *                                             one job (9 numbers in, 3 out per file)
+ *   openFiles(paths, flags, mode) -> Promise<Int32Array>   open(flags|O_CLOEXEC, mode) per path in
+ *                                             one job: each descriptor or -errno
  *
- * Every call but scanDir, readFiles and finishFile is one or a few fast syscalls, so those are
+ * Every call but scanDir, readFiles, finishFile(s) and openFiles is one or a few fast syscalls, so those are
  * synchronous. These may list millions of entries or wait for a disk, so they run on
  * libuv's thread pool like Node's fs; scanDir, readFiles and finishFile do in one job what would otherwise
  * be one job (and one promise, one stat object) per syscall. Paths, attribute names and
@@ -1165,6 +1169,248 @@ static napi_value FinishFile(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/*
+ * The same for many restored files in one job: finishFiles(args: Float64Array) where each file
+ * takes FINISH_STRIDE numbers [fd, chown (0/1), uid, gid, mode, aSec, aNsec, mSec, mNsec]
+ * -> Promise<Int32Array> with [errno, step, closeErrno] per file, as finishFile's. The caller
+ * (src/fs/native.ts) has checked every value (finishFile's ranges); a value out of range here
+ * throws before anything is done, every descriptor still the caller's.
+ */
+#define FINISH_STRIDE 9
+
+typedef struct {
+  napi_deferred deferred;
+  napi_async_work work;
+  size_t count;
+  finish_job_t *files; /* their deferred/work unused */
+} finish_batch_t;
+
+static void finish_batch_execute(napi_env env, void *data) {
+  finish_batch_t *batch = data;
+  for (size_t i = 0; i < batch->count; i++) finish_execute(env, &batch->files[i]);
+}
+
+static void finish_batch_complete(napi_env env, napi_status status, void *data) {
+  finish_batch_t *batch = data;
+  if (status == napi_cancelled) {
+    for (size_t i = 0; i < batch->count; i++) {
+      finish_job_t *job = &batch->files[i];
+      if (close(job->fd) != 0) job->close_err = errno;
+      job->err = ECANCELED;
+      job->step = FINISH_CHOWN;
+    }
+  }
+  napi_value ab, result;
+  void *p = NULL;
+  if (napi_create_arraybuffer(env, batch->count * 3 * sizeof(int32_t), &p, &ab) == napi_ok &&
+      napi_create_typedarray(env, napi_int32_array, batch->count * 3, ab, 0, &result) == napi_ok) {
+    int32_t *out = p;
+    for (size_t i = 0; i < batch->count; i++) {
+      out[3 * i] = batch->files[i].err;
+      out[3 * i + 1] = batch->files[i].step;
+      out[3 * i + 2] = batch->files[i].close_err;
+    }
+    napi_resolve_deferred(env, batch->deferred, result);
+  } else {
+    reject_pending(env, batch->deferred, "cairn_native: finishFiles could not build its result");
+  }
+  napi_delete_async_work(env, batch->work);
+  free(batch->files);
+  free(batch);
+}
+
+/* An integral double in [lo, hi]; false with a RangeError pending otherwise. */
+static bool get_double_ranged(napi_env env, double d, const char *what, double lo, double hi, int64_t *out) {
+  if (!(d >= lo && d <= hi) || d != (double)(int64_t)d) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "The value of \"%s\" is out of range: it must be an integer >= %.0f and <= %.0f", what, lo, hi);
+    throw_range(env, msg);
+    return false;
+  }
+  *out = (int64_t)d;
+  return true;
+}
+
+/* finishFiles(args: Float64Array) -> Promise<Int32Array> */
+static napi_value FinishFiles(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  bool is_typed = false;
+  napi_typedarray_type type = napi_int8_array;
+  size_t length = 0;
+  void *p = NULL;
+  if (napi_is_typedarray(env, argv[0], &is_typed) != napi_ok) {
+    throw_napi_failure(env, "napi_is_typedarray");
+    return NULL;
+  }
+  if (is_typed && napi_get_typedarray_info(env, argv[0], &type, &length, &p, NULL, NULL) != napi_ok) {
+    throw_napi_failure(env, "napi_get_typedarray_info");
+    return NULL;
+  }
+  if (!is_typed || type != napi_float64_array) return throw_type(env, "ERR_INVALID_ARG_TYPE", "The \"args\" argument must be a Float64Array");
+  if (length % FINISH_STRIDE != 0) return throw_type(env, "ERR_INVALID_ARG_VALUE", "The \"args\" argument must hold 9 numbers per file");
+  const double *a = p;
+  size_t count = length / FINISH_STRIDE;
+  finish_batch_t *batch = calloc(1, sizeof *batch);
+  finish_job_t *files = calloc(count > 0 ? count : 1, sizeof *files);
+  if (batch == NULL || files == NULL) {
+    free(batch);
+    free(files);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  const double safe = 9007199254740992.0;
+  for (size_t i = 0; i < count; i++) {
+    const double *f = a + i * FINISH_STRIDE;
+    int64_t fd, chown_flag, uid, gid, mode, as, ans, ms, mns;
+    if (!get_double_ranged(env, f[0], "fd", 0, INT32_MAX, &fd) || !get_double_ranged(env, f[1], "chown", 0, 1, &chown_flag) ||
+        !get_double_ranged(env, f[2], "uid", 0, UINT32_MAX, &uid) || !get_double_ranged(env, f[3], "gid", 0, UINT32_MAX, &gid) ||
+        !get_double_ranged(env, f[4], "mode", 0, 07777, &mode) || !get_double_ranged(env, f[5], "atimeSec", -safe, safe, &as) ||
+        !get_double_ranged(env, f[6], "atimeNsec", 0, 999999999, &ans) || !get_double_ranged(env, f[7], "mtimeSec", -safe, safe, &ms) ||
+        !get_double_ranged(env, f[8], "mtimeNsec", 0, 999999999, &mns) ||
+        (int64_t)(time_t)as != as || (int64_t)(time_t)ms != ms) {
+      bool pending = false;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) throw_range(env, "The value of \"atimeSec\" or \"mtimeSec\" does not fit in time_t here");
+      free(files);
+      free(batch);
+      return NULL; /* nothing done: every descriptor stays the caller's */
+    }
+    files[i].fd = (int)fd;
+    files[i].chown = chown_flag != 0;
+    files[i].uid = (uid_t)uid;
+    files[i].gid = (gid_t)gid;
+    files[i].mode = (mode_t)mode;
+    files[i].times[0].tv_sec = (time_t)as;
+    files[i].times[0].tv_nsec = (long)ans;
+    files[i].times[1].tv_sec = (time_t)ms;
+    files[i].times[1].tv_nsec = (long)mns;
+  }
+  batch->count = count;
+  batch->files = files;
+  napi_value promise = queue_job(env, "cairn_native.finishFiles", finish_batch_execute, finish_batch_complete, batch,
+                                 &batch->deferred, &batch->work);
+  if (promise == NULL) {
+    if (batch->work != NULL) napi_delete_async_work(env, batch->work);
+    free(files);
+    free(batch); /* not queued: the descriptors stay the caller's */
+  }
+  return promise;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Files to restore into, created or opened many in one thread-pool job:
+ * openFiles(paths: Uint8Array[], flags, mode) -> Promise<Int32Array> (per path its descriptor, or
+ * -errno). O_CLOEXEC is added, as libuv does for Node's fs.open.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+  napi_deferred deferred;
+  napi_async_work work;
+  size_t count;
+  char **paths;
+  int *fds;
+  int flags;
+  mode_t mode;
+} open_batch_t;
+
+static void open_batch_free(open_batch_t *batch) {
+  if (batch->paths != NULL) {
+    for (size_t i = 0; i < batch->count; i++) free(batch->paths[i]);
+  }
+  free(batch->paths);
+  free(batch->fds);
+  free(batch);
+}
+
+static void open_batch_execute(napi_env env, void *data) {
+  (void)env;
+  open_batch_t *batch = data;
+  for (size_t i = 0; i < batch->count; i++) {
+    int fd;
+    do fd = open(batch->paths[i], batch->flags | O_CLOEXEC, batch->mode);
+    while (fd < 0 && errno == EINTR);
+    batch->fds[i] = fd >= 0 ? fd : -errno;
+  }
+}
+
+static void open_batch_complete(napi_env env, napi_status status, void *data) {
+  open_batch_t *batch = data;
+  if (status == napi_cancelled) {
+    for (size_t i = 0; i < batch->count; i++) batch->fds[i] = -ECANCELED;
+  }
+  napi_value ab, result;
+  void *p = NULL;
+  if (napi_create_arraybuffer(env, batch->count * sizeof(int32_t), &p, &ab) == napi_ok &&
+      napi_create_typedarray(env, napi_int32_array, batch->count, ab, 0, &result) == napi_ok) {
+    memcpy(p, batch->fds, batch->count * sizeof(int32_t));
+    napi_resolve_deferred(env, batch->deferred, result);
+  } else {
+    /* Nobody will see the descriptors: closed here, not leaked. */
+    for (size_t i = 0; i < batch->count; i++) {
+      if (batch->fds[i] >= 0) close(batch->fds[i]);
+    }
+    reject_pending(env, batch->deferred, "cairn_native: openFiles could not build its result");
+  }
+  napi_delete_async_work(env, batch->work);
+  open_batch_free(batch);
+}
+
+/* openFiles(paths: Uint8Array[], flags: number, mode: number) -> Promise<Int32Array> */
+static napi_value OpenFiles(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  if (!get_args(env, info, 3, argv)) return NULL;
+  bool is_array = false;
+  uint32_t count = 0;
+  int64_t flags = 0, mode = 0;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok) {
+    throw_napi_failure(env, "napi_is_array");
+    return NULL;
+  }
+  if (!is_array) return throw_type(env, "ERR_INVALID_ARG_TYPE", "The \"paths\" argument must be an array");
+  if (!get_ranged(env, argv[1], "flags", 0, INT32_MAX, &flags) || !get_ranged(env, argv[2], "mode", 0, 07777, &mode)) return NULL;
+  if (napi_get_array_length(env, argv[0], &count) != napi_ok) {
+    throw_napi_failure(env, "napi_get_array_length");
+    return NULL;
+  }
+  open_batch_t *batch = calloc(1, sizeof *batch);
+  if (batch == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  size_t n = count > 0 ? count : 1;
+  batch->paths = calloc(n, sizeof *batch->paths);
+  batch->fds = calloc(n, sizeof *batch->fds);
+  if (batch->paths == NULL || batch->fds == NULL) {
+    open_batch_free(batch);
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value path;
+    if (napi_get_element(env, argv[0], i, &path) != napi_ok) {
+      throw_napi_failure(env, "napi_get_element");
+      open_batch_free(batch);
+      return NULL;
+    }
+    batch->count = i + 1;
+    batch->paths[i] = get_cstring(env, path, "path");
+    if (batch->paths[i] == NULL) {
+      open_batch_free(batch);
+      return NULL;
+    }
+  }
+  batch->count = count;
+  batch->flags = (int)flags;
+  batch->mode = (mode_t)mode;
+  napi_value promise = queue_job(env, "cairn_native.openFiles", open_batch_execute, open_batch_complete, batch,
+                                 &batch->deferred, &batch->work);
+  if (promise == NULL) {
+    if (batch->work != NULL) napi_delete_async_work(env, batch->work);
+    open_batch_free(batch);
+  }
+  return promise;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Crypto: restic's seal (IV || AES-256-CTR || Poly1305-AES) in one call, through the OpenSSL that
  * Node itself carries (its symbols are exported to addons). Results go into the caller's buffer:
@@ -1303,6 +1549,8 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"scanDir", NULL, ScanDir, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readFiles", NULL, ReadFiles, NULL, NULL, NULL, napi_enumerable, NULL},
     {"finishFile", NULL, FinishFile, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"finishFiles", NULL, FinishFiles, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"openFiles", NULL, OpenFiles, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sealInto", NULL, SealInto, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openInto", NULL, OpenInto, NULL, NULL, NULL, napi_enumerable, NULL},
   };

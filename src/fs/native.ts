@@ -6,7 +6,9 @@
  * directory's atime (open with O_NOFOLLOW|O_NOATIME, on libuv's thread pool). restic 0.14 saves and restores all of these, so cairn must too.
  * For the archiver's speed, two batched calls: a directory's names with every entry's lstat and
  * xattr count in one thread-pool job, and a small file's open, read, fstat and close in one. For
- * the restorer's, one more: a restored file's fchown, fchmod, futimens and close in one job.
+ * the restorer's, two more: a restored file's fchown, fchmod, futimens and close in one job, and
+ * the creation of files to restore into; calls of either made in the same turn of the event loop
+ * share jobs (as readSmall's do).
  *
  * Paths, names and values are bytes, passed through undecoded. A failed syscall throws the
  * addon's Error shaped like Node's fs errors (`code` 'ENOENT', 'EPERM', 'ENOTSUP'…, `errno`,
@@ -17,6 +19,7 @@
 import { CairnError, messageOf } from '../errors.js';
 import { ADDON_PATH, addonLoadError, nativeAddon } from '../util/index.js';
 import { displayPath, joinPath } from './paths.js';
+import { closeSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import { errnoError, scannedAt, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
 
@@ -46,6 +49,8 @@ interface Addon {
     mtimeSec: number | bigint,
     mtimeNsec: number,
   ): Promise<[errno: number, step: number, closeErrno: number]>;
+  finishFiles(args: Float64Array): Promise<Int32Array>;
+  openFiles(paths: Uint8Array[], flags: number, mode: number): Promise<Int32Array>;
 }
 
 const addon = nativeAddon<Addon>();
@@ -239,11 +244,106 @@ export interface FinishedFile {
   readonly close?: NodeJS.ErrnoException;
 }
 
+/** One file for finishFile's next batch: its 9 numbers (FINISH_STRIDE) and its promise. */
+interface FinishRequest {
+  readonly args: readonly number[];
+  readonly path: Uint8Array;
+  resolve(r: FinishedFile): void;
+  reject(e: unknown): void;
+}
+
+/** Numbers per file in finishFiles' argument: fd, chown, uid, gid, mode, aSec, aNsec, mSec, mNsec. */
+const FINISH_STRIDE = 9;
+
+/**
+ * Requests made in one turn of the event loop, sent at its end (setImmediate) in batches sized as
+ * readSmall's are: a trip to a pool thread per file costs more on the main thread than the
+ * syscalls it carries.
+ */
+class TurnBatcher<R> {
+  private waiting: R[] = [];
+  private scheduled = false;
+
+  constructor(private readonly send: (batch: R[]) => void) {}
+
+  add(request: R): void {
+    this.waiting.push(request);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const all = this.waiting;
+    this.waiting = [];
+    const files = Math.min(BATCH_MAX_FILES, Math.max(BATCH_MIN_FILES, Math.ceil(all.length / POOL_THREADS)));
+    for (let from = 0; from < all.length; from += files) this.send(all.slice(from, from + files));
+  }
+}
+
+const finishing = new TurnBatcher<FinishRequest>(finishBatch);
+
+function finishBatch(batch: FinishRequest[]): void {
+  const args = new Float64Array(batch.length * FINISH_STRIDE);
+  for (let i = 0; i < batch.length; i++) args.set(batch[i]!.args, i * FINISH_STRIDE);
+  let call: Promise<Int32Array>;
+  try {
+    call = native('set file metadata').finishFiles(args);
+  } catch (e) {
+    // Refused before anything was done (finishFile checked every value, so only a failing
+    // allocation gets here): the descriptors are still open and nobody else will close them.
+    for (const r of batch) {
+      try {
+        closeSync(r.args[0]!);
+        r.reject(e);
+      } catch (c) {
+        r.reject(new AggregateError([e, c], `${messageOf(e)}; closing the file's descriptor failed too (${messageOf(c)})`));
+      }
+    }
+    return;
+  }
+  call.then(
+    (out) => {
+      for (let i = 0; i < batch.length; i++) {
+        const r = batch[i]!;
+        const errno = out[3 * i]!;
+        const closeErrno = out[3 * i + 2]!;
+        const done: { metadata?: NodeJS.ErrnoException; close?: NodeJS.ErrnoException } = {};
+        if (errno !== 0) done.metadata = errnoError(errno, FINISH_SYSCALLS[out[3 * i + 1]!] ?? 'chmod', Buffer.from(r.path).toString());
+        if (closeErrno !== 0) done.close = closeError(closeErrno);
+        r.resolve(done);
+      }
+    },
+    (e: unknown) => {
+      for (const r of batch) r.reject(e);
+    },
+  );
+}
+
+/** Throws finishFile's RangeError or TypeError (Node's codes) unless `v` is an integer in [lo, hi]. */
+function checkInteger(v: unknown, what: string, lo: number, hi: number): number {
+  if (typeof v !== 'number') {
+    const e = new TypeError(`The "${what}" argument must be of type number`) as TypeError & { code: string };
+    e.code = 'ERR_INVALID_ARG_TYPE';
+    throw e;
+  }
+  if (!Number.isInteger(v) || v < lo || v > hi) {
+    const e = new RangeError(`The value of "${what}" is out of range: it must be an integer >= ${lo} and <= ${hi}`) as RangeError & { code: string };
+    e.code = 'ERR_OUT_OF_RANGE';
+    throw e;
+  }
+  return v;
+}
+
 /**
  * Sets a restored file's owner (when `owner` is given: as root), permissions (`mode`, the 12
  * permission bits) and atime/mtime to the nanosecond on its open descriptor `fd`, in that order
- * (restic's: chown clears setuid/setgid, so chmod comes after), then closes `fd`, all in one
- * job on libuv's thread pool. The first failing call stops the rest; `fd` is closed in any case.
+ * (restic's: chown clears setuid/setgid, so chmod comes after), then closes `fd`, on libuv's
+ * thread pool. Calls made in the same turn of the event loop share native jobs (up to 32 files
+ * each, spread over the pool's threads); each file's calls stop at its own first failure and its
+ * result is its own. `fd` is closed in any case.
  * Throws synchronously (RangeError, TypeError) for arguments it refuses, and then does nothing:
  * `fd` stays open, the caller's to close. Never rejects for a failing syscall: the result says
  * what failed.
@@ -256,13 +356,84 @@ export function finishFile(
   atime: TimeSpec,
   mtime: TimeSpec,
 ): Promise<FinishedFile> {
-  const call = native('set file metadata').finishFile(fd, owner !== undefined, owner?.uid ?? 0, owner?.gid ?? 0, mode, atime.sec, atime.nsec, mtime.sec, mtime.nsec);
-  return call.then(([errno, step, closeErrno]) => {
-    const done: { metadata?: NodeJS.ErrnoException; close?: NodeJS.ErrnoException } = {};
-    if (errno !== 0) done.metadata = errnoError(errno, FINISH_SYSCALLS[step] ?? 'chmod', Buffer.from(path).toString());
-    if (closeErrno !== 0) done.close = closeError(closeErrno);
-    return done;
-  });
+  native('set file metadata');
+  const args = [
+    checkInteger(fd, 'fd', 0, 0x7fffffff),
+    owner !== undefined ? 1 : 0,
+    checkInteger(owner?.uid ?? 0, 'uid', 0, 0xffffffff),
+    checkInteger(owner?.gid ?? 0, 'gid', 0, 0xffffffff),
+    checkInteger(mode, 'mode', 0, 0o7777),
+    checkInteger(atime.sec, 'atimeSec', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    checkInteger(atime.nsec, 'atimeNsec', 0, 999_999_999),
+    checkInteger(mtime.sec, 'mtimeSec', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    checkInteger(mtime.nsec, 'mtimeNsec', 0, 999_999_999),
+  ];
+  return new Promise((resolve, reject) => finishing.add({ args, path, resolve, reject }));
+}
+
+/** One file for openFile's next batch. */
+interface OpenRequest {
+  readonly path: Uint8Array;
+  readonly flags: number;
+  readonly mode: number;
+  resolve(fd: number): void;
+  reject(e: unknown): void;
+}
+
+const opening = new TurnBatcher<OpenRequest>(openBatches);
+
+/** Sends a turn's opens, those with the same flags and mode together. */
+function openBatches(batch: OpenRequest[]): void {
+  for (let from = 0; from < batch.length; ) {
+    let to = from + 1;
+    while (to < batch.length && batch[to]!.flags === batch[from]!.flags && batch[to]!.mode === batch[from]!.mode) to++;
+    openBatch(batch.slice(from, to));
+    from = to;
+  }
+}
+
+function openBatch(batch: OpenRequest[]): void {
+  const { flags, mode } = batch[0]!;
+  let call: Promise<Int32Array>;
+  try {
+    call = native('open a file').openFiles(batch.map((r) => r.path), flags, mode);
+  } catch (e) {
+    for (const r of batch) r.reject(e); // nothing was opened
+    return;
+  }
+  call.then(
+    (fds) => {
+      for (let i = 0; i < batch.length; i++) {
+        const r = batch[i]!;
+        const fd = fds[i]!;
+        if (fd >= 0) r.resolve(fd);
+        else r.reject(errnoError(-fd, 'open', Buffer.from(r.path).toString()));
+      }
+    },
+    (e: unknown) => {
+      for (const r of batch) r.reject(e);
+    },
+  );
+}
+
+/**
+ * Opens (or creates) the file at `path` with open(2) `flags` (O_CLOEXEC added, as Node's fs.open
+ * does) and, for a file created, permissions `mode` (narrowed by the umask): its descriptor,
+ * the caller's to close. Calls made in the same turn of the event loop share native jobs, as
+ * readSmall's do. A failure rejects exactly as Node's fs.open does for that path (`code`,
+ * `errno`, `syscall` 'open', `path` as a string, the same message). A path holding a NUL byte
+ * or a mode beyond 0o7777 throws synchronously.
+ */
+export function openFile(path: Uint8Array, flags: number, mode: number): Promise<number> {
+  native('open a file');
+  checkInteger(flags, 'flags', 0, 0x7fffffff);
+  checkInteger(mode, 'mode', 0, 0o7777);
+  if (path.includes(0)) {
+    const e = new TypeError('The "path" argument must not contain null bytes') as TypeError & { code: string };
+    e.code = 'ERR_INVALID_ARG_VALUE';
+    throw e;
+  }
+  return new Promise((resolve, reject) => opening.add({ path, flags, mode, resolve, reject }));
 }
 
 /** Node's error for a failing close: no path in it. */
