@@ -20,11 +20,11 @@
  * that is already right); `if-changed` trusts an equal size and mtime without reading; `if-newer`
  * replaces only when the snapshot's mtime is later; `never` keeps what is there.
  */
-import { close as closeFd, constants as FS, open as openFd, type BigIntStats } from 'node:fs';
+import { close as closeFd, constants as FS, type BigIntStats } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, mkdir, open as openFile, readdir, readlink, rm, symlink, utimes, lutimes, type FileHandle } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { CairnError, messageOf } from '../errors.js';
-import { displayPath, finishFile, joinPath, makeNode, nativeAvailable, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
+import { displayPath, finishFile, joinPath, openFile as openNative, makeNode, nativeAvailable, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type TreeId } from '../model/index.js';
 import { decodeTree, invalidNameReason, type Node, type Timestamp } from '../tree/index.js';
 import { mapConcurrent, type Progress } from '../util/index.js';
@@ -692,17 +692,18 @@ class Restore {
 
   /**
    * writeContent for a file created now and written by the blob workers, on a bare descriptor:
-   * created empty and written whole, it has its size without a stat. Then one native job sets
-   * owner (as root), mode and times on the descriptor and closes it, where the path-based way
-   * takes a trip to the thread pool for each; a failing metadata call is left in `finish.error`
+   * created empty and written whole, it has its size without a stat. Creating it and, at the end,
+   * setting owner (as root), mode and times on the descriptor and closing it are native jobs that
+   * the files reaching that step in the same turn share, where the path-based way takes a trip to
+   * the thread pool for each call of each file; a failing metadata call is left in `finish.error`
    * (reported as applyMetadata's failure would be), a failing close throws as FileHandle.close
    * did. Arguments the native call refuses (a time out of range) leave `finish.done` false: the
    * file is closed and the caller sets its metadata by path, reporting what fails there.
    */
   private async writeFresh(path: Buffer, node: Node, finish: Finished): Promise<number> {
-    const fd = await new Promise<number>((resolve, reject) => {
-      openFd(path, FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600, (e, f) => (e === null ? resolve(f) : reject(e)));
-    });
+    // Created natively: the files opened in one turn share a thread-pool job (the same flags and
+    // mode as openFile's below, the same error as fs.open's).
+    const fd = await openNative(path, FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600);
     const close = (): Promise<void> => new Promise((resolve, reject) => closeFd(fd, (e) => (e === null ? resolve() : reject(e))));
     let written = 0;
     let owned = true; // fd is still this function's to close
