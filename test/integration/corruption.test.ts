@@ -503,10 +503,16 @@ describe.each(CASES)('$name', ({ kind, damage, name }) => {
       // what the snapshots prune keeps still need (forget removes the first one)
       const kept = args[0] === 'forget' ? [P.latest] : [P.first, P.latest];
       const needed = [...c.lost].some((b) => kept.some((s) => s.trees.has(b) || s.entries.some((e) => e.blobs.includes(b))));
-      if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip') || damage === 'missing' && (kind === 'pack-data' || kind === 'pack-tree' || kind === 'index') || needed || lockBlocked) {
+      if (c.unopenable || c.indexUnloadable || (kind === 'snapshot' && damage === 'flip') || damage === 'missing' && (kind === 'pack-data' || kind === 'pack-tree' || kind === 'index') || lockBlocked) {
         expectFails(r, c, args.join(' '), lockBlocked ? 'ERR_LOCK_UNREADABLE' : undefined);
+      } else if (needed && r.code !== 0) {
+        // A damaged blob still needed: prune refuses once it has to read it (to repack its pack)...
+        expectFails(r, c, args.join(' '));
       } else {
         expectOk(r, args.join(' '));
+        // ...or, when its pack needs no repacking (which blobs share a pack depends on the order
+        // they were stored in, which a concurrent walk does not fix), keeps that pack as it is.
+        if (needed) expect(await readFile(join(repo, c.rel)), `${args.join(' ')} kept the damaged pack`).toEqual(await readFile(join(await c.copy(), c.rel)));
       }
       if (c.unopenable) return;
       const after = await cmd(['check', '--read-data'], repo);
