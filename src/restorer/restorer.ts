@@ -27,7 +27,7 @@ import { CairnError, messageOf } from '../errors.js';
 import { displayPath, finishFile, joinPath, openFile as openNative, makeNode, nativeAvailable, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type TreeId } from '../model/index.js';
 import { decodeTree, invalidNameReason, type Node, type Timestamp } from '../tree/index.js';
-import { mapConcurrent, type Progress } from '../util/index.js';
+import { createLimiter, mapConcurrent, type Progress } from '../util/index.js';
 
 /** What the restorer needs from a repository. */
 export interface RestorerRepository {
@@ -47,6 +47,15 @@ export interface RestorerRepository {
   restoreBlob?(id: BlobId, target: { readonly fd: number; readonly offset: number; readonly length: number }, keep: boolean): Promise<number>;
 }
 
+/**
+ * By default, files restored at once; and in all, when the blob workers write them, with small
+ * files (up to SMALL_FILE_BYTES) beyond the FILES_AT_ONCE others. A small file is mostly waiting
+ * (created, written by a worker, finished: three trips), so only many at once keep the workers
+ * and the thread pool busy, and let the native opens and finishes of one turn share jobs.
+ */
+const FILES_AT_ONCE = 4;
+const SMALL_FILES_AT_ONCE = 32;
+const SMALL_FILE_BYTES = 1 << 20;
 /** Blobs of one file fetched (and written) at once, when their offsets are known. */
 const BLOBS_PER_FILE = 4;
 /** The same when the blob workers read and write the blobs themselves (restoreBlob). */
@@ -144,7 +153,11 @@ export interface RestoreOptions {
   readonly target: string;
   /** @default process.cwd() */
   readonly cwd?: string;
-  /** Files restored at once. @default 4 */
+  /**
+   * Files restored at once. @default 4, and when the blob workers write the files (a local
+   * repository, not sparse) up to 32 while the others are small (at most 1 MiB each): 4 larger
+   * ones at most, as before.
+   */
   readonly concurrency?: number;
   /** Restore runs of zeros as holes. @default false */
   readonly sparse?: boolean;
@@ -348,7 +361,13 @@ class Restore {
       progress.itemsTotal = this.files.length;
       progress.bytesTotal = bytes;
     }
-    await mapConcurrent(this.files, this.o.concurrency ?? 4, (job) => this.file(job));
+    if (this.o.concurrency !== undefined || this.dry || !this.direct()) {
+      await mapConcurrent(this.files, this.o.concurrency ?? FILES_AT_ONCE, (job) => this.file(job));
+    } else {
+      // Up to SMALL_FILES_AT_ONCE files in flight, of which FILES_AT_ONCE at most are larger.
+      const large = createLimiter(FILES_AT_ONCE);
+      await mapConcurrent(this.files, SMALL_FILES_AT_ONCE, (job) => ((job.node.size ?? 0) > SMALL_FILE_BYTES ? large(() => this.file(job)) : this.file(job)));
+    }
     for (const job of this.later) await this.special(job);
     this.dirs.sort((a, b) => b.depth - a.depth);
     for (const d of this.dirs) {

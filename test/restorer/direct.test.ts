@@ -296,6 +296,40 @@ describe('restore through the blob workers', () => {
     expect(seen[0]).toEqual(seen[1]);
   });
 
+  it('many small files at once (their creations and finishes sharing native jobs) and larger ones among them each get their own bytes, mode and times', async () => {
+    const nodes: Node[] = [];
+    const expected = new Map<string, { bytes: Buffer; mode: number; sec: number; nsec: number }>();
+    for (let f = 0; f < 150; f++) {
+      // Larger files (over 1 MiB: 4 at most at once) among the small ones.
+      const bytes = f % 50 === 7 ? pseudoRandom(1_200_000 + f, 500 + f) : pseudoRandom(1 + f * 37, 500 + f);
+      const mode = 0o600 | (f % 0o100);
+      const time = { sec: 1_500_000_000 + f, nsec: f * 1001, offset: 0 };
+      nodes.push({ ...fileNode(`s${f}`, [bytes], [await blob(bytes)]), mode, mtime: time, atime: time });
+      expected.set(`s${f}`, { bytes: Buffer.from(bytes), mode, sec: time.sec, nsec: time.nsec });
+    }
+    const t = await treeOf(nodes);
+    await repo.flush();
+    await restore(repo, t, undefined, { target: join(root, 'many-small-warm') }); // the pack cache fills up
+    const fds = openFds();
+    const before = direct;
+    const target = join(root, 'many-small');
+    const warnings: RestoreWarning[] = [];
+    const s = await restore(repo, t, undefined, { target, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([]);
+    expect(s.files).toBe(150);
+    expect(direct - before).toBe(150);
+    for (const [name, e] of expected) {
+      const p = join(target, name);
+      const st = await lstat(p, { bigint: true }); // before reading moves the atime
+      expect(Number(st.mode) & 0o7777, name).toBe(e.mode);
+      expect(st.mtimeNs, name).toBe(BigInt(e.sec) * 1_000_000_000n + BigInt(e.nsec));
+      expect(st.atimeNs, name).toBe(BigInt(e.sec) * 1_000_000_000n + BigInt(e.nsec));
+      expect((await readFile(p)).equals(e.bytes), name).toBe(true);
+    }
+    expect(openFds()).toBe(fds);
+    expect(lent).toBe(released);
+  });
+
   it('random files cut into random blobs restore exactly (seeded)', async () => {
     // A second tree of files made of blobs drawn from a pool, shared across files at random.
     const rand = pseudoRandom(4096, 42);
