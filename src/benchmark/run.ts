@@ -6,7 +6,7 @@
  * cairn ÷ other, so a time ratio below 1 means cairn was faster.
  */
 import { cpus, release, totalmem } from 'node:os';
-import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rm, statfs } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { CairnError } from '../errors.js';
 import { buildManifest, compareManifests, generateCheckpoints, type Manifest } from './dataset.js';
@@ -131,9 +131,12 @@ interface RoundResult {
   readonly repoSecond: number;
 }
 
-async function runRound(tool: Tool, root: string, source: string, manifest: Manifest, options: BenchOptions): Promise<RoundResult> {
+/**
+ * One round of one tool. `target` is a fresh directory name for the restore; with `keepRestore`
+ * the restored tree stays until the caller removes it (see runBenchmark).
+ */
+async function runRound(tool: Tool, root: string, source: string, manifest: Manifest, options: BenchOptions, target: string, keepRestore: boolean): Promise<RoundResult> {
   const repo = join(root, `${tool.name}-repo`);
-  const target = join(root, `${tool.name}-restore`);
   const seconds = {} as Record<Phase, number>;
   const rss = {} as Record<Phase, number | null>;
   const record = (phase: Phase, r: { seconds: number; rss: number | null }): void => {
@@ -156,12 +159,12 @@ async function runRound(tool: Tool, root: string, source: string, manifest: Mani
         data: { tool: tool.name, differences: diffs.slice(0, 100) },
       });
     }
-    await rm(target, { recursive: true, force: true });
+    if (!keepRestore) await rm(target, { recursive: true, force: true });
     record('check', await measureStep(tool, 'check', tool.check(repo), options.signal));
     return { seconds, rss, repoFirst, repoSecond };
   } finally {
     await rm(repo, { recursive: true, force: true });
-    await rm(target, { recursive: true, force: true });
+    if (!keepRestore) await rm(target, { recursive: true, force: true });
   }
 }
 
@@ -195,6 +198,12 @@ function ratios(cairn: ToolResult, other: ToolResult): RatioResult {
     rss[phase] = c.peak_rss_bytes === null || o.peak_rss_bytes === null ? null : c.peak_rss_bytes / o.peak_rss_bytes;
   }
   return { other: other.tool, time, peak_rss: rss, repo_bytes_first: cairn.repo_bytes_first / other.repo_bytes_first, repo_bytes_second: cairn.repo_bytes_second / other.repo_bytes_second };
+}
+
+/** Free bytes for an unprivileged user on the file system holding `dir`. */
+async function freeBytes(dir: string): Promise<number> {
+  const st = await statfs(dir);
+  return st.bavail * st.bsize;
 }
 
 /** Runs the benchmark and returns its summary; throws ERR_BENCH_FAILED if a tool fails or a restore differs. */
@@ -235,9 +244,17 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
       const manifest = await buildManifest(source, options.signal);
       log(`dataset ${spec.name}: ${manifest.files} files, ${(manifest.bytes / 1e6).toFixed(1)} MB in ${source}`);
       const rounds = new Map<ToolName, RoundResult[]>();
+      // Every restore goes into a directory no earlier step used, and the restored trees are
+      // removed only after the dataset's last round when the disk has room for all of them:
+      // creating files right after a large delete is slower on some file systems (ext4 here:
+      // ~3× per file), so a restore that followed a removed restore would pay for it.
+      const restores = join(root, 'restores', spec.name);
+      const needed = manifest.bytes * tools.length * repeat * 1.1 + (1 << 30);
+      const keep = (await freeBytes(root)) >= needed;
+      if (!keep) log(`  not enough free space in ${options.workdir} to keep ${tools.length * repeat} restores of ${spec.name} (${(needed / 1e9).toFixed(1)} GB): each is removed after it is checked, so later restores follow a large delete`);
       for (let round = 1; round <= repeat; round++) {
         for (const tool of tools) {
-          const r = await runRound(tool, root, source, manifest, options);
+          const r = await runRound(tool, root, source, manifest, options, join(restores, `${tool.name}-${round}`), keep);
           (rounds.get(tool.name) ?? rounds.set(tool.name, []).get(tool.name)!).push(r);
           log(`  ${spec.name} round ${round} ${tool.name}: ${PHASES.map((p) => `${p} ${r.seconds[p].toFixed(2)} s`).join(', ')}`);
         }
@@ -245,6 +262,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchSummary>
       const results = tools.map((t) => summarizeTool(t, rounds.get(t.name)!, manifest.files, manifest.bytes));
       const cairn = results[0]!;
       datasets.push({ name: spec.name, source: spec.source ?? `generated (${source})`, files: manifest.files, bytes: manifest.bytes, tools: results, ratios: results.slice(1).map((o) => ratios(cairn, o)) });
+      await rm(restores, { recursive: true, force: true });
       if (spec.source === undefined) await rm(source, { recursive: true, force: true });
     }
     return {
