@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,6 +217,29 @@ describe('local backend on disk', () => {
     const e = await expectCode(b.load(h, 100, 200), 'ERR_BACKEND');
     expect(e.retryable).toBe(true);
     expect(e.message).toMatch(/short read/);
+    await b.close();
+  });
+
+  it('a pack that failed to read is opened again on the next load: a pack put back whole (a new file) reads whole', async () => {
+    const dir = join(root, 'repo');
+    let shrink = true;
+    const b = new LocalBackend(dir, {
+      fault: async (p, path) => {
+        if (p === 'load:read' && shrink) await truncate(path, 10);
+      },
+    });
+    await b.create();
+    const data = bytes(5000);
+    const h = handleFor('pack', data);
+    await b.save(h, data);
+    await expectCode(b.load(h, 100, 200), 'ERR_BACKEND');
+    // Put back from a copy, as a new file (rename), as a user restoring a damaged pack would.
+    shrink = false;
+    const path = join(dir, 'data', h.name.slice(0, 2), h.name);
+    await writeFile(`${path}.copy`, data);
+    await rename(`${path}.copy`, path);
+    expectBytes(await b.load(h, 100, 200), data.subarray(100, 300));
+    await b.close();
   });
 
   it('a SIGKILL mid-write never leaves a partial file under a final name', async () => {

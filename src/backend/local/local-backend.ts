@@ -344,6 +344,11 @@ export class LocalBackend implements Backend {
         });
       }
       return out;
+    } catch (e) {
+      // Out of the pack cache: a retry opens the file again and sees what is there now (a pack
+      // put back whole, say), not the descriptor of the file that failed.
+      if (h.type === 'pack') this.#forgetPack(h.name);
+      throw e;
     } finally {
       if (h.type === 'pack') this.#releasePack(file);
       else await file.fh.close().catch(() => undefined);
