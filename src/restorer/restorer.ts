@@ -634,16 +634,6 @@ class Restore {
       const { lengths, offsets, size: offset } = await this.layout(node);
       const handle = fh;
       const progress = this.o.progress;
-      // Fresh writes on a local repository: the blob workers read, verify and write each blob
-      // themselves (nothing passes through this thread). Comparing and sparse writes need the
-      // bytes here.
-      const direct = !compare && this.direct();
-      const oneDirect = async (id: BlobId, i: number): Promise<void> => {
-        this.checkAbort();
-        const n = await this.repo.restoreBlob!(id, { fd: handle.fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
-        written++;
-        if (progress !== undefined) progress.bytesDone += n;
-      };
       const one = async (id: BlobId, i: number): Promise<void> => {
         this.checkAbort();
         const data = await this.share.get(id);
@@ -666,7 +656,10 @@ class Restore {
         }
         if (progress !== undefined) progress.bytesDone += data.length;
       };
-      if (direct) await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, oneDirect);
+      // Fresh writes on a local repository: the blob workers read, verify and write each blob
+      // themselves (nothing passes through this thread). Comparing and sparse writes need the
+      // bytes here.
+      if (!compare && this.direct()) written = await this.writeByWorkers(handle.fd, content, lengths, offsets);
       else await mapConcurrent(content, BLOBS_PER_FILE, one);
       // A file created empty (O_TRUNC) and written whole, without holes, has its size: only an
       // existing file (longer, perhaps) or a sparse one (a hole at its end) needs the check.
@@ -724,18 +717,10 @@ class Restore {
     // mode as openFile's below, the same error as fs.open's).
     const fd = await openNative(path, FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600);
     const close = (): Promise<void> => new Promise((resolve, reject) => closeFd(fd, (e) => (e === null ? resolve() : reject(e))));
-    let written = 0;
     let owned = true; // fd is still this function's to close
     try {
-      const content = node.content ?? [];
       const { lengths, offsets } = await this.layout(node);
-      const progress = this.o.progress;
-      await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, async (id: BlobId, i: number): Promise<void> => {
-        this.checkAbort();
-        const n = await this.repo.restoreBlob!(id, { fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
-        written++;
-        if (progress !== undefined) progress.bytesDone += n;
-      });
+      const written = await this.writeByWorkers(fd, node.content ?? [], lengths, offsets);
       let done: ReturnType<typeof finishFile>;
       try {
         done = finishFile(fd, path, this.root ? node : undefined, unixPermissions(node.mode ?? 0), node.atime, node.mtime);
@@ -749,10 +734,24 @@ class Restore {
       if (r.close !== undefined) throw r.close;
       finish.done = true;
       finish.error = r.metadata;
+      return written;
     } finally {
       if (owned) await close();
     }
-    return written;
+  }
+
+  /**
+   * The file's blobs read, checked and written at their offsets into descriptor `fd` by the blob
+   * workers (nothing passes through this thread); how many were written.
+   */
+  private async writeByWorkers(fd: number, content: readonly BlobId[], lengths: ReadonlyArray<number | undefined>, offsets: readonly number[]): Promise<number> {
+    const progress = this.o.progress;
+    await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, async (id, i) => {
+      this.checkAbort();
+      const n = await this.repo.restoreBlob!(id, { fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
+      if (progress !== undefined) progress.bytesDone += n;
+    });
+    return content.length;
   }
 
   /** Reads a restored file back and compares it with the snapshot, blob by blob. */
