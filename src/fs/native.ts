@@ -20,7 +20,6 @@ import { CairnError, messageOf } from '../errors.js';
 import { ADDON_PATH, addonLoadError, nativeAddon } from '../util/index.js';
 import { displayPath, joinPath } from './paths.js';
 import { closeSync } from 'node:fs';
-import { getSystemErrorMap } from 'node:util';
 import { errnoError, scannedAt, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
 
 /** The addon's raw surface (see native/cairn_native.c). */
@@ -166,14 +165,35 @@ const BATCH_BYTES = 4 << 20;
 /** The syscall that failed, by the index readFiles reports. */
 const READ_SYSCALLS = ['open', 'read', 'fstat'];
 
-let waiting: ReadRequest[] = [];
-let flushScheduled = false;
+/**
+ * Collects the requests made in one turn of the event loop and hands them together, at its end
+ * (setImmediate), to `flush`, which sends them to the thread pool in native jobs: a trip to a pool
+ * thread per file costs more on the main thread than the syscalls it carries.
+ */
+class TurnBatcher<R> {
+  private waiting: R[] = [];
+  private scheduled = false;
 
-/** Sends the waiting requests to the thread pool, in batches. */
-function flushReads(): void {
-  flushScheduled = false;
-  const all = waiting;
-  waiting = [];
+  constructor(private readonly flush: (all: R[]) => void) {}
+
+  add(request: R): void {
+    this.waiting.push(request);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        const all = this.waiting;
+        this.waiting = [];
+        this.flush(all);
+      });
+    }
+  }
+}
+
+const reading = new TurnBatcher<ReadRequest>(flushReads);
+
+/** Sends a turn's reads to the thread pool, spread over its threads, in batches. */
+function flushReads(all: ReadRequest[]): void {
   const files = Math.min(BATCH_MAX_FILES, Math.max(BATCH_MIN_FILES, Math.ceil(all.length / POOL_THREADS)));
   for (let from = 0; from < all.length; ) {
     let to = from;
@@ -224,13 +244,7 @@ function readBatch(batch: ReadRequest[]): void {
  */
 export function readSmall(path: Uint8Array, maxBytes: number): Promise<{ data: Buffer; stat: ScannedStats }> {
   native('read a file');
-  return new Promise((resolve, reject) => {
-    waiting.push({ path, size: maxBytes, resolve, reject });
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flushReads);
-    }
-  });
+  return new Promise((resolve, reject) => reading.add({ path, size: maxBytes, resolve, reject }));
 }
 
 /** The call that failed, by the step finishFile reports; named as the path-based calls are. */
@@ -256,36 +270,15 @@ interface FinishRequest {
 const FINISH_STRIDE = 9;
 
 /**
- * Requests made in one turn of the event loop, sent at its end (setImmediate) in jobs of up to
- * BATCH_MAX_FILES: a trip to a pool thread per file costs more on the main thread than the
- * syscalls it carries. Unlike readSmall's, a turn's files are not spread over the pool's threads:
- * they are mostly in the same few directories, and creating files in one directory from several
- * threads at once makes them wait on its lock (restoring /usr/share, 49k files on 2 CPUs: 7-8 s
- * of system time instead of 11-16 s in a run after a large delete).
+ * A turn's finishes (and, below, opens) go in jobs of up to BATCH_MAX_FILES, not spread over the
+ * pool's threads as reads are: restored files are mostly in the same few directories, and
+ * creating files in one directory from several threads at once makes them wait on its lock
+ * (restoring /usr/share, 49k files on 2 CPUs: 7-8 s of system time instead of 11-16 s in a run
+ * after a large delete).
  */
-class TurnBatcher<R> {
-  private waiting: R[] = [];
-  private scheduled = false;
-
-  constructor(private readonly send: (batch: R[]) => void) {}
-
-  add(request: R): void {
-    this.waiting.push(request);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    const all = this.waiting;
-    this.waiting = [];
-    for (let from = 0; from < all.length; from += BATCH_MAX_FILES) this.send(all.slice(from, from + BATCH_MAX_FILES));
-  }
-}
-
-const finishing = new TurnBatcher<FinishRequest>(finishBatch);
+const finishing = new TurnBatcher<FinishRequest>((all) => {
+  for (let from = 0; from < all.length; from += BATCH_MAX_FILES) finishBatch(all.slice(from, from + BATCH_MAX_FILES));
+});
 
 function finishBatch(batch: FinishRequest[]): void {
   const args = new Float64Array(batch.length * FINISH_STRIDE);
@@ -314,7 +307,7 @@ function finishBatch(batch: FinishRequest[]): void {
         const closeErrno = out[3 * i + 2]!;
         const done: { metadata?: NodeJS.ErrnoException; close?: NodeJS.ErrnoException } = {};
         if (errno !== 0) done.metadata = errnoError(errno, FINISH_SYSCALLS[out[3 * i + 1]!] ?? 'chmod', Buffer.from(r.path).toString());
-        if (closeErrno !== 0) done.close = closeError(closeErrno);
+        if (closeErrno !== 0) done.close = errnoError(closeErrno, 'close'); // no path, as FileHandle.close's
         r.resolve(done);
       }
     },
@@ -384,11 +377,11 @@ interface OpenRequest {
 
 const opening = new TurnBatcher<OpenRequest>(openBatches);
 
-/** Sends a turn's opens, those with the same flags and mode together. */
+/** Sends a turn's opens, those with the same flags and mode together (up to BATCH_MAX_FILES a job). */
 function openBatches(batch: OpenRequest[]): void {
   for (let from = 0; from < batch.length; ) {
     let to = from + 1;
-    while (to < batch.length && batch[to]!.flags === batch[from]!.flags && batch[to]!.mode === batch[from]!.mode) to++;
+    while (to < batch.length && to - from < BATCH_MAX_FILES && batch[to]!.flags === batch[from]!.flags && batch[to]!.mode === batch[from]!.mode) to++;
     openBatch(batch.slice(from, to));
     from = to;
   }
@@ -436,14 +429,4 @@ export function openFile(path: Uint8Array, flags: number, mode: number): Promise
     throw e;
   }
   return new Promise((resolve, reject) => opening.add({ path, flags, mode, resolve, reject }));
-}
-
-/** Node's error for a failing close: no path in it. */
-function closeError(errno: number): NodeJS.ErrnoException {
-  const [code, text] = getSystemErrorMap().get(-errno) ?? ['UNKNOWN', 'unknown error'];
-  const e = new Error(`${code}: ${text}, close`) as NodeJS.ErrnoException;
-  e.code = code;
-  e.errno = -errno;
-  e.syscall = 'close';
-  return e;
 }

@@ -100,13 +100,13 @@ export function scannedAt(a: BigInt64Array, index: number, path: () => string): 
 let errorMap: Map<number, [string, string]> | undefined;
 
 /** An Error like Node's fs errors for a (positive) errno. */
-export function errnoError(errno: number, syscall: string, path: string): NodeJS.ErrnoException {
+export function errnoError(errno: number, syscall: string, path?: string): NodeJS.ErrnoException {
   errorMap ??= getSystemErrorMap();
   const [code, text] = errorMap.get(-errno) ?? ['UNKNOWN', 'unknown error'];
-  const e = new Error(`${code}: ${text}, ${syscall} '${path}'`) as NodeJS.ErrnoException;
+  const e = new Error(`${code}: ${text}, ${syscall}${path === undefined ? '' : ` '${path}'`}`) as NodeJS.ErrnoException;
   e.code = code;
   e.errno = -errno;
   e.syscall = syscall;
-  e.path = path;
+  if (path !== undefined) e.path = path;
   return e;
 }
