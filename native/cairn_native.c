@@ -11,18 +11,16 @@
  *                                             of its llistxattr list (layout: STAT_STRIDE)
  *   readFiles(paths, maxBytes) -> Promise<[data, ends, stats]>   per file: open(O_NOFOLLOW|
  *                                             O_NOATIME) + read up to its maxBytes + fstat + close
- *   finishFile(fd, chown, uid, gid, mode, aSec, aNsec, mSec, mNsec)
- *             -> Promise<[errno, step, closeErrno]>   fchown (if asked) + fchmod + futimens on a
- *                                             restored file's descriptor, stopping at the first
- *                                             failure, then close (always)
- *   finishFiles(args: Float64Array) -> Promise<Int32Array>   finishFile for many descriptors in
- *                                             one job (9 numbers in, 3 out per file)
+ *   finishFiles(args: Float64Array) -> Promise<Int32Array>   per restored file's descriptor:
+ *                                             fchown (if asked) + fchmod + futimens, stopping at
+ *                                             the first failure, then close (always); many in one
+ *                                             job (9 numbers in, 3 out per file)
  *   openFiles(paths, flags, mode) -> Promise<Int32Array>   open(flags|O_CLOEXEC, mode) per path in
  *                                             one job: each descriptor or -errno
  *
- * Every call but scanDir, readFiles, finishFile(s) and openFiles is one or a few fast syscalls, so those are
+ * Every call but scanDir, readFiles, finishFiles and openFiles is one or a few fast syscalls, so those are
  * synchronous. These may list millions of entries or wait for a disk, so they run on
- * libuv's thread pool like Node's fs; scanDir, readFiles and finishFile do in one job what would otherwise
+ * libuv's thread pool like Node's fs; scanDir, readFiles, finishFiles and openFiles do in one job what would otherwise
  * be one job (and one promise, one stat object) per syscall. Paths, attribute names and
  * values are raw bytes (any Uint8Array, Buffers included), never decoded: a path is copied and
  * NUL-terminated, and one holding a NUL byte is refused. Nothing touches a symlink's target unless
@@ -1080,8 +1078,6 @@ static napi_value ReadFiles(napi_env env, napi_callback_info info) {
 #define FINISH_UTIMENS 2
 
 typedef struct {
-  napi_deferred deferred;
-  napi_async_work work;
   int fd;
   bool chown;
   uid_t uid;
@@ -1093,9 +1089,7 @@ typedef struct {
   int close_err;
 } finish_job_t;
 
-static void finish_execute(napi_env env, void *data) {
-  (void)env;
-  finish_job_t *job = data;
+static void finish_one(finish_job_t *job) {
   /* restic's order: owner, then permissions (chown clears setuid/setgid bits), then times. The
    * first failure stops the rest, as the path-based calls in the restorer do. */
   if (job->chown && fchown(job->fd, job->uid, job->gid) != 0) {
@@ -1112,68 +1106,11 @@ static void finish_execute(napi_env env, void *data) {
   if (close(job->fd) != 0) job->close_err = errno;
 }
 
-/* Main thread: resolves [errno, step, closeErrno] (0 errno: metadata set; 0 closeErrno: closed). */
-static void finish_complete(napi_env env, napi_status status, void *data) {
-  finish_job_t *job = data;
-  if (status == napi_cancelled) {
-    /* Never ran: the descriptor is still open; closing here keeps it from leaking. */
-    if (close(job->fd) != 0) job->close_err = errno;
-    job->err = ECANCELED;
-    job->step = FINISH_CHOWN;
-  }
-  napi_value result, v0, v1, v2;
-  if (napi_create_array_with_length(env, 3, &result) == napi_ok &&
-      napi_create_int32(env, job->err, &v0) == napi_ok && napi_create_int32(env, job->step, &v1) == napi_ok &&
-      napi_create_int32(env, job->close_err, &v2) == napi_ok && napi_set_element(env, result, 0, v0) == napi_ok &&
-      napi_set_element(env, result, 1, v1) == napi_ok && napi_set_element(env, result, 2, v2) == napi_ok) {
-    napi_resolve_deferred(env, job->deferred, result);
-  } else {
-    reject_pending(env, job->deferred, "cairn_native: finishFile could not build its result");
-  }
-  napi_delete_async_work(env, job->work);
-  free(job);
-}
-
-/* finishFile(fd, chown, uid, gid, mode, aSec, aNsec, mSec, mNsec) -> Promise<[errno, step, closeErrno]> */
-static napi_value FinishFile(napi_env env, napi_callback_info info) {
-  napi_value argv[9];
-  if (!get_args(env, info, 9, argv)) return NULL;
-  int64_t fd = 0, uid = 0, gid = 0, mode = 0;
-  bool do_chown = false;
-  struct timespec times[2];
-  if (!get_ranged(env, argv[0], "fd", 0, INT32_MAX, &fd) || !get_bool(env, argv[1], "chown", &do_chown) ||
-      !get_ranged(env, argv[2], "uid", 0, UINT32_MAX, &uid) || !get_ranged(env, argv[3], "gid", 0, UINT32_MAX, &gid) ||
-      !get_ranged(env, argv[4], "mode", 0, 07777, &mode) ||
-      !get_timespec(env, argv[5], argv[6], "atimeSec", "atimeNsec", &times[0]) ||
-      !get_timespec(env, argv[7], argv[8], "mtimeSec", "mtimeNsec", &times[1])) {
-    return NULL; /* nothing done: the descriptor stays the caller's */
-  }
-  finish_job_t *job = calloc(1, sizeof *job);
-  if (job == NULL) {
-    napi_throw_error(env, "ENOMEM", "out of memory");
-    return NULL;
-  }
-  job->fd = (int)fd;
-  job->chown = do_chown;
-  job->uid = (uid_t)uid;
-  job->gid = (gid_t)gid;
-  job->mode = (mode_t)mode;
-  job->times[0] = times[0];
-  job->times[1] = times[1];
-  napi_value promise = queue_job(env, "cairn_native.finishFile", finish_execute, finish_complete, job,
-                                 &job->deferred, &job->work);
-  if (promise == NULL) {
-    if (job->work != NULL) napi_delete_async_work(env, job->work);
-    free(job); /* not queued: the descriptor stays the caller's */
-  }
-  return promise;
-}
-
 /*
- * The same for many restored files in one job: finishFiles(args: Float64Array) where each file
- * takes FINISH_STRIDE numbers [fd, chown (0/1), uid, gid, mode, aSec, aNsec, mSec, mNsec]
- * -> Promise<Int32Array> with [errno, step, closeErrno] per file, as finishFile's. The caller
- * (src/fs/native.ts) has checked every value (finishFile's ranges); a value out of range here
+ * finishFiles(args: Float64Array), each file taking FINISH_STRIDE numbers [fd, chown (0/1), uid,
+ * gid, mode, aSec, aNsec, mSec, mNsec] -> Promise<Int32Array> with [errno, step, closeErrno] per
+ * file (0 errno: metadata set; 0 closeErrno: closed). The caller (src/fs/native.ts) has checked
+ * every value (finishFile's ranges); a value out of range here
  * throws before anything is done, every descriptor still the caller's.
  */
 #define FINISH_STRIDE 9
@@ -1182,12 +1119,13 @@ typedef struct {
   napi_deferred deferred;
   napi_async_work work;
   size_t count;
-  finish_job_t *files; /* their deferred/work unused */
+  finish_job_t *files;
 } finish_batch_t;
 
 static void finish_batch_execute(napi_env env, void *data) {
   finish_batch_t *batch = data;
-  for (size_t i = 0; i < batch->count; i++) finish_execute(env, &batch->files[i]);
+  (void)env;
+  for (size_t i = 0; i < batch->count; i++) finish_one(&batch->files[i]);
 }
 
 static void finish_batch_complete(napi_env env, napi_status status, void *data) {
@@ -1548,7 +1486,6 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"mknod", NULL, Mknod, NULL, NULL, NULL, napi_enumerable, NULL},
     {"scanDir", NULL, ScanDir, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readFiles", NULL, ReadFiles, NULL, NULL, NULL, napi_enumerable, NULL},
-    {"finishFile", NULL, FinishFile, NULL, NULL, NULL, napi_enumerable, NULL},
     {"finishFiles", NULL, FinishFiles, NULL, NULL, NULL, napi_enumerable, NULL},
     {"openFiles", NULL, OpenFiles, NULL, NULL, NULL, napi_enumerable, NULL},
     {"sealInto", NULL, SealInto, NULL, NULL, NULL, napi_enumerable, NULL},

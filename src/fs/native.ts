@@ -37,17 +37,6 @@ interface Addon {
   mknod(path: Uint8Array, mode: number, dev: bigint): void;
   scanDir(path: Uint8Array): Promise<[names: Buffer, ends: Float64Array, stats: BigInt64Array]>;
   readFiles(paths: Uint8Array[], maxBytes: number[]): Promise<[data: Buffer, ends: Float64Array, stats: BigInt64Array]>;
-  finishFile(
-    fd: number,
-    chown: boolean,
-    uid: number,
-    gid: number,
-    mode: number,
-    atimeSec: number | bigint,
-    atimeNsec: number,
-    mtimeSec: number | bigint,
-    mtimeNsec: number,
-  ): Promise<[errno: number, step: number, closeErrno: number]>;
   finishFiles(args: Float64Array): Promise<Int32Array>;
   openFiles(paths: Uint8Array[], flags: number, mode: number): Promise<Int32Array>;
 }
