@@ -217,6 +217,37 @@ static char *get_cstring(napi_env env, napi_value v, const char *what) {
   return s;
 }
 
+/* Frees the first `count` strings of `paths` (NULLs allowed), then `paths`. */
+static void free_paths(char **paths, size_t count) {
+  if (paths == NULL) return;
+  for (size_t i = 0; i < count; i++) free(paths[i]);
+  free(paths);
+}
+
+/* Fresh NUL-terminated copies of the `count` byte strings in `array` (free_paths them): all or,
+ * with an exception pending, NULL. */
+static char **get_paths(napi_env env, napi_value array, uint32_t count) {
+  char **paths = calloc(count > 0 ? count : 1, sizeof *paths);
+  if (paths == NULL) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value path;
+    if (napi_get_element(env, array, i, &path) != napi_ok) {
+      throw_napi_failure(env, "napi_get_element");
+      free_paths(paths, i);
+      return NULL;
+    }
+    paths[i] = get_cstring(env, path, "path");
+    if (paths[i] == NULL) {
+      free_paths(paths, i);
+      return NULL;
+    }
+  }
+  return paths;
+}
+
 /* An integer given as a number (exactly integral, |x| <= 2^53) or a bigint (lossless). */
 static bool get_int64(napi_env env, napi_value v, const char *what, int64_t *out) {
   napi_valuetype t;
@@ -951,10 +982,7 @@ static void readfiles_execute(napi_env env, void *data) {
 
 static void readfiles_free(napi_env env, readfiles_job_t *job) {
   if (job->work != NULL) napi_delete_async_work(env, job->work);
-  if (job->paths != NULL) {
-    for (size_t i = 0; i < job->count; i++) free(job->paths[i]);
-  }
-  free(job->paths);
+  free_paths(job->paths, job->count);
   free(job->want);
   free(job->got);
   free(job->offset);
@@ -1021,21 +1049,20 @@ static napi_value ReadFiles(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t n = count > 0 ? count : 1;
-  job->paths = calloc(n, sizeof *job->paths);
   job->want = calloc(n, sizeof *job->want);
   job->got = calloc(n, sizeof *job->got);
   job->offset = calloc(n, sizeof *job->offset);
   job->stats = calloc(n * STAT_STRIDE, sizeof *job->stats);
-  if (job->paths == NULL || job->want == NULL || job->got == NULL || job->offset == NULL || job->stats == NULL) {
+  if (job->want == NULL || job->got == NULL || job->offset == NULL || job->stats == NULL) {
     readfiles_free(env, job);
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
   size_t total = 0;
   for (uint32_t i = 0; i < count; i++) {
-    napi_value path, max;
+    napi_value max;
     int64_t want = 0;
-    if (napi_get_element(env, argv[0], i, &path) != napi_ok || napi_get_element(env, argv[1], i, &max) != napi_ok) {
+    if (napi_get_element(env, argv[1], i, &max) != napi_ok) {
       throw_napi_failure(env, "napi_get_element");
       readfiles_free(env, job);
       return NULL;
@@ -1044,15 +1071,14 @@ static napi_value ReadFiles(napi_env env, napi_callback_info info) {
       readfiles_free(env, job);
       return NULL;
     }
-    job->paths[i] = get_cstring(env, path, "path");
-    if (job->paths[i] == NULL) {
-      readfiles_free(env, job);
-      return NULL;
-    }
-    job->count = i + 1;
     job->want[i] = (size_t)want;
     job->offset[i] = total;
     total += (size_t)want;
+  }
+  job->paths = get_paths(env, argv[0], count);
+  if (job->paths == NULL) {
+    readfiles_free(env, job);
+    return NULL;
   }
   job->count = count;
   job->data = malloc(total > 0 ? total : 1);
@@ -1252,10 +1278,7 @@ typedef struct {
 } open_batch_t;
 
 static void open_batch_free(open_batch_t *batch) {
-  if (batch->paths != NULL) {
-    for (size_t i = 0; i < batch->count; i++) free(batch->paths[i]);
-  }
-  free(batch->paths);
+  free_paths(batch->paths, batch->count);
   free(batch->fds);
   free(batch);
 }
@@ -1315,27 +1338,16 @@ static napi_value OpenFiles(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  size_t n = count > 0 ? count : 1;
-  batch->paths = calloc(n, sizeof *batch->paths);
-  batch->fds = calloc(n, sizeof *batch->fds);
-  if (batch->paths == NULL || batch->fds == NULL) {
+  batch->fds = calloc(count > 0 ? count : 1, sizeof *batch->fds);
+  if (batch->fds == NULL) {
     open_batch_free(batch);
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value path;
-    if (napi_get_element(env, argv[0], i, &path) != napi_ok) {
-      throw_napi_failure(env, "napi_get_element");
-      open_batch_free(batch);
-      return NULL;
-    }
-    batch->count = i + 1;
-    batch->paths[i] = get_cstring(env, path, "path");
-    if (batch->paths[i] == NULL) {
-      open_batch_free(batch);
-      return NULL;
-    }
+  batch->paths = get_paths(env, argv[0], count);
+  if (batch->paths == NULL) {
+    open_batch_free(batch);
+    return NULL;
   }
   batch->count = count;
   batch->flags = (int)flags;
