@@ -7,36 +7,16 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CairnError } from '../../src/errors.js';
 import { compress, decompress, decompressInto } from '../../src/compress/index.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
+import { outcome, type Outcome } from '../helpers/outcome.js';
+import { dataArb as anyData } from './arbitraries.js';
 import { expectBytes } from '../crypto/bytes.js';
 
 const SEED = 20261124;
 
-const dataArb: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.uint8Array({ maxLength: 300 }),
-  fc.record({ n: fc.integer({ min: 0, max: 100_000 }), seed: fc.nat() }).map(({ n, seed }) => pseudoRandomBytes(n, seed)),
-  fc
-    .record({ word: fc.uint8Array({ minLength: 1, maxLength: 40 }), times: fc.integer({ min: 1, max: 3000 }), seed: fc.nat() })
-    .map(({ word, times, seed }) => {
-      const out = new Uint8Array(word.length * times + 100);
-      for (let i = 0; i < times; i++) out.set(word, i * word.length);
-      out.set(pseudoRandomBytes(100, seed), word.length * times);
-      return out;
-    }),
-);
+const dataArb = anyData(100_000, 3000);
 
-type Outcome = { readonly ok: Uint8Array } | { readonly code: string; readonly message: string; readonly data: unknown };
-
-function outcome(f: () => Uint8Array): Outcome {
-  try {
-    return { ok: f() };
-  } catch (e) {
-    if (!(e instanceof CairnError)) throw e;
-    return { code: e.code, message: e.message, data: e.data };
-  }
-}
 
 /** decompressInto into `out` gives decompress's outcome; a success is a view of `out` when it fits. */
 function expectSame(z: Uint8Array, out: Uint8Array, size: number, what?: string): Outcome {

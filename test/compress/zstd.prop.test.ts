@@ -9,24 +9,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isCairnError } from '../../src/errors.js';
 import { compress, decompress, decompressBounded } from '../../src/compress/index.js';
-import { pseudoRandomBytes } from '../helpers/fixtures.js';
+import { dataArb as anyData } from './arbitraries.js';
 import { expectBytes } from '../crypto/bytes.js';
 
 const SEED = 20261124;
 
 /** Random, repetitive, or mixed data up to ~200 KiB. */
-const dataArb: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.uint8Array({ maxLength: 300 }),
-  fc.record({ n: fc.integer({ min: 0, max: 200_000 }), seed: fc.nat() }).map(({ n, seed }) => pseudoRandomBytes(n, seed)),
-  fc
-    .record({ word: fc.uint8Array({ minLength: 1, maxLength: 40 }), times: fc.integer({ min: 1, max: 5000 }), seed: fc.nat() })
-    .map(({ word, times, seed }) => {
-      const out = new Uint8Array(word.length * times + 100);
-      for (let i = 0; i < times; i++) out.set(word, i * word.length);
-      out.set(pseudoRandomBytes(100, seed), word.length * times);
-      return out;
-    }),
-);
+const dataArb = anyData(200_000, 5000);
 
 function corruptOnly(f: () => Uint8Array): Uint8Array | undefined {
   try {

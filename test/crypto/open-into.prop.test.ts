@@ -6,31 +6,16 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CairnError, isCairnError } from '../../src/errors.js';
+import { isCairnError } from '../../src/errors.js';
 import { open, openInto, seal, useNativeSeal, type MasterKey } from '../../src/crypto/index.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
+import { outcome } from '../helpers/outcome.js';
+import { keyArb, plaintextArb } from './arbitraries.js';
 import { expectBytes } from './bytes.js';
 
 const SEED = 20261124;
 
-const nonZeroBytes = (n: number): fc.Arbitrary<Uint8Array> =>
-  fc.uint8Array({ minLength: n, maxLength: n }).filter((b) => b.some((x) => x !== 0));
-const keyArb: fc.Arbitrary<MasterKey> = fc.record({ encrypt: nonZeroBytes(32), macK: nonZeroBytes(16), macR: nonZeroBytes(16) });
-const plaintextArb: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.uint8Array({ maxLength: 200 }),
-  fc.record({ n: fc.integer({ min: 0, max: 70 * 1024 }), seed: fc.nat() }).map(({ n, seed }) => pseudoRandomBytes(n, seed)),
-);
 
-type Outcome = { readonly ok: Uint8Array } | { readonly code: string; readonly message: string; readonly data: unknown };
-
-function outcome(f: () => Uint8Array): Outcome {
-  try {
-    return { ok: f() };
-  } catch (e) {
-    if (!(e instanceof CairnError)) throw e;
-    return { code: e.code, message: e.message, data: e.data };
-  }
-}
 
 /** Damage: flip bytes, cut, extend, or zero the IV. */
 const damageArb = fc.oneof(

@@ -12,21 +12,11 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCairnError } from '../../src/errors.js';
 import { clampR, nativeSeal, open, seal, sealInto, useNativeSeal, type MasterKey } from '../../src/crypto/index.js';
-import { pseudoRandomBytes } from '../helpers/fixtures.js';
+import { keyArb, nonZeroBytes, plaintextArb } from './arbitraries.js';
 import { expectBytes } from './bytes.js';
 
 const SEED = 20261124;
 
-const nonZeroBytes = (n: number): fc.Arbitrary<Uint8Array> =>
-  fc.uint8Array({ minLength: n, maxLength: n }).filter((b) => b.some((x) => x !== 0));
-
-const keyArb: fc.Arbitrary<MasterKey> = fc.record({ encrypt: nonZeroBytes(32), macK: nonZeroBytes(16), macR: nonZeroBytes(16) });
-
-/** Plaintexts from empty to ~70 KiB: small ones drawn byte by byte, large ones from a seed. */
-const plaintextArb: fc.Arbitrary<Uint8Array> = fc.oneof(
-  fc.uint8Array({ maxLength: 200 }),
-  fc.record({ n: fc.integer({ min: 0, max: 70 * 1024 }), seed: fc.nat() }).map(({ n, seed }) => pseudoRandomBytes(n, seed)),
-);
 
 /** IVs: random, or with a run of 0xff at the end so the counter carries (or wraps past 2^128). */
 const ivArb: fc.Arbitrary<Uint8Array> = fc.oneof(

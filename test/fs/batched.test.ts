@@ -3,7 +3,8 @@
  * file still gets its own result, a failure stays with its file, and errors are those of the
  * unbatched calls (fs.open's for openFile; finishFile's own shape, the path-based call's).
  */
-import { closeSync, constants as FS, fstatSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants as FS, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { isOpen } from '../helpers/fd.js';
 import { open as openPromise } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,14 +16,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const b = (s: string): Buffer => Buffer.from(s);
 const isRoot = process.getuid?.() === 0;
 const FRESH = FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW;
-const isOpen = (fd: number): boolean => {
-  try {
-    fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
-};
 /** What a user would see of an error. */
 const shape = (e: unknown): unknown => {
   const x = e as NodeJS.ErrnoException;

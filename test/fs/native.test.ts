@@ -5,7 +5,6 @@
  */
 import {
   closeSync,
-  fstatSync,
   lstatSync,
   openSync,
   mkdirSync,
@@ -15,6 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { isOpen } from '../helpers/fd.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -396,15 +396,6 @@ describe('directory listing (scanDirectory)', () => {
 
 describe('finishFile (a restored file\'s owner, mode and times on its descriptor, then close)', () => {
   const ns = (sec: number, nsec: number): bigint => BigInt(sec) * 1_000_000_000n + BigInt(nsec);
-  /** Whether `fd` is still open in this process. */
-  const isOpen = (fd: number): boolean => {
-    try {
-      fstatSync(fd);
-      return true;
-    } catch {
-      return false;
-    }
-  };
 
   it('sets owner, mode (setuid and setgid kept: chmod after chown) and times to the nanosecond, and closes', async () => {
     const p = file('finish', 'content');

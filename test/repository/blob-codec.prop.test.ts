@@ -7,11 +7,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compress } from '../../src/compress/index.js';
 import { seal, type MasterKey } from '../../src/crypto/index.js';
-import { CairnError } from '../../src/errors.js';
 import { hashId, type BlobId } from '../../src/model/index.js';
 import { openBlob, openBlobInto } from '../../src/repository/blob-codec.js';
 import { expectBytes } from '../crypto/bytes.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
+import { outcome } from '../helpers/outcome.js';
 
 const SEED = 20261124;
 
@@ -24,16 +24,6 @@ const plainArb: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.record({ n: fc.integer({ min: 1, max: 100_000 }), b: fc.integer({ min: 0, max: 255 }) }).map(({ n, b }) => new Uint8Array(n).fill(b)),
 );
 
-type Outcome = { readonly ok: Uint8Array } | { readonly code: string; readonly message: string; readonly data: unknown };
-
-function outcome(f: () => Uint8Array): Outcome {
-  try {
-    return { ok: f() };
-  } catch (e) {
-    if (!(e instanceof CairnError)) throw e;
-    return { code: e.code, message: e.message, data: e.data };
-  }
-}
 
 function stored(plain: Uint8Array, compressed: boolean): { bytes: Uint8Array; uncompressedLength: number } {
   return compressed ? { bytes: seal(key, compress(plain)), uncompressedLength: plain.length } : { bytes: seal(key, plain), uncompressedLength: 0 };
