@@ -36,7 +36,7 @@ import { CRYPTO_OVERHEAD, sealInto, sealedLength, type MasterKey } from '../cryp
 import { CairnError, messageOf } from '../errors.js';
 import { hashId, type BlobId, type PackId } from '../model/index.js';
 import { packTail, type PackedBlob } from '../pack/index.js';
-import { openBlob, openBlobInto } from './blob-codec.js';
+import { openBlob, openBlobInto, type BlobScratch } from './blob-codec.js';
 import type { SpilledPack } from './packer.js';
 
 export interface BlobWorkerData {
@@ -99,6 +99,12 @@ const KEEP_BYTES = 16 << 20;
 /** Largest plaintext restoreBlob decompresses into its reused buffer (chunks are at most 8 MiB). */
 const OPEN_SCRATCH_LIMIT = 16 << 20;
 
+/** Bytes to allocate for `n`: whole MiB (at least one), so that a buffer grown for one blob serves the next. */
+const wholeMiB = (n: number): number => Math.max(1, Math.ceil(n / (1 << 20))) << 20;
+
+/** `buf`, or a new buffer of whole MiB when `buf` holds fewer than `n` bytes. */
+const atLeast = (buf: Uint8Array<ArrayBuffer>, n: number): Uint8Array<ArrayBuffer> => (buf.length >= n ? buf : new Uint8Array(wholeMiB(n)));
+
 /**
  * Reads `buf.length` bytes of `fd` at `position` (positional reads until full); the bytes read
  * before the file ended. A failed read throws `readError(e, at)`, `at` being the position reached.
@@ -148,7 +154,7 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
   const readBuffer = (length: number): Uint8Array => {
     let best = -1;
     for (let i = 0; i < freeReads.length; i++) if (freeReads[i]!.byteLength >= length && (best < 0 || freeReads[i]!.byteLength < freeReads[best]!.byteLength)) best = i;
-    if (best < 0) return new Uint8Array(new ArrayBuffer(Math.max(1, Math.ceil(length / (1 << 20))) << 20), 0, length);
+    if (best < 0) return new Uint8Array(new ArrayBuffer(wholeMiB(length)), 0, length);
     const ab = freeReads[best]!;
     freeReads[best] = freeReads[freeReads.length - 1]!;
     freeReads.pop();
@@ -229,7 +235,7 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
   const sealOne = (id: BlobId, plain: Uint8Array): { storedSize: number; pack?: SpilledPack } => {
     const z = version >= 2 && plain.length > 0 ? compressed(plain) : undefined;
     const input = z ?? plain;
-    if (sealBuffer.length < sealedLength(input.length)) sealBuffer = new Uint8Array(Math.ceil(sealedLength(input.length) / (1 << 20)) << 20);
+    sealBuffer = atLeast(sealBuffer, sealedLength(input.length));
     const sealed = sealInto(key, input, sealBuffer);
     const offset = used;
     append(sealed);
@@ -255,14 +261,10 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
   // need): a fresh plaintext per blob was the garbage that drove a restore's memory. The
   // decompression buffer grows to an index's length only up to OPEN_SCRATCH_LIMIT; a larger
   // claim decompresses into an array of its own, growing with the real output (decompressInto).
-  let openScratch: { opened: Uint8Array; plain: Uint8Array } = { opened: new Uint8Array(0), plain: new Uint8Array(0) };
-  const wholeMiB = (n: number): Uint8Array => new Uint8Array(Math.max(1, Math.ceil(n / (1 << 20))) << 20);
-  const scratchFor = (sealedLength: number, uncompressedLength: number): { opened: Uint8Array; plain: Uint8Array } => {
-    const opened = sealedLength - CRYPTO_OVERHEAD;
-    if (openScratch.opened.length < opened) openScratch = { ...openScratch, opened: wholeMiB(opened) };
-    if (openScratch.plain.length < uncompressedLength && uncompressedLength <= OPEN_SCRATCH_LIMIT) {
-      openScratch = { ...openScratch, plain: wholeMiB(uncompressedLength) };
-    }
+  const openScratch = { opened: new Uint8Array(0), plain: new Uint8Array(0) };
+  const scratchFor = (sealedLength: number, uncompressedLength: number): BlobScratch => {
+    openScratch.opened = atLeast(openScratch.opened, sealedLength - CRYPTO_OVERHEAD);
+    if (uncompressedLength <= OPEN_SCRATCH_LIMIT) openScratch.plain = atLeast(openScratch.plain, uncompressedLength);
     return openScratch;
   };
   const restoreBlob = (job: RestoreBlobJob): number => {
