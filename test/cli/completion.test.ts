@@ -14,10 +14,9 @@ import { tempDir } from '../helpers/tmp.js';
 import { makeIo } from './helpers.js';
 
 const scripts: Record<string, string> = {};
-let dir: string;
+const dir = tempDir('cairn-completion-');
 
 beforeAll(async () => {
-  dir = tempDir('cairn-completion-');
   mkdirSync(join(dir, 'sub'));
   writeFileSync(join(dir, 'pwfile'), 'x');
   for (const shell of ['bash', 'zsh', 'fish']) {

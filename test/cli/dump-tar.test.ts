@@ -10,7 +10,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { RESTIC_BIN } from '../helpers/restic.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -22,6 +22,7 @@ const ENV = { CAIRN_PASSWORD: 'pw', CAIRN_KDF: '1024:8:1' };
 const root = tempDir('cairn-dump-tar-');
 const src = join(root, 'src');
 let repo: string;
+let repoRoot: string | undefined;
 
 const LONG_NAME = `${'L'.repeat(120)}.txt`;
 const SPLIT_DIR = join('d'.repeat(60), 'e'.repeat(60));
@@ -100,11 +101,12 @@ function roundedSeconds(ns: bigint): number {
 }
 
 beforeAll(async () => {
-  ({ repo } = await scratchRepository('cairn-dump-tar-repo-', ENV));
+  ({ root: repoRoot, repo } = await scratchRepository('cairn-dump-tar-repo-', ENV));
   await makeSource();
   const r = await cairn(['-r', repo, 'snapshot', '--json', 'src'], { env: ENV, cwd: root });
   expect(r.code, r.err).toBe(0);
 }, 60_000);
+afterAll(() => (repoRoot === undefined ? undefined : rm(repoRoot, { recursive: true, force: true })));
 
 describe('dump DIR', () => {
   it('GNU tar extracts the same files: contents, modes, symlinks, mtimes (to the second, rounded); the FIFO is left out', async () => {

@@ -1,9 +1,10 @@
 /** In-memory CliIo and test-only commands for exercising run() without spawning cairn. */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Command } from 'commander';
+import { onTestFinished, TestRunner } from 'vitest';
 import { CairnError, type ErrorCode } from '../../src/errors.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import type { CliIo, CommandContext, RegisterCommand, StatusClock } from '../../src/cli/context.js';
@@ -157,11 +158,13 @@ export async function cairn(
 }
 
 /**
- * A temporary directory holding a fresh repository `repo` (made with `env`'s password and cheap
- * KDF), removed when the test file ends.
+ * A temporary directory `root` holding a fresh repository `repo` (made with `env`'s password and
+ * cheap KDF). Made inside a test, it is removed when that test finishes; made in a `beforeAll`
+ * (where vitest has nothing to attach the removal to), the caller removes `root` in its `afterAll`.
  */
 export async function scratchRepository(prefix: string, env: Record<string, string>): Promise<{ root: string; repo: string }> {
   const root = await mkdtemp(join(tmpdir(), prefix));
+  if (TestRunner.getCurrentTest() !== undefined) onTestFinished(() => rm(root, { recursive: true, force: true }));
   const repo = join(root, 'repo');
   const init = await cairn(['-r', repo, 'repo', 'init'], { env });
   if (init.code !== 0) throw new Error(`repo init in ${repo} failed (exit ${init.code}): ${init.err}`);

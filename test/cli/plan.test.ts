@@ -4,10 +4,10 @@
  * `cairn bench` (a results file in a temporary CAIRN_CACHE_DIR), advice when none is stored, and a
  * SNAPSHOT's size read from the repository.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { saveBenchResults } from '../../src/index.js';
 import { fakeSummary } from '../benchmark/bench-summary.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -113,7 +113,6 @@ describe('cairn plan', () => {
   it('plans a SNAPSHOT of the repository from its trees', async () => {
     const env = { CAIRN_PASSWORD: 'plan pw', CAIRN_KDF: '1024:8:1' };
     const { root, repo } = await scratchRepository('cairn-plan-repo-', env);
-    onTestFinished(() => rm(root, { recursive: true, force: true }));
     const src = join(root, 'data');
     await mkdir(join(src, 'a'), { recursive: true });
     await writeFile(join(src, 'a', 'x'), Buffer.alloc(300_000, 7));
