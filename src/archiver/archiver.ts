@@ -152,6 +152,8 @@ const ENTRY_CONCURRENCY = 32;
 const STORING_BLOBS = 256;
 const STORING_BYTES = 16 << 20;
 const DIR_LOOKAHEAD = 4;
+/** Entries of one directory started and not finished (see `directory`): at most these. */
+const DIR_WINDOW = 2 * ENTRY_CONCURRENCY;
 /**
  * Subdirectory visits that may run beside the walk (not awaited before the next sibling), across
  * the whole tree. Without them, every small directory costs the walk a wait for its files'
@@ -581,37 +583,62 @@ class Walk {
       };
       let nextSubdir = 0;
       // Files, links and the like are read several at once (a small file costs four round trips
-      // to libuv's threads: open, read, fstat, close). Nodes keep their sorted order.
-      const pending: Array<Promise<Node | undefined>> = [];
-      const beside = (p: Promise<Node | undefined>): void => {
-        this.running.add(p);
+      // to libuv's threads: open, read, fstat, close). Each result goes into its slot of `nodes`,
+      // which keeps their sorted order. At most DIR_WINDOW entries of this directory are started
+      // and not finished: the loop waits for a free place instead of queueing every entry of a
+      // wide directory (18,000 in /usr/share/man/man1) with its promise and closure at once.
+      const nodes = new Array<Node | undefined>(chosen.length);
+      let started = 0;
+      let failure: { readonly error: unknown } | undefined;
+      let wake: (() => void) | undefined;
+      const free = (): Promise<void> => new Promise<void>((go) => (wake = go));
+      const beside = (slot: number, p: Promise<Node | undefined>): void => {
+        started++;
+        const done = p.then((node) => void (nodes[slot] = node));
+        this.running.add(done);
         // A rejection is fatal (what a file or directory cannot give is a warning, not an error):
-        // the walk stops at once, not when this directory's loop gets to it. Handled here, so
-        // that it is not "unhandled"; still thrown below, and waited for by `settle`.
-        p.catch((e: unknown) => void (this.stopped ??= { error: e })).finally(() => this.running.delete(p));
-        pending.push(p);
+        // the walk stops at once, not when this directory's loop gets to it.
+        done
+          .catch((e: unknown) => {
+            failure ??= { error: e };
+            this.stopped ??= { error: e };
+          })
+          .finally(() => {
+            this.running.delete(done);
+            started--;
+            const go = wake;
+            wake = undefined;
+            go?.();
+          });
       };
-      for (const i of chosen) {
+      for (let slot = 0; slot < chosen.length && failure === undefined; slot++) {
+        const i = chosen[slot]!;
         const n = names[i]!;
         const st = stats[i]!;
+        while (started >= DIR_WINDOW) await free();
+        if (failure !== undefined) break;
         if (!(st instanceof Error) && st.isDirectory()) {
           lookAhead(++nextSubdir);
           const read = ahead.get(i);
           ahead.delete(i);
           const visit = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st, read);
           if (sel?.inOrder === true || this.dirsBeside >= DIR_CONCURRENCY) {
-            pending.push(Promise.resolve(await visit()));
+            nodes[slot] = await visit();
             continue;
           }
           this.dirsBeside++;
-          beside(visit().finally(() => this.dirsBeside--));
+          beside(slot, visit().finally(() => this.dirsBeside--));
         } else {
-          beside(this.entries(() => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st)));
+          beside(slot, this.entries(() => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st)));
         }
       }
-      const nodes: Node[] = [];
-      for (const node of await Promise.all(pending)) if (node !== undefined) nodes.push(node);
-      return await this.saveTree(nodes);
+      while (started > 0) await free();
+      if (failure !== undefined) {
+        // Listings made ahead for subdirectories the loop no longer visits: nobody waits for them.
+        for (const a of ahead.values()) void a.catch(() => undefined);
+        throw failure.error;
+      }
+      return await this.saveTree(nodes.filter((node): node is Node => node !== undefined));
     } finally {
       if (scope?.entered === true) sel!.leave(path);
     }
