@@ -9,8 +9,10 @@
  *                                             readdir, sorted by name bytes, with each
  *                                             entry's fstatat(AT_SYMLINK_NOFOLLOW) and the size
  *                                             of its llistxattr list (layout: STAT_STRIDE)
- *   readFiles(paths, maxBytes) -> Promise<[data, ends, stats]>   per file: open(O_NOFOLLOW|
- *                                             O_NOATIME) + read up to its maxBytes + fstat + close
+ *   readFiles(paths, maxBytes, into) -> Promise<[ends, stats]>   per file: open(O_NOFOLLOW|
+ *                                             O_NOATIME) + read up to its maxBytes into `into`
+ *                                             (file i at the sum of the maxBytes before it)
+ *                                             + fstat + close
  *   finishFiles(args: Float64Array) -> Promise<Int32Array>   per restored file's descriptor:
  *                                             fchown (if asked) + fchmod + futimens, stopping at
  *                                             the first failure, then close (always); many in one
@@ -489,7 +491,11 @@ done:
 
 static napi_value SetXattr(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!get_args(env, info, 3, argv)) return NULL;
+  size_t argc = 3;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool legacy = argc == 2;
+  if (!legacy && !get_args(env, info, 3, argv)) return NULL;
+  if (legacy && !get_args(env, info, 2, argv)) return NULL;
   const uint8_t *value = NULL;
   size_t value_len = 0;
   if (!get_bytes(env, argv[2], "value", &value, &value_len)) return NULL;
@@ -556,7 +562,11 @@ static napi_value Utimens(napi_env env, napi_callback_info info) {
 
 static napi_value Mknod(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!get_args(env, info, 3, argv)) return NULL;
+  size_t argc = 3;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool legacy = argc == 2;
+  if (!legacy && !get_args(env, info, 3, argv)) return NULL;
+  if (legacy && !get_args(env, info, 2, argv)) return NULL;
   int64_t mode = 0;
   uint64_t dev = 0;
   if (!get_ranged(env, argv[1], "mode", 0, UINT32_MAX, &mode) ||
@@ -739,7 +749,7 @@ static bool make_int64_array(napi_env env, const int64_t *values, size_t count, 
 }
 
 /*
- * The answer scanDir and readFiles share: [bytes (one Buffer of `total` bytes), ends (Float64Array
+ * scanDir's answer: [bytes (one Buffer of `total` bytes), ends (Float64Array
  * of `count`: where each item's bytes end), stats (BigInt64Array, STAT_STRIDE per item)]. The
  * caller fills *bytes and *ends before settling with *result.
  */
@@ -925,7 +935,9 @@ typedef struct {
   size_t *want;
   size_t *got;
   size_t *offset; /* each file's first byte in data */
-  char *data;
+  char *data;     /* the caller's `into` (kept alive by into_ref while the job runs) */
+  napi_ref into_ref;
+  bool legacy;    /* TEMPORARY: called without `into`: data is malloc'd, answer [data, ends, stats] */
   int64_t *stats; /* STAT_STRIDE per file; STAT_ERRNO column: errno, STAT_XATTRS column: syscall */
 } readfiles_job_t;
 
@@ -986,15 +998,16 @@ static void readfiles_free(napi_env env, readfiles_job_t *job) {
   free(job->want);
   free(job->got);
   free(job->offset);
-  free(job->data);
+  if (job->into_ref != NULL) napi_delete_reference(env, job->into_ref);
+  if (job->legacy) free(job->data);
   free(job->stats);
   free(job);
 }
 
 /*
- * Main thread: [data, ends, stats]: the bytes read back to back (one Buffer), where each file's
- * bytes end (Float64Array), and STAT_STRIDE values per file; a failed file has its errno in the
- * STAT_ERRNO column and the failed call (index into READ_SYSCALLS) in the next, and no bytes.
+ * Main thread: [ends, stats]: where each file's bytes end in `into` (Float64Array; they start at
+ * the sum of the maxBytes before it), and STAT_STRIDE values per file; a failed file has its errno
+ * in the STAT_ERRNO column and the failed call (index into READ_SYSCALLS) in the next, and no bytes.
  */
 static void readfiles_complete(napi_env env, napi_status status, void *data) {
   readfiles_job_t *job = data;
@@ -1005,18 +1018,36 @@ static void readfiles_complete(napi_env env, napi_status status, void *data) {
     readfiles_free(env, job);
     return;
   }
-  size_t total = 0;
-  for (size_t i = 0; i < job->count; i++) total += job->got[i];
-  napi_value result;
-  char *bytes;
-  double *ends;
-  if (make_segments(env, total, job->count, job->stats, &bytes, &ends, &result)) {
-    size_t at = 0;
-    for (size_t i = 0; i < job->count; i++) {
-      if (job->got[i] > 0) memcpy(bytes + at, job->data + job->offset[i], job->got[i]);
-      at += job->got[i];
-      ends[i] = (double)at;
+  if (job->legacy) {
+    size_t total = 0;
+    for (size_t i = 0; i < job->count; i++) total += job->got[i];
+    napi_value result;
+    char *bytes;
+    double *ends;
+    if (make_segments(env, total, job->count, job->stats, &bytes, &ends, &result)) {
+      size_t at = 0;
+      for (size_t i = 0; i < job->count; i++) {
+        if (job->got[i] > 0) memcpy(bytes + at, job->data + job->offset[i], job->got[i]);
+        at += job->got[i];
+        ends[i] = (double)at;
+      }
+      napi_resolve_deferred(env, job->deferred, result);
+    } else {
+      reject_pending(env, job->deferred, "cairn_native: readFiles could not build its result");
     }
+    readfiles_free(env, job);
+    return;
+  }
+  napi_value result, ends_ab, ends_array, stats;
+  void *ends_ptr = NULL;
+  if (napi_create_arraybuffer(env, job->count * sizeof(double), &ends_ptr, &ends_ab) == napi_ok &&
+      napi_create_typedarray(env, napi_float64_array, job->count, ends_ab, 0, &ends_array) == napi_ok &&
+      make_int64_array(env, job->stats, job->count * STAT_STRIDE, &stats) &&
+      napi_create_array_with_length(env, 2, &result) == napi_ok &&
+      napi_set_element(env, result, 0, ends_array) == napi_ok &&
+      napi_set_element(env, result, 1, stats) == napi_ok) {
+    double *ends = ends_ptr;
+    for (size_t i = 0; i < job->count; i++) ends[i] = (double)(job->offset[i] + job->got[i]);
     napi_resolve_deferred(env, job->deferred, result);
   } else {
     reject_pending(env, job->deferred, "cairn_native: readFiles could not build its result");
@@ -1027,10 +1058,14 @@ static void readfiles_complete(napi_env env, napi_status status, void *data) {
 /* Bytes one readFiles call may read in all. */
 #define READFILES_MAX (256u << 20)
 
-/* readFiles(paths: Uint8Array[], maxBytes: number[]) */
+/* readFiles(paths: Uint8Array[], maxBytes: number[], into: Uint8Array) */
 static napi_value ReadFiles(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
-  if (!get_args(env, info, 2, argv)) return NULL;
+  napi_value argv[3];
+  size_t argc = 3;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool legacy = argc == 2;
+  if (!legacy && !get_args(env, info, 3, argv)) return NULL;
+  if (legacy && !get_args(env, info, 2, argv)) return NULL;
   uint32_t count = 0, count2 = 0;
   bool is_array = false, is_array2 = false;
   if (napi_is_array(env, argv[0], &is_array) != napi_ok || napi_is_array(env, argv[1], &is_array2) != napi_ok) {
@@ -1081,10 +1116,34 @@ static napi_value ReadFiles(napi_env env, napi_callback_info info) {
     return NULL;
   }
   job->count = count;
-  job->data = malloc(total > 0 ? total : 1);
-  if (job->data == NULL) {
+  if (legacy) {
+    job->legacy = true;
+    job->data = malloc(total > 0 ? total : 1);
+    if (job->data == NULL) {
+      readfiles_free(env, job);
+      napi_throw_error(env, "ENOMEM", "out of memory");
+      return NULL;
+    }
+    napi_value promise = queue_job(env, "cairn_native.readFiles", readfiles_execute, readfiles_complete, job,
+                                   &job->deferred, &job->work);
+    if (promise == NULL) readfiles_free(env, job);
+    return promise;
+  }
+  const uint8_t *into = NULL;
+  size_t into_len = 0;
+  if (!get_bytes(env, argv[2], "into", &into, &into_len)) {
     readfiles_free(env, job);
-    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  if (into_len < total) {
+    readfiles_free(env, job);
+    return throw_range(env, "The \"into\" buffer is shorter than the sum of \"maxBytes\"");
+  }
+  /* Written on a pool thread: the caller must not use it until the promise settles. */
+  job->data = (char *)into;
+  if (napi_create_reference(env, argv[2], 1, &job->into_ref) != napi_ok) {
+    throw_napi_failure(env, "napi_create_reference");
+    readfiles_free(env, job);
     return NULL;
   }
   napi_value promise = queue_job(env, "cairn_native.readFiles", readfiles_execute, readfiles_complete, job,
@@ -1319,7 +1378,11 @@ static void open_batch_complete(napi_env env, napi_status status, void *data) {
 /* openFiles(paths: Uint8Array[], flags: number, mode: number) -> Promise<Int32Array> */
 static napi_value OpenFiles(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  if (!get_args(env, info, 3, argv)) return NULL;
+  size_t argc = 3;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool legacy = argc == 2;
+  if (!legacy && !get_args(env, info, 3, argv)) return NULL;
+  if (legacy && !get_args(env, info, 2, argv)) return NULL;
   bool is_array = false;
   uint32_t count = 0;
   int64_t flags = 0, mode = 0;

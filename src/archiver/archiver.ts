@@ -17,7 +17,7 @@ import { posix, resolve as resolvePath } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { CairnError, messageOf } from '../errors.js';
 import { chunkFile, chunkStream, type ByteSource, type Chunker } from '../chunker/index.js';
-import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, readWhole, readXattrs, scanDir, type NodeContent, type ScannedStats, type WholeRead } from '../fs/index.js';
+import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, readWhole, readXattrs, scanDir, type DirectoryScan, type NodeContent, type ScannedStats, type WholeRead } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type SnapshotId, type TreeId } from '../model/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import { createLimiter, type Progress } from '../util/index.js';
@@ -165,7 +165,7 @@ const LARGE_FILE = 4n << 20n;
 
 /** A directory listed ahead of its visit: names and their lstat, or why it could not be listed. */
 type DirRead =
-  | { readonly error?: undefined; readonly names: Buffer[]; readonly stats: Array<BigIntStats | Error>; readonly parent: ParentDir }
+  | { readonly error?: undefined; readonly scan: DirectoryScan; readonly parent: ParentDir }
   | { readonly error: Error; readonly parent: ParentDir };
 
 /** A file's content as the archiver found it. */
@@ -348,7 +348,7 @@ function scanTotals(options: SnapshotOptions, paths: readonly string[], progress
       const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(key));
       for (let i = 0; i < scan.names.length; i++) {
         const n = scan.names[i]!;
-        const child = scan.stats[i]!;
+        const child = scan.stat(i);
         if (child instanceof Error || (keep !== undefined && !keep.has(key(n)))) continue;
         await visit(joinPath(path, n), child, rootDevice);
       }
@@ -552,7 +552,7 @@ class Walk {
     } catch (e) {
       return { error: e instanceof Error ? e : new Error(String(e)), parent: await parent };
     }
-    return { names: scan.names, stats: scan.stats, parent: await parent };
+    return { scan, parent: await parent };
   }
 
   /** The tree of the directory at `path`. */
@@ -562,7 +562,8 @@ class Walk {
       this.warn('ERR_FILE_READ', path, `cannot list directory: ${messageOf(r.error)}`);
       return undefined;
     }
-    const { names, stats, parent } = r;
+    const { scan, parent } = r;
+    const names = scan.names;
     const sel = this.options.selector;
     const scope = sel === undefined ? undefined : await sel.enter(path, names, (p, message) => this.warn('ERR_FILE_READ', p, message));
     try {
@@ -572,7 +573,7 @@ class Walk {
       // beside the walk, the others in line (so the walk stays bounded however wide or deep the
       // tree), and the next DIR_LOOKAHEAD are listed and stat-ed ahead, so that a visit rarely
       // waits for the disk. A selector that keeps a stack (.gitignore) gets every visit in line.
-      const subdirs = chosen.filter((i) => { const x = stats[i]!; return !(x instanceof Error) && x.isDirectory(); });
+      const subdirs = chosen.filter((i) => scan.isDirectory(i));
       const ahead = new Map<number, Promise<DirRead>>();
       const lookAhead = (from: number): void => {
         for (let j = from; j < Math.min(subdirs.length, from + DIR_LOOKAHEAD); j++) {
@@ -614,10 +615,10 @@ class Walk {
       for (let slot = 0; slot < chosen.length && failure === undefined; slot++) {
         const i = chosen[slot]!;
         const n = names[i]!;
-        const st = stats[i]!;
         while (started >= DIR_WINDOW) await free();
         if (failure !== undefined) break;
-        if (!(st instanceof Error) && st.isDirectory()) {
+        const st = scan.stat(i);
+        if (scan.isDirectory(i)) {
           lookAhead(++nextSubdir);
           const read = ahead.get(i);
           ahead.delete(i);
@@ -755,12 +756,17 @@ class Walk {
     }
     try {
       const { data, stat: after } = read;
-      const ids = data.length > 0 ? [await this.storeChunk(data)] : [];
-      return this.wasRead(path, st, after, old, linkKey, ids, data.length);
+      const size = data.length;
+      // The read's memory goes back as soon as the bytes are hashed and copied (saveBlob's
+      // contract), not after storeChunk's wait for room among the blobs in flight.
+      const ids = size > 0 ? [await this.storeChunk(data, () => read.release())] : [];
+      return this.wasRead(path, st, after, old, linkKey, ids, size);
     } catch (e) {
       if (!isFileFailure(e)) throw e;
       this.warn('ERR_FILE_READ', path, `cannot read: ${messageOf(e)}`);
       return undefined;
+    } finally {
+      read.release(); // an empty file, or a failure before storeChunk (releasing twice is harmless)
     }
   }
 
@@ -779,11 +785,23 @@ class Walk {
     return { ids, size, stat: BigInt(size) === st.size ? st : ({ ...st, size: BigInt(size) } as BigIntStats) };
   }
 
-  async storeChunk(data: Uint8Array): Promise<BlobId> {
-    const id = hashId(data);
-    this.checkStored();
+  /**
+   * Hashes `data` and hands it to the repository; resolves to its ID once the blobs in flight are
+   * within bounds. `handedOver` runs as soon as `data` is no longer needed (the repository copies
+   * it before saveBlob returns), before any wait — also when this throws.
+   */
+  async storeChunk(data: Uint8Array, handedOver?: () => void): Promise<BlobId> {
+    let id: BlobId;
+    let saving: Promise<{ added: boolean; storedSize: number }>;
+    try {
+      id = hashId(data);
+      this.checkStored();
+      saving = this.repo.saveBlob('data', id, data);
+    } finally {
+      handedOver?.();
+    }
     const n = data.length;
-    const p: Promise<void> = this.repo.saveBlob('data', id, data).then(
+    const p: Promise<void> = saving.then(
       (r) => {
         if (r.added) countStored(this.counts, 'data_blobs', 1, n, r.storedSize);
       },

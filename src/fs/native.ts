@@ -20,7 +20,7 @@ import { CairnError, messageOf } from '../errors.js';
 import { ADDON_PATH, addonLoadError, nativeAddon } from '../util/index.js';
 import { displayPath, joinPath } from './paths.js';
 import { closeSync } from 'node:fs';
-import { errnoError, scannedAt, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
+import { errnoError, scannedAt, scannedIsDirectory, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
 
 /** The addon's raw surface (see native/cairn_native.c). */
 interface Addon {
@@ -36,7 +36,7 @@ interface Addon {
   ): void;
   mknod(path: Uint8Array, mode: number, dev: bigint): void;
   scanDir(path: Uint8Array): Promise<[names: Buffer, ends: Float64Array, stats: BigInt64Array]>;
-  readFiles(paths: Uint8Array[], maxBytes: number[]): Promise<[data: Buffer, ends: Float64Array, stats: BigInt64Array]>;
+  readFiles(paths: Uint8Array[], maxBytes: number[], into: Uint8Array): Promise<[ends: Float64Array, stats: BigInt64Array]>;
   finishFiles(args: Float64Array): Promise<Int32Array>;
   openFiles(paths: Uint8Array[], flags: number, mode: number): Promise<Int32Array>;
 }
@@ -104,12 +104,30 @@ export function makeNode(path: Uint8Array, stMode: number, rdev: bigint): void {
   native('create a special file').mknod(path, stMode, rdev);
 }
 
-/** A directory's entries with their lstat results, as one native scan reports them. */
+/**
+ * A directory's entries with their lstat results, as one scan reports them. The stats stay in the
+ * scan's compact layout until asked for: a stat object costs ~600 bytes of heap (its bigints), and
+ * a wide directory (18,000 entries in /usr/share/man/man1) would otherwise hold them all at once.
+ */
 export interface DirectoryScan {
   /** Names in byte order (views into one buffer). */
   readonly names: Buffer[];
-  /** Each name's lstat (with `hasXattrs`), or the error lstat gave. */
-  readonly stats: Array<ScannedStats | Error>;
+  /** Entry `index`'s lstat (with `hasXattrs`; a new object on each call), or the error lstat gave. */
+  stat(index: number): ScannedStats | Error;
+  /** Whether entry `index` is a directory (false when it could not be stat-ed), without building its stat. */
+  isDirectory(index: number): boolean;
+}
+
+/** A scan whose stats are objects already (Node's lstat, without the addon). */
+export function scanOf(names: Buffer[], stats: ReadonlyArray<ScannedStats | Error>): DirectoryScan {
+  return {
+    names,
+    stat: (i) => stats[i]!,
+    isDirectory: (i) => {
+      const st = stats[i]!;
+      return !(st instanceof Error) && st.isDirectory();
+    },
+  };
 }
 
 /**
@@ -123,23 +141,38 @@ export interface DirectoryScan {
 export async function scanDirectory(path: Uint8Array): Promise<DirectoryScan> {
   const [all, ends, raw] = await native('list a directory').scanDir(path);
   const names: Buffer[] = new Array<Buffer>(ends.length);
-  const stats: Array<ScannedStats | Error> = new Array<ScannedStats | Error>(ends.length);
   let start = 0;
   for (let i = 0; i < ends.length; i++) {
     const end = ends[i]!;
-    const name = all.subarray(start, end);
-    names[i] = name;
-    stats[i] = scannedAt(raw, i, () => displayPath(joinPath(path, name)));
+    names[i] = all.subarray(start, end);
     start = end;
   }
-  return { names, stats };
+  return {
+    names,
+    stat: (i) => scannedAt(raw, i, () => displayPath(joinPath(path, names[i]!))),
+    isDirectory: (i) => scannedIsDirectory(raw, i),
+  };
+}
+
+/** What readSmall read. */
+export interface SmallRead {
+  /** The bytes read: valid until `release` is called, and not after. */
+  readonly data: Buffer;
+  /** The file's fstat after reading. */
+  readonly stat: ScannedStats;
+  /**
+   * Says `data` is no longer used, so that its memory can hold a later read; the caller must not
+   * touch `data` afterwards. Optional, and once is enough (again does nothing): data never
+   * released is left to the garbage collector.
+   */
+  release(): void;
 }
 
 /** One file for readSmall's next batch. */
 interface ReadRequest {
   readonly path: Uint8Array;
   readonly size: number;
-  resolve(r: { data: Buffer; stat: ScannedStats }): void;
+  resolve(r: SmallRead): void;
   reject(e: unknown): void;
 }
 
@@ -153,6 +186,14 @@ const POOL_THREADS = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE) || 4);
 const BATCH_BYTES = 4 << 20;
 /** The syscall that failed, by the index readFiles reports. */
 const READ_SYSCALLS = ['open', 'read', 'fstat'];
+/**
+ * Batches are read into slabs of BATCH_BYTES that come back here once every file read into one is
+ * released, so that reading small files does not leave a new buffer behind per batch (V8 collects
+ * ArrayBuffers only after ~64 MB more of them: a first snapshot of /usr/share peaked with ~40 MB
+ * of read buffers waiting for the collector). At most FREE_SLABS wait here.
+ */
+const FREE_SLABS = 8;
+const freeSlabs: Buffer[] = [];
 
 /**
  * Collects the requests made in one turn of the event loop and hands them together, at its end
@@ -194,27 +235,47 @@ function flushReads(all: ReadRequest[]): void {
 }
 
 function readBatch(batch: ReadRequest[]): void {
-  let call: Promise<[Buffer, Float64Array, BigInt64Array]>;
+  let total = 0;
+  for (const r of batch) total += r.size;
+  // A slab when the batch fits one (flushReads makes batches of at most BATCH_BYTES unless one
+  // file alone is larger); such a file gets a buffer of its own, left to the collector.
+  const pooled = total <= BATCH_BYTES;
+  const into = pooled ? (freeSlabs.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES)) : Buffer.allocUnsafeSlow(total);
+  let holders = batch.length;
+  const release = (): void => {
+    if (--holders === 0 && pooled && freeSlabs.length < FREE_SLABS) freeSlabs.push(into);
+  };
+  let call: Promise<[Float64Array, BigInt64Array]>;
   try {
-    call = native('read a file').readFiles(batch.map((r) => r.path), batch.map((r) => r.size));
+    call = native('read a file').readFiles(batch.map((r) => r.path), batch.map((r) => r.size), into);
   } catch (e) {
     for (const r of batch) r.reject(e);
     return;
   }
   call.then(
-    ([data, ends, stats]) => {
+    ([ends, stats]) => {
       let start = 0;
       for (let i = 0; i < batch.length; i++) {
         const r = batch[i]!;
         const end = ends[i]!;
         const errno = Number(stats[i * STAT_STRIDE + 16]);
         if (errno !== 0) {
+          release();
           const syscall = READ_SYSCALLS[Number(stats[i * STAT_STRIDE + 17])] ?? 'read';
           r.reject(errnoError(errno, syscall, displayPath(r.path)));
         } else {
-          r.resolve({ data: data.subarray(start, end), stat: statAt(stats, i) });
+          let released = false;
+          r.resolve({
+            data: into.subarray(start, end),
+            stat: statAt(stats, i),
+            release: () => {
+              if (released) return;
+              released = true;
+              release();
+            },
+          });
         }
-        start = end;
+        start += r.size;
       }
     },
     (e: unknown) => {
@@ -231,7 +292,7 @@ function readBatch(batch: ReadRequest[]): void {
  * Failures reject with Node's fs error shape; `syscall` ('open', 'read', 'fstat') tells opening
  * from reading. `maxBytes` is at most 256 MiB.
  */
-export function readSmall(path: Uint8Array, maxBytes: number): Promise<{ data: Buffer; stat: ScannedStats }> {
+export function readSmall(path: Uint8Array, maxBytes: number): Promise<SmallRead> {
   native('read a file');
   return new Promise((resolve, reject) => reading.add({ path, size: maxBytes, resolve, reject }));
 }

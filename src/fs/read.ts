@@ -7,7 +7,7 @@
  */
 import { constants as FS } from 'node:fs';
 import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
-import { nativeAvailable, readSmall, scanDirectory, type DirectoryScan } from './native.js';
+import { nativeAvailable, readSmall, scanDirectory, scanOf, type DirectoryScan } from './native.js';
 import { joinPath } from './paths.js';
 import type { ScannedStats } from './stats.js';
 import { mapConcurrent } from '../util/index.js';
@@ -45,14 +45,23 @@ export async function scanDir(path: Uint8Array): Promise<DirectoryScan> {
   const names = await readdir(path as Buffer, { encoding: 'buffer' });
   names.sort(Buffer.compare);
   const stats = await mapConcurrent(names, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));
-  return { names, stats };
+  return scanOf(names, stats);
 }
 
 /** What readWhole read: the bytes, and the file's stat after reading them. */
 export interface WholeRead {
+  /** Valid until `release` is called, and not after. */
   readonly data: Uint8Array;
   readonly stat: ScannedStats;
+  /**
+   * Says `data` is no longer used, so that its memory may hold a later read (the caller must not
+   * touch it afterwards). Optional, and once is enough (again does nothing): data never released
+   * is left to the garbage collector.
+   */
+  release(): void;
 }
+
+const keep = (): void => undefined;
 
 /** Node's fs error shape, with `syscall` set when Node left it out. */
 function withSyscall(e: unknown, syscall: string): unknown {
@@ -85,7 +94,7 @@ export async function readWhole(path: Uint8Array, size: number): Promise<WholeRe
       n += bytesRead;
     }
     const stat = await fh.stat({ bigint: true });
-    return { data: n === size ? buf : buf.subarray(0, n), stat };
+    return { data: n === size ? buf : buf.subarray(0, n), stat, release: keep };
   } finally {
     await fh.close();
   }

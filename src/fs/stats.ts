@@ -97,6 +97,12 @@ export function scannedAt(a: BigInt64Array, index: number, path: () => string): 
   return new NativeStats(a, o, xattrs === 0n ? false : true);
 }
 
+/** Whether entry `index` of a scan is a directory (false when it could not be stat-ed). */
+export function scannedIsDirectory(a: BigInt64Array, index: number): boolean {
+  const o = index * STAT_STRIDE;
+  return a[o + STAT_ERRNO] === 0n && (a[o + 2]! & S_IFMT) === 0o040000n;
+}
+
 let errorMap: Map<number, [string, string]> | undefined;
 
 /** An Error like Node's fs errors for a (positive) errno. */

@@ -9,6 +9,7 @@ import { lstat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable, readSmall, scanDirectory, setXattr } from '../../src/fs/native.js';
 import { readWhole, scanDir } from '../../src/fs/read.js';
@@ -49,10 +50,11 @@ describe.runIf(nativeAvailable())('scanDirectory', () => {
     expect(scan.names.map((n) => n.toString('hex'))).toEqual(sorted.map((n) => n.toString('hex')));
     expect(scan.names).toHaveLength(304);
     for (let i = 0; i < scan.names.length; i++) {
-      const st = scan.stats[i]!;
+      const st = scan.stat(i);
       if (st instanceof Error) throw st;
       same(st, lstatSync(Buffer.concat([path, Buffer.from('/'), scan.names[i]!]), { bigint: true }));
       expect(st.hasXattrs).toBe(false);
+      expect(scan.isDirectory(i)).toBe(st.isDirectory());
     }
   });
 
@@ -60,7 +62,10 @@ describe.runIf(nativeAvailable())('scanDirectory', () => {
     const path = Buffer.from(join(dir, 'tree'));
     const [a, b] = [await scanDirectory(path), await scanDirectory(path)];
     const fallback = await Promise.all(b.names.map((n) => lstat(Buffer.concat([path, Buffer.from('/'), n]), { bigint: true })));
-    a.stats.forEach((st, i) => same(st as BigIntStats, fallback[i]!));
+    a.names.forEach((_, i) => {
+      same(a.stat(i) as BigIntStats, fallback[i]!);
+      expect(a.isDirectory(i)).toBe(fallback[i]!.isDirectory());
+    });
   });
 
   it('says which entries have extended attributes', async (ctx) => {
@@ -74,7 +79,7 @@ describe.runIf(nativeAvailable())('scanDirectory', () => {
       ctx.skip(); // this file system takes no user.* attributes
     }
     const scan = await scanDirectory(Buffer.from(d));
-    expect(scan.stats.map((s) => (s as { hasXattrs?: boolean }).hasXattrs)).toEqual([true, false]);
+    expect(scan.names.map((_, i) => (scan.stat(i) as { hasXattrs?: boolean }).hasXattrs)).toEqual([true, false]);
   });
 
   it('rejects for a directory it cannot list, with Node-style errors', async () => {
@@ -112,6 +117,53 @@ describe.runIf(nativeAvailable())('readSmall', () => {
     await expect(directory).rejects.toMatchObject({ code: 'EISDIR', syscall: 'read' });
   });
 
+  it('a read keeps its bytes until released, whatever is read meanwhile; released memory holds later reads', async () => {
+    // Files of distinct bytes, read in rounds of concurrent batches; each round releases a random
+    // part of what it holds, and every held read is checked after each round.
+    const root = join(dir, 'slabs');
+    mkdirSync(root);
+    const files = Array.from({ length: 64 }, (_, i) => {
+      const p = join(root, `s${i}`);
+      const bytes = Buffer.alloc(1 + ((i * 7919) % 300_000), (i * 37 + 11) & 0xff);
+      writeFileSync(p, bytes);
+      return { path: Buffer.from(p), bytes };
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.array(fc.nat(63), { minLength: 1, maxLength: 40 }), fc.array(fc.boolean(), { maxLength: 40 })), { minLength: 1, maxLength: 6 }), async (rounds) => {
+        const held: Array<{ read: Awaited<ReturnType<typeof readSmall>>; want: Buffer }> = [];
+        const buffers = new Set<ArrayBufferLike>();
+        let released = 0;
+        for (const [picks, drops] of rounds) {
+          const reads = await Promise.all(picks.map((i) => readSmall(files[i]!.path, files[i]!.bytes.length)));
+          reads.forEach((read, k) => {
+            buffers.add(read.data.buffer);
+            held.push({ read, want: files[picks[k]!]!.bytes });
+          });
+          for (const h of held) expect(h.read.data.equals(h.want)).toBe(true);
+          for (let k = drops.length - 1; k >= 0; k--) {
+            if (!drops[k] || k >= held.length) continue;
+            held[k]!.read.release();
+            held[k]!.read.release(); // twice: no effect
+            held.splice(k, 1);
+            released++;
+          }
+        }
+        for (const h of held) expect(h.read.data.equals(h.want)).toBe(true);
+        for (const h of held) h.read.release();
+        expect(buffers.size).toBeGreaterThan(0);
+      }),
+      { seed: 7, numRuns: 40 },
+    );
+    // Batches released whole come back: two rounds read one after the other into the same memory.
+    const first = await readSmall(files[5]!.path, files[5]!.bytes.length);
+    const slab = first.data.buffer;
+    first.release();
+    const second = await readSmall(files[9]!.path, files[9]!.bytes.length);
+    expect(second.data.buffer).toBe(slab);
+    expect(second.data.equals(files[9]!.bytes)).toBe(true);
+    second.release();
+  });
+
   it('leaves the access time alone (O_NOATIME)', async () => {
     const p = join(dir, 'atime');
     writeFileSync(p, 'data');
@@ -127,7 +179,7 @@ describe('scanDir and readWhole (native or not) agree with Node’s fs', () => {
     const path = Buffer.from(join(dir, 'tree'));
     const scan = await scanDir(path);
     expect(scan.names).toHaveLength(304);
-    for (let i = 0; i < scan.names.length; i++) same(scan.stats[i] as BigIntStats, lstatSync(Buffer.concat([path, Buffer.from('/'), scan.names[i]!]), { bigint: true }));
+    for (let i = 0; i < scan.names.length; i++) same(scan.stat(i) as BigIntStats, lstatSync(Buffer.concat([path, Buffer.from('/'), scan.names[i]!]), { bigint: true }));
   });
 
   it('readWhole', async () => {
