@@ -21,7 +21,7 @@ import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, r
 import { hashId, type BlobId, type BlobType, type SnapshotId, type TreeId } from '../model/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import { createLimiter, type Progress } from '../util/index.js';
-import { compareNames, decodeTree, encodeTree, nowTime, timestampFromNs, type Node } from '../tree/index.js';
+import { compareNames, decodeTree, encodeTree, nowTime, sameEncoding, timestampFromNs, type Node } from '../tree/index.js';
 import type { Selector } from './select.js';
 import { ResumeJournal, type ResumeOptions } from './resume.js';
 
@@ -142,10 +142,26 @@ interface VirtualDir {
   target: boolean;
 }
 
-/** The parent's version of a directory: its nodes by name. */
-type ParentDir = Map<string, Node> | undefined;
-
 const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
+
+/** Whether the parent has `node` under its name, written the same. */
+function sameAsOld(node: Node, parent: ParentTree): boolean {
+  const old = parent.get(key(node.name));
+  return old !== undefined && sameEncoding(node, old);
+}
+
+/** The parent snapshot's version of a directory: its tree's ID, and its nodes by name. */
+class ParentTree extends Map<string, Node> {
+  constructor(
+    readonly id: TreeId,
+    nodes: readonly Node[],
+  ) {
+    super();
+    for (const n of nodes) this.set(key(n.name), n);
+  }
+}
+
+type ParentDir = ParentTree | undefined;
 
 const ENTRY_CONCURRENCY = 32;
 /** Data blobs (and their bytes) handed to the repository but not stored yet: at most these. */
@@ -428,8 +444,7 @@ class Walk {
   async parentDir(tree: TreeId | undefined): Promise<ParentDir> {
     if (tree === undefined) return undefined;
     try {
-      const nodes = decodeTree(await this.repo.loadBlob('tree', tree), `parent tree ${tree}`).nodes;
-      return new Map(nodes.map((n) => [key(n.name), n]));
+      return new ParentTree(tree, decodeTree(await this.repo.loadBlob('tree', tree), `parent tree ${tree}`).nodes);
     } catch (e) {
       // A damaged parent only costs speed: everything below is read again.
       this.options.onWarning?.({ code: 'ERR_FILE_READ', path: `tree ${tree}`, message: `parent snapshot's tree cannot be read, files below are read again: ${messageOf(e)}` });
@@ -639,7 +654,11 @@ class Walk {
         for (const a of ahead.values()) void a.catch(() => undefined);
         throw failure.error;
       }
-      return await this.saveTree(nodes.filter((node): node is Node => node !== undefined));
+      const kept = nodes.filter((node): node is Node => node !== undefined);
+      // Every node as the parent has it: the parent's tree is this tree (encoding and hashing it
+      // again would give its ID), and it is stored already.
+      if (parent !== undefined && kept.length === parent.size && this.repo.hasBlob('tree', parent.id) && kept.every((n) => sameAsOld(n, parent))) return parent.id;
+      return await this.saveTree(kept);
     } finally {
       if (scope?.entered === true) sel!.leave(path);
     }

@@ -13,6 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,7 @@ interface Summary {
   dirs_changed: number;
   dirs_unmodified: number;
   data_blobs: number;
+  tree_blobs: number;
   data_added: number;
   total_files_processed: number;
   total_bytes_processed: number;
@@ -321,6 +323,29 @@ describe('change detection', () => {
     const restoredDir = join(target, 'links');
     expect(await readlink(join(restoredDir, 'same'))).toBe('target-a');
     expect(await readlink(join(restoredDir, 'moved'))).toBe('target-c');
+  });
+
+  it('a change of metadata only, deep down, gives new trees up to the top; an unchanged tree is kept whole', async () => {
+    await makeTree('meta');
+    await snap(['meta']);
+    const again = await snap(['meta']);
+    expect(again).toMatchObject({ dirs_changed: 0, dirs_unmodified: 2, tree_blobs: 0, files_unmodified: 5 });
+
+    await chmod(join(root, 'meta', 'sub', 'c.txt'), 0o600);
+    const chmodded = await snap(['meta']);
+    expect(chmodded).toMatchObject({ dirs_changed: 2, dirs_unmodified: 0, files_unmodified: 4 }); // a new ctime: c.txt is read again
+    expect(chmodded.tree_blobs).toBeGreaterThanOrEqual(2);
+    const target = await mkdtemp(join(root, 'restore-'));
+    const r = await cairn(['-r', repo, 'restore', `${chmodded.snapshot_id}:/meta`, '--target', target], { env: ENV });
+    expect(r.code, r.err).toBe(0);
+    expect(statSync(join(target, 'sub', 'c.txt')).mode & 0o777).toBe(0o600);
+
+    await rm(join(root, 'meta', 'sub', 'empty'));
+    const removed = await snap(['meta']);
+    expect(removed).toMatchObject({ dirs_changed: 2, files_unmodified: 4 });
+    const after = await mkdtemp(join(root, 'restore-'));
+    expect((await cairn(['-r', repo, 'restore', `${removed.snapshot_id}:/meta/sub`, '--target', after], { env: ENV })).code).toBe(0);
+    expect((await readdir(after)).sort()).toEqual(['c.txt']);
   });
 
   it('a file whose type changed is read as new content', async () => {
