@@ -16,6 +16,7 @@
  */
 import { idFromBytes, idTableFind, idTableInsert, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
 import type { PackedBlob } from '../pack/index.js';
+import { fromHexInto } from '../util/index.js';
 
 export interface IndexEntry {
   readonly pack: PackId;
@@ -39,6 +40,8 @@ export class MasterIndex {
   private ulengths = new Uint32Array(0);
   private types = new Uint8Array(0);
   private table = new Int32Array(0);
+  /** The ID `has` looks for (find keeps no reference to it). */
+  private readonly probe = new Uint8Array(32);
   private readonly packs: PackId[] = [];
   private readonly packNumbers = new Map<PackId, number>();
 
@@ -82,7 +85,8 @@ export class MasterIndex {
   }
 
   has(id: BlobId, type: BlobType): boolean {
-    return this.find(idToBytes(id), type) >= 0;
+    // Decoded into one reused buffer: an unchanged snapshot asks this for every file's blobs.
+    return this.find(id.length === 64 ? fromHexInto(id, this.probe) : idToBytes(id), type) >= 0;
   }
 
   /** Every place the blob is stored (empty when unknown). */

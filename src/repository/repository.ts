@@ -484,7 +484,8 @@ export class Repository {
 
   /** True when the blob is stored or on its way into a pack. */
   hasBlob(type: BlobType, id: BlobId): boolean {
-    return this.pending.has(`${type}:${id}`) || this.index.has(id, type);
+    // No key is built while nothing is pending (an unchanged snapshot asks for every file's blobs).
+    return (this.pending.size > 0 && this.pending.has(`${type}:${id}`)) || this.index.has(id, type);
   }
 
   /**

@@ -22,7 +22,15 @@ for (let i = 0; i < 16; i++) {
 /** Bytes of a hex string; throws RangeError on odd length or a non-hex character. */
 export function fromHex(hex: string): Uint8Array {
   if (hex.length % 2 !== 0) throw new RangeError(`hex string has odd length ${hex.length}`);
-  const out = new Uint8Array(hex.length / 2);
+  return fromHexInto(hex, new Uint8Array(hex.length / 2));
+}
+
+/**
+ * The bytes of a hex string of exactly 2 × `out.length` digits, written into `out` (returned);
+ * throws RangeError on another length or a non-hex character.
+ */
+export function fromHexInto(hex: string, out: Uint8Array): Uint8Array {
+  if (hex.length !== 2 * out.length) throw new RangeError(`hex string has length ${hex.length}, not ${2 * out.length}`);
   for (let i = 0; i < out.length; i++) {
     const a = hex.charCodeAt(2 * i);
     const b = hex.charCodeAt(2 * i + 1);

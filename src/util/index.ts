@@ -2,7 +2,7 @@
  * Small helpers shared by every level: hex, sizes, Go text and JSON, decoded values in messages.
  * Level 0: imports only errors.
  */
-export { toHex, fromHex } from './hex.js';
+export { toHex, fromHex, fromHexInto } from './hex.js';
 export { parseSize, formatSize } from './size.js';
 export { workerScriptUrl } from './worker-script.js';
 export { nativeAddon, addonLoadError, ADDON_PATH } from './native-addon.js';

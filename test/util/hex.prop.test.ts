@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex } from '../../src/util/index.js';
+import { fromHex, fromHexInto, toHex } from '../../src/util/index.js';
 
 describe('hex', () => {
   it('fromHex(toHex(b)) = b, in either case; Node agrees', () => {
@@ -24,6 +24,19 @@ describe('hex', () => {
         expect(() => fromHex(h.slice(0, i) + bad + h.slice(i + 1))).toThrow(/not a hex digit at/);
       }),
       { seed: 7, numRuns: 300 },
+    );
+  });
+
+  it('fromHexInto writes the same bytes into a reused buffer, and refuses any other length', () => {
+    const out = new Uint8Array(32);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 0, max: 80 }), (b, len) => {
+        const h = toHex(b);
+        expect(fromHexInto(h, out)).toBe(out);
+        expect(out).toEqual(b);
+        if (len !== 64) expect(() => fromHexInto(h.padEnd(len, '0').slice(0, len), out)).toThrow(RangeError);
+      }),
+      { seed: 11, numRuns: 300 },
     );
   });
 });
