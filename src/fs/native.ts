@@ -187,13 +187,24 @@ const BATCH_BYTES = 4 << 20;
 /** The syscall that failed, by the index readFiles reports. */
 const READ_SYSCALLS = ['open', 'read', 'fstat'];
 /**
- * Batches are read into slabs of BATCH_BYTES that come back here once every file read into one is
- * released, so that reading small files does not leave a new buffer behind per batch (V8 collects
- * ArrayBuffers only after ~64 MB more of them: a first snapshot of /usr/share peaked with ~40 MB
- * of read buffers waiting for the collector). At most FREE_SLABS wait here.
+ * Batches are read into slabs that come back here once every file read into one is released, so
+ * that reading small files does not leave a new buffer behind per batch (V8 collects ArrayBuffers
+ * only after ~64 MB more of them: a first snapshot of /usr/share peaked with ~40 MB of read
+ * buffers waiting for the collector). A slab's size is the batch's rounded up to a power of two
+ * from 64 KiB to BATCH_BYTES (a batch of one small file does not hold 4 MiB); at most FREE_BYTES
+ * of them wait here (up to 32 reads are in flight, often one file per batch).
  */
-const FREE_SLABS = 8;
-const freeSlabs: Buffer[] = [];
+const SLAB_MIN = 64 << 10;
+const FREE_BYTES = 8 << 20;
+const freeSlabs = new Map<number, Buffer[]>();
+let freeBytes = 0;
+
+/** The slab size for `bytes` (≤ BATCH_BYTES). */
+function slabSize(bytes: number): number {
+  let size = SLAB_MIN;
+  while (size < bytes) size *= 2;
+  return size;
+}
 
 /**
  * Collects the requests made in one turn of the event loop and hands them together, at its end
@@ -239,11 +250,17 @@ function readBatch(batch: ReadRequest[]): void {
   for (const r of batch) total += r.size;
   // A slab when the batch fits one (flushReads makes batches of at most BATCH_BYTES unless one
   // file alone is larger); such a file gets a buffer of its own, left to the collector.
-  const pooled = total <= BATCH_BYTES;
-  const into = pooled ? (freeSlabs.pop() ?? Buffer.allocUnsafeSlow(BATCH_BYTES)) : Buffer.allocUnsafeSlow(total);
+  const size = total <= BATCH_BYTES ? slabSize(total) : 0;
+  const reused = size > 0 ? freeSlabs.get(size)?.pop() : undefined;
+  if (reused !== undefined) freeBytes -= size;
+  const into = reused ?? Buffer.allocUnsafeSlow(size > 0 ? size : total);
   let holders = batch.length;
   const release = (): void => {
-    if (--holders === 0 && pooled && freeSlabs.length < FREE_SLABS) freeSlabs.push(into);
+    if (--holders !== 0 || size === 0 || freeBytes + size > FREE_BYTES) return;
+    const list = freeSlabs.get(size);
+    if (list === undefined) freeSlabs.set(size, [into]);
+    else list.push(into);
+    freeBytes += size;
   };
   let call: Promise<[Float64Array, BigInt64Array]>;
   try {

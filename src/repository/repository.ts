@@ -24,7 +24,7 @@ import { decodeConfig, encodeConfig, newConfig, type ChunkerConfig, type RepoCon
 import { addKey, openWithPassword, type KeyWarning } from './keys.js';
 import { BlobPool } from './blob-pool.js';
 import { Packer } from './packer.js';
-import { openBlob } from './blob-codec.js';
+import { openBlob, openBlobInto, type BlobScratch } from './blob-codec.js';
 import { openUnpacked, sealUnpacked } from './unpacked.js';
 
 export interface InitOptions {
@@ -109,6 +109,11 @@ const INDEX_RUN_FRACTION = 1 / 50;
 /** A batch of data blobs for the blob workers (`saveBlob`) is sent once it holds this much. */
 const BATCH_BYTES = 1 << 20;
 const BATCH_BLOBS = 64;
+/**
+ * Batch buffers kept for reuse: as many as can be in flight (the archiver hands over at most
+ * 16 MiB of blobs not yet stored), so that a run of small files allocates none after its start.
+ */
+const FREE_BATCHES = 16;
 /** Data blobs at least this large are opened on a worker thread by `loadBlob`. */
 const WORKER_UNSEAL_MIN = 64 << 10;
 
@@ -579,7 +584,7 @@ export class Repository {
     const p = (async () => {
       try {
         const { storedSizes, packs, bytes } = await this.pool().sealMany(b.bytes, b.ends, b.ids);
-        if (bytes.length === BATCH_BYTES && this.freeBatches.length < 4) this.freeBatches.push(bytes);
+        if (bytes.length === BATCH_BYTES && this.freeBatches.length < FREE_BATCHES) this.freeBatches.push(bytes);
         for (const pack of packs) await this.packers.data.store(pack);
         b.waiters.forEach((w, i) => w.resolve(storedSizes[i]!));
       } catch (e) {
@@ -714,6 +719,15 @@ export class Repository {
   /** Decrypts, decompresses and verifies one stored blob (bytes = exactly its stored range). */
   unsealBlob(bytes: Uint8Array, blob: PackedBlob & { readonly pack: PackId }): Uint8Array {
     return openBlob(this.key, bytes, blob.id, blob.uncompressedLength, `${blob.type} blob ${blob.id} in pack ${blob.pack}`, { pack: blob.pack });
+  }
+
+  /**
+   * `unsealBlob` into reused buffers: the plaintext is a view of `scratch` (see BlobScratch),
+   * valid until the scratch is used again. For a caller that reads blob after blob and keeps none
+   * (check's trees): no new arrays per blob.
+   */
+  unsealBlobInto(bytes: Uint8Array, blob: PackedBlob & { readonly pack: PackId }, scratch: BlobScratch): Uint8Array {
+    return openBlobInto(this.key, bytes, blob.id, blob.uncompressedLength, `${blob.type} blob ${blob.id} in pack ${blob.pack}`, { pack: blob.pack }, scratch);
   }
 
   /** The blobs a pack holds, from its header. */
