@@ -4,7 +4,7 @@
  * check and repair index.
  */
 import { CairnError, isCairnError, messageOf, type ErrorCode } from '../errors.js';
-import { decodeIndex, type MasterIndex } from '../index/index.js';
+import { visitIndex, type MasterIndex } from '../index/index.js';
 import type { Id, PackId } from '../model/index.js';
 import type { Repository } from '../repository/index.js';
 import { mapConcurrent } from '../util/index.js';
@@ -45,20 +45,38 @@ export async function loadIndexFiles(repo: IndexFileRepository, into: MasterInde
   const packFiles = new Map<PackId, Id[]>();
   await mapConcurrent(all, concurrency, async (id) => {
     checkAborted(signal);
+    let bytes: Uint8Array;
     try {
-      const file = decodeIndex(await repo.loadUnpacked('index', id), `index/${id}`);
-      if (repo.version === 1 && file.packs.some((p) => p.blobs.some((b) => b.uncompressedLength > 0))) {
-        throw new CairnError('ERR_CORRUPT', `index/${id}: lists compressed blobs, which a version 1 repository cannot hold`);
-      }
-      for (const p of file.packs) {
-        into.addPack(p.id, p.blobs);
-        const files = packFiles.get(p.id);
-        if (files === undefined) packFiles.set(p.id, [id]);
-        else if (!files.includes(id)) files.push(id);
-      }
+      bytes = await repo.loadUnpacked('index', id);
     } catch (e) {
       if (isCairnError(e, 'ERR_INTERRUPTED')) throw e;
       bad.push({ id, code: isCairnError(e) ? e.code : 'ERR_CORRUPT', message: reason(e) });
+      return;
+    }
+    // Pack by pack into the index (a large file is never parsed whole); a file that fails half
+    // way is taken out again, so that it counts for nothing. Nothing awaits in between, so no
+    // other file's packs are added meanwhile.
+    const mark = into.mark();
+    const packs: PackId[] = [];
+    let compressed = false;
+    try {
+      visitIndex(bytes, `index/${id}`, (p) => {
+        if (p.blobs.some((b) => b.uncompressedLength > 0)) compressed = true;
+        into.addPack(p.id, p.blobs);
+        packs.push(p.id);
+      });
+      if (repo.version === 1 && compressed) {
+        throw new CairnError('ERR_CORRUPT', `index/${id}: lists compressed blobs, which a version 1 repository cannot hold`);
+      }
+    } catch (e) {
+      into.rollback(mark);
+      bad.push({ id, code: isCairnError(e) ? e.code : 'ERR_CORRUPT', message: reason(e) });
+      return;
+    }
+    for (const p of packs) {
+      const files = packFiles.get(p);
+      if (files === undefined) packFiles.set(p, [id]);
+      else if (!files.includes(id)) files.push(id);
     }
   });
   bad.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -2,7 +2,7 @@
  * The master index regrouped by pack: for each pack the index names, its blobs in offset order,
  * the pack size the index implies, and whether its byte ranges overlap or mix blob types.
  *
- * Built once from `MasterIndex.entries()` into typed arrays (IDs 32 bytes, offset, length,
+ * Built once from `MasterIndex.columns()` into typed arrays (IDs 32 bytes, offset, length,
  * uncompressed length 4 each, type 1): a counting sort by pack, then each pack's run sorted by
  * offset, so millions of blobs cost about 50 bytes each and no object per blob. `blobs(pack)`
  * materialises one pack's entries on demand.
@@ -12,7 +12,7 @@
  * the header's length. So size = 36 + Σ (stored length + entry size).
  */
 import type { MasterIndex } from '../index/index.js';
-import { idFromBytes, idToBytes, type PackId } from '../model/index.js';
+import { idFromBytes, type PackId } from '../model/index.js';
 import { entrySize, PACK_OVERHEAD, type PackedBlob } from '../pack/index.js';
 
 
@@ -38,30 +38,30 @@ export class PackTable {
   ) {}
 
   static from(index: MasterIndex): PackTable {
-    const n = index.size;
-    const ids = new Uint8Array(n * 32);
+    // Copies of the index's columns (the table must not change if the index grows later); packs
+    // are numbered in the order their first entry appears, so a pack with no entries is not listed.
+    const c = index.columns();
+    const n = c.count;
+    const ids = c.ids.slice();
+    const offsets = c.offsets.slice();
+    const lengths = c.lengths.slice();
+    const ulengths = c.ulengths.slice();
+    const types = c.types.slice();
     const packNo = new Uint32Array(n);
-    const offsets = new Uint32Array(n);
-    const lengths = new Uint32Array(n);
-    const ulengths = new Uint32Array(n);
-    const types = new Uint8Array(n);
+    const renumber = new Int32Array(c.packs.length).fill(-1);
     const numbers = new Map<PackId, number>();
     const packList: PackId[] = [];
-    let i = 0;
-    for (const { id, entry } of index.entries()) {
-      let p = numbers.get(entry.pack);
-      if (p === undefined) {
+    for (let i = 0; i < n; i++) {
+      const q = c.packIdx[i]!;
+      let p = renumber[q]!;
+      if (p < 0) {
         p = packList.length;
-        packList.push(entry.pack);
-        numbers.set(entry.pack, p);
+        renumber[q] = p;
+        const pack = c.packs[q]!;
+        packList.push(pack);
+        numbers.set(pack, p);
       }
-      ids.set(idToBytes(id), i * 32);
       packNo[i] = p;
-      offsets[i] = entry.offset;
-      lengths[i] = entry.length;
-      ulengths[i] = entry.uncompressedLength;
-      types[i] = entry.type === 'tree' ? 1 : 0;
-      i++;
     }
     // Counting sort by pack, then each pack's run by offset.
     const starts = new Uint32Array(packList.length + 1);

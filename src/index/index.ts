@@ -4,6 +4,6 @@
  * Invariants: an entry is keyed by (type, ID); a blob may have several entries (several packs);
  * decoding validates every field.
  */
-export { encodeIndex, decodeIndex, INDEX_MAX_BLOBS, type IndexFile, type IndexPack } from './file.js';
-export { MasterIndex, type IndexEntry } from './master.js';
+export { encodeIndex, decodeIndex, visitIndex, INDEX_MAX_BLOBS, type IndexFile, type IndexPack } from './file.js';
+export { MasterIndex, type IndexColumns, type IndexEntry, type IndexMark } from './master.js';
 export { IdSet, BlobSet } from './id-set.js';

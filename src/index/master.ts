@@ -14,6 +14,7 @@
  * A blob stored in several packs (restic tolerates duplicates) has several entries; the same pack
  * and offset added twice is one entry.
  */
+import { CairnError } from '../errors.js';
 import { idFromBytes, idTableFind, idTableInsert, idToBytes, type BlobId, type BlobType, type PackId } from '../model/index.js';
 import type { PackedBlob } from '../pack/index.js';
 import { fromHexInto } from '../util/index.js';
@@ -25,6 +26,27 @@ export interface IndexEntry {
   readonly length: number;
   /** 0 when stored uncompressed. */
   readonly uncompressedLength: number;
+}
+
+/**
+ * The entries as read-only column views: entry i has ID bytes `ids[32i .. 32i+32)`, pack
+ * `packs[packIdx[i]]`, type `types[i]` (1 tree, 0 data), and so on. Valid until the next `addPack`.
+ */
+export interface IndexColumns {
+  readonly count: number;
+  readonly packs: readonly PackId[];
+  readonly ids: Uint8Array;
+  readonly packIdx: Uint32Array;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly ulengths: Uint32Array;
+  readonly types: Uint8Array;
+}
+
+/** What `MasterIndex.mark` returns. */
+export interface IndexMark {
+  readonly entries: number;
+  readonly packs: number;
 }
 
 const MAX_LOAD = 0.72;
@@ -84,6 +106,21 @@ export class MasterIndex {
     }
   }
 
+  /** The index's extent now, to go back to with `rollback`. */
+  mark(): IndexMark {
+    return { entries: this.n, packs: this.packs.length };
+  }
+
+  /** Forgets every entry and pack added since `mark` was taken (an index file that failed half way). */
+  rollback(mark: IndexMark): void {
+    if (mark.entries > this.n || mark.packs > this.packs.length) throw new CairnError('ERR_INTERNAL', `MasterIndex.rollback: the mark (${mark.entries} entries, ${mark.packs} packs) is ahead of the index (${this.n}, ${this.packs.length})`);
+    if (mark.entries === this.n && mark.packs === this.packs.length) return;
+    for (const p of this.packs.splice(mark.packs)) this.packNumbers.delete(p);
+    this.n = mark.entries;
+    this.table.fill(0);
+    for (let i = 0; i < this.n; i++) this.insert(i);
+  }
+
   has(id: BlobId, type: BlobType): boolean {
     // Decoded into one reused buffer: an unchanged snapshot asks this for every file's blobs.
     return this.find(id.length === 64 ? fromHexInto(id, this.probe) : idToBytes(id), type) >= 0;
@@ -102,6 +139,21 @@ export class MasterIndex {
   /** All entries: (id, entry). */
   *entries(): Generator<{ id: BlobId; entry: IndexEntry }> {
     for (let i = 0; i < this.n; i++) yield { id: idFromBytes(this.ids.subarray(i * 32, i * 32 + 32)), entry: this.entry(i) };
+  }
+
+  /** Every entry as columns (see IndexColumns), for passes over the whole index without an object or hex string per entry. */
+  columns(): IndexColumns {
+    const n = this.n;
+    return {
+      count: n,
+      packs: this.packs,
+      ids: this.ids.subarray(0, n * 32),
+      packIdx: this.packIdx.subarray(0, n),
+      offsets: this.offsets.subarray(0, n),
+      lengths: this.lengths.subarray(0, n),
+      ulengths: this.ulengths.subarray(0, n),
+      types: this.types.subarray(0, n),
+    };
   }
 
   /** The packs the index knows. */
