@@ -22,18 +22,20 @@
  */
 import { isCairnError, messageOf, type ErrorCode } from '../errors.js';
 import { displayPath } from '../fs/index.js';
-import { hashId, shortId, type BlobId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
+import { hashId, idFromBytes, idTableFind, idTableInsert, idToBytes, shortId, type BlobId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
 import type { PackedBlob } from '../pack/index.js';
-import { withLock, type LockWarning, type Repository } from '../repository/index.js';
+import { withLock, type BlobScratch, type LockWarning, type Repository } from '../repository/index.js';
+import { CRYPTO_OVERHEAD } from '../crypto/index.js';
 import { sortSnapshots, type SnapshotEntry } from '../snapshot/index.js';
-import { decodeTree, type Node } from '../tree/index.js';
+import type { IndexEntry } from '../index/index.js';
+import { visitTree, type Node } from '../tree/index.js';
 import { mapConcurrent, type Progress } from '../util/index.js';
 import { checkAborted, loadIndexFiles, reason } from './index-files.js';
 import { PackTable } from './pack-table.js';
 import { selectPacks, type ReadDataSelection } from './subset.js';
 
 /** What check needs of a repository. */
-export type CheckRepository = Pick<Repository, 'backend' | 'index' | 'version' | 'list' | 'loadUnpacked' | 'saveUnpacked' | 'loadBlob' | 'unsealBlob' | 'listPack' | 'loadSnapshot'>;
+export type CheckRepository = Pick<Repository, 'backend' | 'index' | 'version' | 'list' | 'loadUnpacked' | 'saveUnpacked' | 'loadBlob' | 'unsealBlob' | 'unsealBlobInto' | 'listPack' | 'loadSnapshot'>;
 
 export type CheckProblemKind =
   | 'index'
@@ -152,10 +154,16 @@ export async function checkRepository(repo: CheckRepository, options: CheckOptio
   return withLock(repo, { exclusive: false, take: options.lock !== false, onWarning: options.onLockWarning }, () => new Checker(repo, options).run());
 }
 
-/** The trees reached so far, each once, with how they were first reached (for paths). */
+/**
+ * The trees reached so far, each once, with how they were first reached (for paths). IDs are
+ * kept as bytes (32 each, in one growing array with an open-addressing table, as the master
+ * index keeps them), not as the strings the tree decoder returns: those are slices of the whole
+ * decoded tree text, and keeping one would keep that text.
+ */
 class TreeGraph {
-  readonly ids: TreeId[] = [];
-  private readonly numbers = new Map<TreeId, number>();
+  private idBytes = new Uint8Array(32 * 1024);
+  private table = new Int32Array(2048);
+  private count = 0;
   /** The tree that first led here (-1: a snapshot root). */
   private readonly parent: number[] = [];
   /** The directory's name in that tree, for display. */
@@ -164,10 +172,20 @@ class TreeGraph {
   private readonly roots = new Map<number, number[]>();
   private readonly affected = new Map<number, number[]>();
 
-  /** Registers an edge to `id`; returns its number when it is new (to be visited), else undefined. */
-  reach(id: TreeId, from: number, name: string): number | undefined {
-    const known = this.numbers.get(id);
-    if (known !== undefined) {
+  /** The number of trees reached. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The ID of tree `t`. */
+  id(t: number): TreeId {
+    return idFromBytes(this.idBytes.subarray(t * 32, t * 32 + 32));
+  }
+
+  /** Registers an edge to the tree with ID bytes `id`; returns its number when it is new (to be visited), else undefined. */
+  reach(id: Uint8Array, from: number, name: string): number | undefined {
+    const known = idTableFind(this.table, this.idBytes, id);
+    if (known >= 0) {
       if (from >= 0 && known !== from) {
         const list = this.extraParents.get(known);
         if (list === undefined) this.extraParents.set(known, [from]);
@@ -175,9 +193,19 @@ class TreeGraph {
       }
       return undefined;
     }
-    const n = this.ids.length;
-    this.ids.push(id);
-    this.numbers.set(id, n);
+    const n = this.count++;
+    if (this.count * 32 > this.idBytes.length) {
+      const grown = new Uint8Array(this.idBytes.length * 2);
+      grown.set(this.idBytes);
+      this.idBytes = grown;
+    }
+    this.idBytes.set(id, n * 32);
+    if (this.count > this.table.length * 0.7) {
+      this.table = new Int32Array(this.table.length * 2);
+      for (let i = 0; i < this.count; i++) idTableInsert(this.table, this.idBytes, i);
+    } else {
+      idTableInsert(this.table, this.idBytes, n);
+    }
     this.parent.push(from);
     this.name.push(name);
     return n;
@@ -185,8 +213,9 @@ class TreeGraph {
 
   /** Registers a snapshot's root tree; returns its number when it is new. */
   root(id: TreeId, snapshot: number): number | undefined {
-    const n = this.reach(id, -1, '');
-    const t = this.numbers.get(id)!;
+    const bytes = idToBytes(id);
+    const n = this.reach(bytes, -1, '');
+    const t = n ?? idTableFind(this.table, this.idBytes, bytes);
     const list = this.roots.get(t);
     if (list === undefined) this.roots.set(t, [snapshot]);
     else list.push(snapshot);
@@ -228,6 +257,60 @@ class TreeGraph {
     this.affected.set(t, list);
     return list;
   }
+}
+
+const DECODE = { allowUnsafeNames: true, allowUnsorted: true } as const;
+
+/** Trees closer than this in a pack are read in one range (the bytes between are read too). */
+const RANGE_GAP = 64 << 10;
+/** A range grows to at most this many bytes (a larger tree is a range of its own). */
+const RANGE_MAX = 1 << 20;
+
+/** A tree's entry for a directory: the subtree's ID bytes and the directory's name for display. */
+type Edge = [subtree: Uint8Array, name: string];
+
+/** A problem found in a tree, made into a CheckProblem once every snapshot leading to it is known. */
+interface Found {
+  readonly tree: number;
+  readonly name?: string;
+  readonly make: (snapshots: SnapshotId[], path: string) => CheckProblem;
+}
+
+/** Trees whose stored or plain size is at most this are opened into reused buffers (see checkStructure). */
+const SCRATCH_MAX = 1 << 20;
+const SCRATCH_STEP = 64 << 10;
+
+/** A tree to load: its number in the graph and the index entry (in a pack that exists) to load it from. */
+interface WantedTree {
+  readonly t: number;
+  readonly id: TreeId;
+  readonly entry: IndexEntry;
+}
+
+/** Bytes [start, end) of a pack holding the trees listed (in offset order). */
+interface TreeRange {
+  readonly pack: PackId;
+  readonly start: number;
+  end: number;
+  readonly trees: WantedTree[];
+}
+
+/** Groups the trees into ranges of their packs: neighbours at most RANGE_GAP apart share a read of at most RANGE_MAX bytes. */
+function treeRanges(wanted: readonly WantedTree[]): TreeRange[] {
+  const sorted = [...wanted].sort((a, b) => (a.entry.pack < b.entry.pack ? -1 : a.entry.pack > b.entry.pack ? 1 : a.entry.offset - b.entry.offset));
+  const ranges: TreeRange[] = [];
+  let last: TreeRange | undefined;
+  for (const w of sorted) {
+    const { pack, offset, length } = w.entry;
+    if (last !== undefined && last.pack === pack && offset <= last.end + RANGE_GAP && offset + length - last.start <= RANGE_MAX) {
+      last.end = Math.max(last.end, offset + length);
+      last.trees.push(w);
+    } else {
+      last = { pack, start: offset, end: offset + length, trees: [w] };
+      ranges.push(last);
+    }
+  }
+  return ranges;
 }
 
 class Checker {
@@ -387,20 +470,21 @@ class Checker {
     const snapshots = sortSnapshots(loaded);
     const graph = new TreeGraph();
     // Tree problems are reported after the walk, when every snapshot leading to them is known.
-    const found: Array<{ tree: number; make: (snapshots: SnapshotId[], path: string) => CheckProblem; name?: string }> = [];
+    const found: Found[] = [];
+    const record = (kind: CheckProblemKind, code: ErrorCode, tree: number, name: string | undefined, text: string, extra: Partial<CheckProblem> = {}): Found => ({
+      tree,
+      ...(name !== undefined ? { name } : {}),
+      make: (ids, path) => ({
+        kind,
+        code,
+        ...extra,
+        snapshots: ids,
+        path,
+        message: `snapshot ${shortId(ids[0]!)} ${path}: ${text}${ids.length > 1 ? ` (also in ${ids.length - 1} other snapshot${ids.length > 2 ? 's' : ''})` : ''}`,
+      }),
+    });
     const where = (kind: CheckProblemKind, code: ErrorCode, tree: number, name: string | undefined, text: string, extra: Partial<CheckProblem> = {}): void => {
-      found.push({
-        tree,
-        ...(name !== undefined ? { name } : {}),
-        make: (ids, path) => ({
-          kind,
-          code,
-          ...extra,
-          snapshots: ids,
-          path,
-          message: `snapshot ${shortId(ids[0]!)} ${path}: ${text}${ids.length > 1 ? ` (also in ${ids.length - 1} other snapshot${ids.length > 2 ? 's' : ''})` : ''}`,
-        }),
-      });
+      found.push(record(kind, code, tree, name, text, extra));
     };
     const whereIs = (id: BlobId, type: BlobType): 'ok' | 'unindexed' | PackId => {
       if (missing.size === 0) return repo.index.has(id, type) ? 'ok' : 'unindexed';
@@ -409,64 +493,133 @@ class Checker {
       return entries.some((e) => !missing.has(e.pack)) ? 'ok' : entries[0]!.pack;
     };
 
+    /**
+     * Decodes tree `t` from its plaintext and checks each node as it is read (a tree of many
+     * thousand nodes is never held whole); returns its directories. Throws when the tree does not
+     * decode: what its nodes showed counts only when the whole tree decodes.
+     */
+    const readTree = (t: number, id: TreeId, plain: Uint8Array): Edge[] => {
+      const dirs: Edge[] = [];
+      const problems: Found[] = [];
+      const node = (node: Node): void => {
+        if (node.name.length === 0) {
+          problems.push(record('tree', 'ERR_CORRUPT', t, undefined, `tree ${id} has a node with an empty name`, { tree: id }));
+          return;
+        }
+        if (node.type === 'file') {
+          if (node.content === null) {
+            problems.push(record('tree', 'ERR_CORRUPT', t, displayPath(node.name), `file has no content list (tree ${id})`, { tree: id }));
+            return;
+          }
+          for (const sliced of node.content) {
+            const b = whereIs(sliced, 'data');
+            if (b === 'ok') continue;
+            const blob = idFromBytes(idToBytes(sliced)); // not a slice of the tree's text (see TreeGraph)
+            const text = b === 'unindexed' ? `data blob ${blob} is not in the index` : `data blob ${blob} is stored only in missing pack ${b}`;
+            problems.push(record('blob-missing', 'ERR_NOT_FOUND', t, displayPath(node.name), text, { tree: id, blob, blobType: 'data', ...(b !== 'unindexed' ? { pack: b } : {}) }));
+          }
+        } else if (node.type === 'dir') {
+          if (node.subtree === undefined) {
+            problems.push(record('tree', 'ERR_CORRUPT', t, displayPath(node.name), `directory has no subtree (tree ${id})`, { tree: id }));
+            return;
+          }
+          dirs.push([idToBytes(node.subtree), displayPath(node.name)]);
+        }
+      };
+      const restart = (): void => {
+        dirs.length = 0;
+        problems.length = 0;
+      };
+      visitTree(plain, `tree ${id}`, DECODE, { node, restart });
+      for (const p of problems) found.push(p);
+      if (this.options.progress !== undefined) this.options.progress.itemsDone++;
+      return dirs;
+    };
+    /** Loads tree `t` through `loadBlob` (every copy the index knows); a failure is a problem. */
+    const loadOne = async (t: number): Promise<Edge[] | undefined> => {
+      const id = graph.id(t);
+      try {
+        return readTree(t, id, await repo.loadBlob('tree', id));
+      } catch (e) {
+        if (isCairnError(e, 'ERR_INTERRUPTED')) throw e;
+        where('tree', codeOf(e), t, undefined, `tree ${id} cannot be loaded: ${reason(e)}`, { tree: id, blob: id, blobType: 'tree' });
+        return undefined;
+      }
+    };
+
+    // A tree's plaintext lives only while it is decoded (decodeUtf8 copies it into a string), so
+    // trees up to SCRATCH_MAX are opened into two reused buffers instead of new arrays each.
+    let scratch: BlobScratch = { opened: new Uint8Array(0), plain: new Uint8Array(0) };
+    const unseal = (stored: Uint8Array, blob: PackedBlob & { readonly pack: PackId }): Uint8Array => {
+      const opened = stored.length - CRYPTO_OVERHEAD;
+      if (opened > SCRATCH_MAX || blob.uncompressedLength > SCRATCH_MAX) return repo.unsealBlob(stored, blob);
+      if (scratch.opened.length < opened || scratch.plain.length < blob.uncompressedLength) {
+        const size = (n: number, has: number): number => (n <= has ? has : Math.min(SCRATCH_MAX, Math.ceil(n / SCRATCH_STEP) * SCRATCH_STEP));
+        scratch = { opened: new Uint8Array(size(opened, scratch.opened.length)), plain: new Uint8Array(size(blob.uncompressedLength, scratch.plain.length)) };
+      }
+      return repo.unsealBlobInto(stored, blob, scratch);
+    };
+
+    // Breadth first, one level at a time. A level's trees are read in byte ranges of their packs
+    // (see treeRanges) rather than one read each; a tree whose range cannot be read, or that does
+    // not open or decode from it, is loaded again on its own through loadBlob, whose error (after
+    // trying every copy) is the one reported. Subtrees are registered in the order of the level,
+    // so the path that first reaches a tree does not depend on which read finished first.
     let frontier: number[] = [];
     snapshots.forEach((s, i) => {
       const n = graph.root(s.snapshot.tree, i);
       if (n !== undefined) frontier.push(n);
     });
     while (frontier.length > 0) {
-      const next: number[] = [];
-      await mapConcurrent(frontier, this.loadConcurrency, async (t) => {
+      this.aborted();
+      const edges = new Map<number, Edge[]>();
+      const wanted: WantedTree[] = [];
+      for (const t of frontier) {
+        const id = graph.id(t);
+        const entries = repo.index.lookup(id, 'tree');
+        const entry = entries.find((e) => !missing.has(e.pack));
+        if (entry !== undefined) wanted.push({ t, id, entry });
+        else if (entries.length === 0) where('tree', 'ERR_NOT_FOUND', t, undefined, `tree ${id} is not in the index`, { tree: id, blob: id, blobType: 'tree' });
+        else where('tree', 'ERR_NOT_FOUND', t, undefined, `tree ${id} is stored only in missing pack ${entries[0]!.pack}`, { tree: id, blob: id, blobType: 'tree', pack: entries[0]!.pack });
+      }
+      await mapConcurrent(treeRanges(wanted), this.loadConcurrency, async (range) => {
         this.aborted();
-        const id = graph.ids[t]!;
-        const at = whereIs(id, 'tree');
-        if (at === 'unindexed') {
-          where('tree', 'ERR_NOT_FOUND', t, undefined, `tree ${id} is not in the index`, { tree: id, blob: id, blobType: 'tree' });
-          return;
-        }
-        if (at !== 'ok') {
-          where('tree', 'ERR_NOT_FOUND', t, undefined, `tree ${id} is stored only in missing pack ${at}`, { tree: id, blob: id, blobType: 'tree', pack: at });
-          return;
-        }
-        let nodes: readonly Node[];
+        let bytes: Uint8Array | undefined;
         try {
-          nodes = decodeTree(await repo.loadBlob('tree', id), `tree ${id}`, { allowUnsafeNames: true, allowUnsorted: true }).nodes;
-          if (this.options.progress !== undefined) this.options.progress.itemsDone++;
+          bytes = await repo.backend.load({ type: 'pack', name: range.pack }, range.start, range.end - range.start);
         } catch (e) {
           if (isCairnError(e, 'ERR_INTERRUPTED')) throw e;
-          where('tree', codeOf(e), t, undefined, `tree ${id} cannot be loaded: ${reason(e)}`, { tree: id, blob: id, blobType: 'tree' });
-          return;
+          bytes = undefined; // each tree is loaded on its own below, and its failure reported
         }
-        for (const node of nodes) {
-          const name = displayPath(node.name);
-          if (node.name.length === 0) {
-            where('tree', 'ERR_CORRUPT', t, undefined, `tree ${id} has a node with an empty name`, { tree: id });
-            continue;
+        for (const w of range.trees) {
+          this.aborted();
+          let dirs: Edge[] | undefined;
+          if (bytes !== undefined) {
+            try {
+              const stored = bytes.subarray(w.entry.offset - range.start, w.entry.offset - range.start + w.entry.length);
+              dirs = readTree(w.t, w.id, unseal(stored, { ...w.entry, id: w.id, type: 'tree' }));
+            } catch {
+              dirs = await loadOne(w.t); // loadBlob's error (after every copy) is the one reported
+            }
+          } else {
+            dirs = await loadOne(w.t);
           }
-          if (node.type === 'file') {
-            if (node.content === null) {
-              where('tree', 'ERR_CORRUPT', t, name, `file has no content list (tree ${id})`, { tree: id });
-              continue;
-            }
-            for (const blob of node.content) {
-              const b = whereIs(blob, 'data');
-              if (b === 'ok') continue;
-              const text = b === 'unindexed' ? `data blob ${blob} is not in the index` : `data blob ${blob} is stored only in missing pack ${b}`;
-              where('blob-missing', 'ERR_NOT_FOUND', t, name, text, { tree: id, blob, blobType: 'data', ...(b !== 'unindexed' ? { pack: b } : {}) });
-            }
-          } else if (node.type === 'dir') {
-            if (node.subtree === undefined) {
-              where('tree', 'ERR_CORRUPT', t, name, `directory has no subtree (tree ${id})`, { tree: id });
-              continue;
-            }
-            const n = graph.reach(node.subtree, t, name);
-            if (n !== undefined) next.push(n);
-          }
+          if (dirs !== undefined && dirs.length > 0) edges.set(w.t, dirs);
         }
       });
+      const next: number[] = [];
+      for (const t of frontier) {
+        for (const [sub, name] of edges.get(t) ?? []) {
+          const n = graph.reach(sub, t, name);
+          if (n !== undefined) next.push(n);
+        }
+      }
       frontier = next;
     }
 
+    // In the order the trees were reached (each tree's problems in node order), not in the order
+    // the reads finished.
+    found.sort((a, b) => a.tree - b.tree);
     for (const f of found) {
       const ids = graph.snapshotsOf(f.tree).map((i) => snapshots[i]!.id);
       // The path follows the first snapshot that reached the tree; list that snapshot first.
@@ -476,7 +629,7 @@ class Checker {
       const path = f.name === undefined ? dir : dir === '/' ? `/${f.name}` : `${dir}/${f.name}`;
       this.problem(f.make(ordered, path));
     }
-    return graph.ids.length;
+    return graph.size;
   }
 
   /** Phase 4 for one pack; returns the bytes read. */

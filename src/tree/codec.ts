@@ -597,9 +597,34 @@ function readNode(r: JsonReader, index: number, allowUnsafe = false): Node {
  * `options.allowUnsorted`.
  */
 export function decodeTree(bytes: Uint8Array, what = 'tree', options: DecodeTreeOptions = {}): Tree {
+  const nodes: Node[] = [];
+  visitTree(bytes, what, options, { node: (node) => nodes.push(node), restart: () => (nodes.length = 0) });
+  return { nodes };
+}
+
+/** What `visitTree` passes the nodes to. */
+export interface TreeVisitor {
+  /** The next node, in stored order. */
+  readonly node: (node: Node) => void;
+  /** Forget the nodes passed so far: another "nodes" key follows, and the last one counts (as in Go). */
+  readonly restart: () => void;
+}
+
+/**
+ * `decodeTree` one node at a time: the visitor gets each node as it is read, and nothing keeps
+ * it, so a tree of many thousand nodes need not be held whole. Checks and throws exactly as
+ * `decodeTree` does (the same error for the same bytes), but only after the nodes before the
+ * failure have been passed on: a caller must not act on them until this returns. An error the
+ * visitor throws propagates unchanged. Returns the number of nodes.
+ */
+export function visitTree(bytes: Uint8Array, what: string, options: DecodeTreeOptions, visitor: TreeVisitor): number {
+  let fromVisitor: unknown = undefined;
   try {
     const r: JsonReader = new JsonReader(decodeUtf8(bytes), what);
-    let nodes: Node[] | undefined;
+    let count: number | undefined;
+    // The first node out of order, reported after the whole tree has been read (a syntax error
+    // later in the tree wins, as when the nodes were sorted after reading).
+    let unsorted: { index: number; name: Uint8Array } | undefined;
     r.openObject();
     for (let first = true; ; first = false) {
       const key = r.nextKey(first);
@@ -609,23 +634,31 @@ export function decodeTree(bytes: Uint8Array, what = 'tree', options: DecodeTree
         continue;
       }
       if (r.isNull()) r.fail('"nodes" is null');
-      const list: Node[] = [];
+      if (count !== undefined) visitor.restart();
+      unsorted = undefined;
+      let n = 0;
+      let previous: Uint8Array | undefined;
       r.openArray();
-      for (let f = true; r.nextItem(f); f = false) list.push(readNode(r, list.length, options.allowUnsafeNames === true));
-      nodes = list;
-    }
-    r.end();
-    if (nodes === undefined) r.fail('no "nodes" array', 0);
-    if (options.allowUnsorted !== true) {
-      for (let i = 1; i < nodes.length; i++) {
-        if (compareNames(nodes[i - 1]!.name, nodes[i]!.name) >= 0) {
-          r.fail(`nodes are not sorted by name or not unique at node ${i} (${describeValue(goQuote(nodes[i]!.name))})`, 0);
+      for (let f = true; r.nextItem(f); f = false) {
+        const node = readNode(r, n, options.allowUnsafeNames === true);
+        if (options.allowUnsorted !== true && unsorted === undefined && previous !== undefined && compareNames(previous, node.name) >= 0) unsorted = { index: n, name: node.name };
+        previous = node.name;
+        n++;
+        try {
+          visitor.node(node);
+        } catch (e) {
+          fromVisitor = e;
+          throw e;
         }
       }
+      count = n;
     }
-    return { nodes };
+    r.end();
+    if (count === undefined) r.fail('no "nodes" array', 0);
+    if (unsorted !== undefined) r.fail(`nodes are not sorted by name or not unique at node ${unsorted.index} (${describeValue(goQuote(unsorted.name))})`, 0);
+    return count;
   } catch (e) {
-    if (isCairnError(e, 'ERR_CORRUPT')) throw e;
+    if (isCairnError(e, 'ERR_CORRUPT') || (e === fromVisitor && e !== undefined)) throw e;
     throw new CairnError('ERR_CORRUPT', `${what}: cannot decode tree: ${messageOf(e)}`, { cause: e, data: { what } });
   }
 }

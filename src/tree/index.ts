@@ -13,7 +13,7 @@
  * byte writer) are exported for the snapshot codec, the file system walker and the CLI.
  */
 export type { Node, NodeType, Tree, Timestamp, ExtendedAttribute } from './types.js';
-export { encodeTree, decodeTree, sameEncoding, sortNodes, compareNames, invalidNameReason, type DecodeTreeOptions } from './codec.js';
+export { encodeTree, decodeTree, visitTree, sameEncoding, sortNodes, compareNames, invalidNameReason, type DecodeTreeOptions, type TreeVisitor } from './codec.js';
 export {
   fileModeFromUnix,
   unixModeFromFileMode,

@@ -128,6 +128,48 @@ describe('checkRepository', () => {
     expect(problems.find((p) => p.kind === 'pack-overlap')!.message).toContain(`pack ${e.pack}: the index has overlapping entries`);
   });
 
+  it('a damaged tree is reported once, with its path; the trees stored beside it are still checked', async () => {
+    const b = await Builder.create();
+    const kept = await b.blob('kept');
+    const lost = hashId(enc('never stored'));
+    const subs: TreeId[] = [];
+    for (let i = 0; i < 6; i++) subs.push(await b.tree([file(`f${i}`, i === 4 ? [kept, lost] : [kept], 4)]));
+    await b.snapshot(await b.tree(subs.map((t, i) => dir(`d${i}`, t))), '/');
+    const repo = await b.reopen();
+    await repo.loadIndex();
+    const e = repo.index.lookup(subs[2]!, 'tree')[0]!;
+    expect(repo.index.lookup(subs[4]!, 'tree')[0]!.pack).toBe(e.pack); // neighbours in one pack
+    const bytes = b.backend.get({ type: 'pack', name: e.pack })!.slice();
+    bytes[e.offset + 40]! ^= 1;
+    b.backend.put({ type: 'pack', name: e.pack }, bytes);
+    const { problems, summary } = await check(await b.reopen());
+    expect(summary).toMatchObject({ errors: 2, trees: 7 });
+    expect(problems[0]).toMatchObject({ kind: 'tree', code: 'ERR_AUTH_FAILED', tree: subs[2], path: '/d2' });
+    expect(problems[0]!.message).toMatch(/^snapshot [0-9a-f]{8} \/d2: tree [0-9a-f]{64} cannot be loaded: ciphertext verification failed/);
+    expect(problems[1]).toMatchObject({ kind: 'blob-missing', blob: lost, path: '/d4/f4' });
+  });
+
+  it('a tree whose copy in one pack is damaged loads from its copy in another: no error without --read-data, the damaged pack with it', async () => {
+    const b = await Builder.create();
+    const kept = await b.blob('kept');
+    const sub = await b.tree([file('f', [kept], 4)]);
+    await b.snapshot(await b.tree([dir('d', sub)]), '/');
+    const repo = await b.reopen();
+    await repo.loadIndex();
+    const e = repo.index.lookup(sub, 'tree')[0]!;
+    const original = b.backend.get({ type: 'pack', name: e.pack })!;
+    const copy = hashId(enc('a second copy of the tree pack'));
+    b.backend.put({ type: 'pack', name: copy }, original.slice());
+    const blobs = [...repo.index.entries()].filter((x) => x.entry.pack === e.pack).map(({ id, entry: x }) => ({ id, type: x.type, offset: x.offset, length: x.length, uncompressedLength: x.uncompressedLength }));
+    await repo.saveIndexFiles([{ id: copy, blobs }]);
+    const damaged = original.slice();
+    damaged[e.offset + 40]! ^= 1;
+    b.backend.put({ type: 'pack', name: e.pack }, damaged);
+    expect((await check(await b.reopen())).summary.errors).toBe(0);
+    const read = await check(await b.reopen(), true);
+    expect(read.problems.filter((p) => p.kind === 'blob-damaged').map((p) => [p.pack, p.blob])).toEqual([[e.pack, sub]]);
+  });
+
   it('an interrupted check stops with ERR_INTERRUPTED and leaves no lock', async () => {
     const b = await Builder.create();
     await b.snapshot(await b.tree([file('a', [await b.blob('a')], 1)]), '/');
