@@ -35,6 +35,8 @@ export class PackTable {
     private readonly lengths: Uint32Array,
     private readonly ulengths: Uint32Array,
     private readonly types: Uint8Array,
+    /** Per pack: bit 0 set when it holds a data blob, bit 1 a tree blob. */
+    private readonly kinds: Uint8Array,
   ) {}
 
   static from(index: MasterIndex): PackTable {
@@ -63,6 +65,8 @@ export class PackTable {
       }
       packNo[i] = p;
     }
+    const kinds = new Uint8Array(packList.length);
+    for (let i = 0; i < n; i++) kinds[packNo[i]!]! |= 1 << types[i]!;
     // Counting sort by pack, then each pack's run by offset.
     const starts = new Uint32Array(packList.length + 1);
     for (let j = 0; j < n; j++) starts[packNo[j]! + 1]!++;
@@ -74,7 +78,7 @@ export class PackTable {
       const run = order.subarray(starts[p]!, starts[p + 1]!);
       if (run.length > 1) run.sort((a, b) => offsets[a]! - offsets[b]! || lengths[a]! - lengths[b]!);
     }
-    return new PackTable(packList, numbers, starts, order, ids, offsets, lengths, ulengths, types);
+    return new PackTable(packList, numbers, starts, order, ids, offsets, lengths, ulengths, types, kinds);
   }
 
   /** Every pack the index names, in the order first seen. */
@@ -116,10 +120,7 @@ export class PackTable {
   /** True when the pack holds both tree and data blobs. */
   mixed(pack: PackId): boolean {
     const p = this.numbers.get(pack);
-    if (p === undefined) return false;
-    let mask = 0;
-    for (let k = this.starts[p]!; k < this.starts[p + 1]!; k++) mask |= 1 << this.types[this.order[k]!]!;
-    return mask === 3;
+    return p !== undefined && this.kinds[p] === 3;
   }
 
   /** Every pair of consecutive entries (by offset) of one pack whose byte ranges overlap. */
