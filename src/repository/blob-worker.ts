@@ -163,7 +163,8 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
   };
   const release = (buf: Uint8Array): void => {
     const ab = buf.buffer as ArrayBuffer;
-    if (freeBytes + ab.byteLength > FREE_READ_BYTES) return;
+    // Only whole-MiB buffers are reused (an exact copy kept of a small blob is left to the GC).
+    if (ab.byteLength % (1 << 20) !== 0 || freeBytes + ab.byteLength > FREE_READ_BYTES) return;
     freeReads.push(ab);
     freeBytes += ab.byteLength;
   };
@@ -243,9 +244,10 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     return used + entries.length * 64 < packSize ? { storedSize: sealed.length } : { storedSize: sealed.length, pack: finish() };
   };
   /**
-   * Plaintext of blobs needed again, least recently used first (restoreBlob). Each is a copy in a
-   * buffer from the read buffers' free list (whole MiB), given back when it is dropped; keptBytes
-   * counts those buffers' sizes, so KEEP_BYTES bounds the memory they hold.
+   * Plaintext of blobs needed again, least recently used first (restoreBlob). Each is a copy: of
+   * a small blob (under 1 MiB) in an array of its own size, of a larger one in a buffer from the
+   * read buffers' free list (whole MiB), given back when it is dropped; keptBytes counts those
+   * arrays' sizes, so KEEP_BYTES bounds the memory they hold.
    */
   const keptPlain = new Map<string, Uint8Array>();
   let keptBytes = 0;
@@ -297,10 +299,15 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
     const written = plain.length;
     if (job.keep && written <= KEEP_BYTES / 2) {
       // Scratch views are overwritten by the next blob: a blob kept is copied out (a hit is already a copy).
+      // A small blob is copied into an array of its own size: a whole-MiB buffer for each (the
+      // read buffers') made the kept plaintext of small files 16 MiB per worker for a few KiB.
       if (!hit) {
-        const copy = readBuffer(written);
-        copy.set(plain);
-        plain = copy;
+        if (written < 1 << 20) plain = plain.slice();
+        else {
+          const copy = readBuffer(written);
+          copy.set(plain);
+          plain = copy;
+        }
       }
       keptPlain.set(job.id, plain);
       keptBytes += plain.buffer.byteLength;
