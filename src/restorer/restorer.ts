@@ -2,8 +2,9 @@
  * Restoring: recreate a snapshot's tree under a target directory, as restic restores it.
  *
  * Order: (1) walk the tree, creating directories (writable for now) and planning every other
- * entry; (2) file contents, several files at once, each blob verified against its ID before a
- * byte is written; (3) hard links to files restored in (2), then symlinks, FIFOs and devices;
+ * entry, and (2) file contents, several files at once, each blob verified against its ID before a
+ * byte is written, as the walk plans them (it runs a bounded number of files ahead, so memory does
+ * not grow with the snapshot); (3) hard links to files restored in (2), then symlinks, FIFOs and devices;
  * (4) metadata of directories, deepest first, so that setting a directory's mode or times is not
  * undone or blocked by writing into it. Metadata order per entry is restic's: owner (as root),
  * permissions (not on symlinks), times (to the nanosecond with the native module), extended
@@ -28,6 +29,7 @@ import { displayPath, finishFile, joinPath, openFile as openNative, makeNode, na
 import { hashId, type BlobId, type BlobType, type TreeId } from '../model/index.js';
 import { decodeTree, invalidNameReason, type Node, type Timestamp } from '../tree/index.js';
 import { createLimiter, mapConcurrent, type Progress } from '../util/index.js';
+import { pipeline } from './pipeline.js';
 
 /** What the restorer needs from a repository. */
 export interface RestorerRepository {
@@ -60,6 +62,12 @@ const SMALL_FILE_BYTES = 1 << 20;
 const BLOBS_PER_FILE = 4;
 /** The same when the blob workers read and write the blobs themselves (restoreBlob). */
 const DIRECT_BLOBS_PER_FILE = 8;
+/**
+ * Files the walk over the snapshot's trees plans ahead of the ones being restored: the plan is
+ * made as the files are restored, not all of it first, so what is held at once does not grow with
+ * the number of files in the snapshot.
+ */
+const FILES_AHEAD = 256;
 /** Plaintext kept for a blob that another file (or offset) still needs: at most this many bytes. */
 const SHARED_CACHE_BYTES = 64 << 20;
 
@@ -238,8 +246,6 @@ interface Finished {
 interface Job {
   /** Where it goes. */
   readonly path: Buffer;
-  /** Its path in the snapshot, raw bytes (for selection). */
-  readonly item: Buffer;
   readonly node: Node;
   /** Its directory was made by this restore (in a dry run: would be), so nothing is in the way. */
   readonly fresh: boolean;
@@ -275,7 +281,8 @@ export async function restore(repo: RestorerRepository, root: TreeId, entry: Nod
 
 class Restore {
   private readonly counts = { files: 0, dirs: 0, others: 0, bytes: 0, unchanged: 0, deleted: 0, errors: 0, skipped: 0, verified: 0 };
-  private readonly files: Job[] = [];
+  /** Hands a planned file to be restored (see run); waits while enough files are planned ahead. */
+  private emit: (job: Job) => Promise<void> = () => Promise.reject(new Error('restorer: no walk is running'));
   private readonly later: Job[] = [];
   private readonly dirs: Array<Job & { depth: number }> = [];
   /** First path of each hard-link group, by device:inode, and whether it was restored. */
@@ -285,6 +292,8 @@ class Restore {
   private readonly share: BlobShare;
   /** Whether owners are set (chown): asked once, not per file. */
   private readonly root = isRoot();
+  /** Whether snapshot paths are needed (selection, --delete): otherwise they are not made. */
+  private readonly items: boolean;
   private target = Buffer.alloc(0);
 
   constructor(
@@ -294,6 +303,7 @@ class Restore {
     this.overwrite = o.overwrite ?? 'always';
     this.dry = o.dryRun === true;
     this.share = new BlobShare(repo);
+    this.items = o.select !== undefined || o.delete === true;
   }
 
   private warn(code: string, path: Uint8Array | string, message: string): void {
@@ -343,30 +353,37 @@ class Restore {
       }
     }
     const top: Place = { path: target, ensure: () => Promise.resolve(true), fresh: () => false };
-    if (entry === undefined) await this.plan(root, top, base, 0);
-    else if (entry.type === 'dir' && entry.subtree !== undefined) await this.plan(entry.subtree, top, base, 0);
-    else {
-      // SNAPSHOT:PATH finds PATH by name, `..` included: a node named `..` must not be restored
-      // as TARGET/.. (a file or symlink there would first remove the target's parent).
-      const bad = invalidNameReason(entry.name);
-      if (bad === undefined) await this.planNode(entry, top, Buffer.from(entry.name), slashJoin(base, entry.name), 0);
-      else this.fail('ERR_CORRUPT', target, `refused: the snapshot names the entry to restore ${JSON.stringify(displayPath(entry.name))}, which could escape the target (${bad})`);
-    }
-
-    for (const job of this.files) for (const id of job.node.content ?? []) this.share.need(id);
-    const progress = this.o.progress;
-    if (progress !== undefined) {
-      let bytes = 0;
-      for (const job of this.files) bytes += job.node.size ?? 0;
-      progress.itemsTotal = this.files.length;
-      progress.bytesTotal = bytes;
-    }
-    if (this.o.concurrency !== undefined || this.dry || !this.direct()) {
-      await mapConcurrent(this.files, this.o.concurrency ?? FILES_AT_ONCE, (job) => this.file(job));
-    } else {
-      // Up to SMALL_FILES_AT_ONCE files in flight, of which FILES_AT_ONCE at most are larger.
-      const large = createLimiter(FILES_AT_ONCE);
-      await mapConcurrent(this.files, SMALL_FILES_AT_ONCE, (job) => ((job.node.size ?? 0) > SMALL_FILE_BYTES ? large(() => this.file(job)) : this.file(job)));
+    // The totals for the status line come from a walk of their own (the plan is not made all
+    // at once; see FILES_AHEAD), finished before this returns (stopped if the restore fails).
+    const totals = this.o.progress === undefined ? undefined : this.countTotals(root, entry, base, this.o.progress);
+    let restored = false;
+    // Files are restored as the walk plans them: up to SMALL_FILES_AT_ONCE in flight when the
+    // blob workers write them, of which FILES_AT_ONCE at most are larger; else FILES_AT_ONCE.
+    const large = createLimiter(FILES_AT_ONCE);
+    const byWorkers = this.o.concurrency === undefined && !this.dry && this.direct();
+    try {
+      await pipeline<Job>(
+        async (emit) => {
+          this.emit = emit;
+          if (entry === undefined) await this.plan(root, top, base, 0);
+          else if (entry.type === 'dir' && entry.subtree !== undefined) await this.plan(entry.subtree, top, base, 0);
+          else {
+            // SNAPSHOT:PATH finds PATH by name, `..` included: a node named `..` must not be
+            // restored as TARGET/.. (a file or symlink there would first remove the target's parent).
+            const bad = invalidNameReason(entry.name);
+            if (bad === undefined) await this.planNode(entry, top, Buffer.from(entry.name), slashJoin(base, entry.name), 0);
+            else this.fail('ERR_CORRUPT', target, `refused: the snapshot names the entry to restore ${JSON.stringify(displayPath(entry.name))}, which could escape the target (${bad})`);
+          }
+        },
+        byWorkers ? SMALL_FILES_AT_ONCE : (this.o.concurrency ?? FILES_AT_ONCE),
+        FILES_AHEAD,
+        (job) => (byWorkers && (job.node.size ?? 0) > SMALL_FILE_BYTES ? large(() => this.file(job)) : this.file(job)),
+      );
+      restored = true;
+    } finally {
+      // After a failure the walk's own failure, if any, is not the one to report.
+      if (!restored) totals?.stop();
+      await (restored ? totals?.done : totals?.done.catch(() => undefined));
     }
     for (const job of this.later) await this.special(job);
     this.dirs.sort((a, b) => b.depth - a.depth);
@@ -375,6 +392,63 @@ class Restore {
       this.counts.dirs++;
     }
     return { ...this.counts, duration: (performance.now() - started) / 1000 };
+  }
+
+  /**
+   * Counts the files and bytes the restore covers into `progress.itemsTotal`/`bytesTotal`, with
+   * the plan's selection (hard links after the first of a group are not files to restore; names
+   * the plan refuses are not counted), in a walk of its own beside the restore, as the archiver's
+   * scan does: the restore's walk plans only a little ahead of the files restored. The totals are
+   * set when the walk finishes; a tree that cannot be loaded is left out (the restore reports
+   * it), the rest is counted.
+   */
+  private countTotals(root: TreeId, entry: Node | undefined, base: Buffer, progress: Progress): { readonly done: Promise<void>; stop(): void } {
+    let files = 0;
+    let bytes = 0;
+    let stopped = false;
+    const groups = new Set<string>();
+    const count = async (node: Node, item: Buffer): Promise<void> => {
+      const sel = this.o.select?.(item, node.type === 'dir') ?? { selected: true, descend: true };
+      if (!sel.selected && !(node.type === 'dir' && sel.descend)) return;
+      if (node.type === 'dir') {
+        if (node.subtree !== undefined) await walk(node.subtree, item);
+        return;
+      }
+      if (node.type !== 'file') return;
+      const group = linkKey(node);
+      if (group !== undefined) {
+        if (groups.has(group)) return;
+        groups.add(group);
+      }
+      files++;
+      bytes += node.size ?? 0;
+    };
+    const walk = async (tree: TreeId, item: Buffer): Promise<void> => {
+      if (stopped || this.o.signal?.aborted === true) return;
+      let nodes: readonly Node[];
+      try {
+        nodes = await loadTree(this.repo, tree);
+      } catch {
+        return; // reported by the restore's own walk
+      }
+      const seen = new Set<string>();
+      for (const node of nodes) {
+        if (invalidNameReason(node.name) !== undefined) continue;
+        const k = Buffer.from(node.name).toString('latin1');
+        if (seen.has(k)) continue;
+        seen.add(k);
+        await count(node, this.o.select === undefined ? item : slashJoin(item, node.name));
+      }
+    };
+    const done = (async () => {
+      if (entry === undefined) await walk(root, base);
+      else if (entry.type === 'dir' && entry.subtree !== undefined) await walk(entry.subtree, base);
+      else if (invalidNameReason(entry.name) === undefined) await count(entry, slashJoin(base, entry.name));
+      if (stopped || this.o.signal?.aborted === true) return;
+      progress.itemsTotal = files;
+      progress.bytesTotal = bytes;
+    })();
+    return { done, stop: () => void (stopped = true) };
   }
 
   /**
@@ -391,30 +465,42 @@ class Restore {
       this.fail(e instanceof CairnError ? e.code : 'ERR_CORRUPT', dir.path, `the entries of this directory are not restored: tree ${tree} cannot be loaded: ${messageOf(e)}`);
       return false;
     }
-    const seen = new Set<string>();
+    // The names seen, for --delete and for a tree out of order: names in strictly increasing
+    // order (restic writes trees sorted) cannot repeat, so no set is needed to find a repeat.
+    let seen = this.o.delete === true ? new Set<string>() : undefined;
+    let last: Uint8Array | undefined;
     let any = false;
-    for (const node of nodes) {
+    for (let i = 0; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      const name = node.name;
       this.checkAbort();
-      const name = Buffer.from(node.name);
-      const bad = invalidNameReason(node.name);
+      const bad = invalidNameReason(name);
       if (bad !== undefined) {
-        this.fail('ERR_CORRUPT', dir.path, `refused an entry of this directory: tree ${tree} names it ${JSON.stringify(displayPath(node.name))}, which could escape the directory (${bad})`);
+        this.fail('ERR_CORRUPT', dir.path, `refused an entry of this directory: tree ${tree} names it ${JSON.stringify(displayPath(name))}, which could escape the directory (${bad})`);
         continue;
       }
-      const k = name.toString('latin1');
-      if (seen.has(k)) {
-        this.fail('ERR_CORRUPT', joinPath(dir.path, name), `refused: tree ${tree} names this entry twice`);
-        continue;
+      if (seen === undefined && last !== undefined && Buffer.compare(last, name) >= 0) {
+        // Out of order: from here on every name is looked up (the ones before were all different).
+        seen = new Set(nodes.slice(0, i).filter((n) => invalidNameReason(n.name) === undefined).map((n) => latin1(n.name)));
       }
-      seen.add(k);
-      if (await this.planNode(node, dir, name, slashJoin(item, name), depth)) any = true;
+      if (seen !== undefined) {
+        const k = latin1(name);
+        if (seen.has(k)) {
+          this.fail('ERR_CORRUPT', joinPath(dir.path, name), `refused: tree ${tree} names this entry twice`);
+          continue;
+        }
+        seen.add(k);
+      } else {
+        last = name;
+      }
+      if (await this.planNode(node, dir, name, this.items ? slashJoin(item, name) : item, depth)) any = true;
     }
-    if (this.o.delete === true && !dir.fresh()) await this.deleteExtra(dir.path, item, seen);
+    if (this.o.delete === true && !dir.fresh()) await this.deleteExtra(dir.path, item, seen!);
     return any;
   }
 
   /** Plans one entry of `parent`; true when it (or something below it) is to be restored. */
-  private async planNode(node: Node, parent: Place, name: Buffer, item: Buffer, depth: number): Promise<boolean> {
+  private async planNode(node: Node, parent: Place, name: Uint8Array, item: Buffer, depth: number): Promise<boolean> {
     const path = joinPath(parent.path, name);
     const sel = this.o.select?.(item, node.type === 'dir') ?? { selected: true, descend: true };
     if (!sel.selected && !(node.type === 'dir' && sel.descend)) return false;
@@ -427,7 +513,7 @@ class Restore {
       if (sel.selected && !(await place.ensure())) return false;
       const inside = await this.plan(node.subtree, place, item, depth + 1);
       if (!sel.selected && !inside) return false;
-      this.dirs.push({ path, item, node, depth, fresh: parent.fresh() });
+      this.dirs.push({ path: own(path), node, depth, fresh: parent.fresh() });
       return true;
     }
     if (node.type === 'socket') {
@@ -436,12 +522,13 @@ class Restore {
       return false;
     }
     if (!(await parent.ensure())) return false;
-    const job: Job = { path, item, node, fresh: parent.fresh() };
     const group = linkKey(node);
-    if (node.type !== 'file' || (group !== undefined && this.linkGroups.has(group))) this.later.push(job);
+    if (node.type !== 'file' || (group !== undefined && this.linkGroups.has(group))) this.later.push({ path: own(path), node, fresh: parent.fresh() });
     else {
-      if (group !== undefined) this.linkGroups.set(group, { path, ok: false });
-      this.files.push(job);
+      const job: Job = { path: group === undefined ? path : own(path), node, fresh: parent.fresh() };
+      if (group !== undefined) this.linkGroups.set(group, { path: job.path, ok: false });
+      for (const id of node.content ?? []) this.share.need(id);
+      await this.emit(job);
     }
     return true;
   }
@@ -687,15 +774,18 @@ class Restore {
    */
   private async layout(node: Node): Promise<{ lengths: Array<number | undefined>; offsets: number[]; size: number }> {
     const content = node.content ?? [];
-    const lengths = content.map((id) => this.repo.blobLength('data', id));
-    const missing = content.find((_, i) => lengths[i] === undefined);
-    if (missing !== undefined) await this.share.get(missing); // not in the index: throws saying so
-    const offsets: number[] = [];
+    const lengths = new Array<number | undefined>(content.length);
+    const offsets = new Array<number>(content.length);
+    let missing: BlobId | undefined;
     let offset = 0;
-    for (const l of lengths) {
-      offsets.push(offset);
+    for (let i = 0; i < content.length; i++) {
+      const l = this.repo.blobLength('data', content[i]!);
+      missing ??= l === undefined ? content[i] : undefined;
+      lengths[i] = l;
+      offsets[i] = offset;
       offset += l!;
     }
+    if (missing !== undefined) await this.share.get(missing); // not in the index: throws saying so
     if (node.size !== undefined && offset !== node.size) {
       throw new CairnError('ERR_CORRUPT', `the snapshot says the file has ${node.size} bytes, its blobs hold ${offset}`, { data: { size: node.size, content: offset } });
     }
@@ -746,11 +836,15 @@ class Restore {
    */
   private async writeByWorkers(fd: number, content: readonly BlobId[], lengths: ReadonlyArray<number | undefined>, offsets: readonly number[]): Promise<number> {
     const progress = this.o.progress;
-    await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, async (id, i) => {
+    const one = async (id: BlobId, i: number): Promise<void> => {
       this.checkAbort();
       const n = await this.repo.restoreBlob!(id, { fd, offset: offsets[i]!, length: lengths[i]! }, this.share.take(id));
       if (progress !== undefined) progress.bytesDone += n;
-    });
+    };
+    // Most files are one blob: without the helper's bookkeeping (allocation per file is what
+    // the main thread's heap grows with).
+    if (content.length === 1) await one(content[0]!, 0);
+    else await mapConcurrent(content, DIRECT_BLOBS_PER_FILE, one);
     return content.length;
   }
 
@@ -839,6 +933,20 @@ class Restore {
     const g = this.linkGroups.get(linkKey(node)!);
     return g !== undefined && g.ok && (await lstatIfExists(g.path))?.ino === existing.ino;
   }
+}
+
+/**
+ * `path` in a buffer of its own: a path kept to the end of the restore (directories, links)
+ * would otherwise keep the whole 8 KiB slab of Node's buffer pool it was cut from.
+ */
+function own(path: Buffer): Buffer {
+  const b = Buffer.alloc(path.length);
+  b.set(path);
+  return b;
+}
+
+function latin1(name: Uint8Array): string {
+  return Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
 }
 
 /** `item/name` for snapshot paths ("" + name gives "/name"). */
