@@ -491,11 +491,7 @@ done:
 
 static napi_value SetXattr(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  size_t argc = 3;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool legacy = argc == 2;
-  if (!legacy && !get_args(env, info, 3, argv)) return NULL;
-  if (legacy && !get_args(env, info, 2, argv)) return NULL;
+  if (!get_args(env, info, 3, argv)) return NULL;
   const uint8_t *value = NULL;
   size_t value_len = 0;
   if (!get_bytes(env, argv[2], "value", &value, &value_len)) return NULL;
@@ -562,11 +558,7 @@ static napi_value Utimens(napi_env env, napi_callback_info info) {
 
 static napi_value Mknod(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  size_t argc = 3;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool legacy = argc == 2;
-  if (!legacy && !get_args(env, info, 3, argv)) return NULL;
-  if (legacy && !get_args(env, info, 2, argv)) return NULL;
+  if (!get_args(env, info, 3, argv)) return NULL;
   int64_t mode = 0;
   uint64_t dev = 0;
   if (!get_ranged(env, argv[1], "mode", 0, UINT32_MAX, &mode) ||
@@ -937,7 +929,6 @@ typedef struct {
   size_t *offset; /* each file's first byte in data */
   char *data;     /* the caller's `into` (kept alive by into_ref while the job runs) */
   napi_ref into_ref;
-  bool legacy;    /* TEMPORARY: called without `into`: data is malloc'd, answer [data, ends, stats] */
   int64_t *stats; /* STAT_STRIDE per file; STAT_ERRNO column: errno, STAT_XATTRS column: syscall */
 } readfiles_job_t;
 
@@ -999,7 +990,6 @@ static void readfiles_free(napi_env env, readfiles_job_t *job) {
   free(job->got);
   free(job->offset);
   if (job->into_ref != NULL) napi_delete_reference(env, job->into_ref);
-  if (job->legacy) free(job->data);
   free(job->stats);
   free(job);
 }
@@ -1015,26 +1005,6 @@ static void readfiles_complete(napi_env env, napi_status status, void *data) {
     napi_value error = make_errno_error(env, ECANCELED, "read", job->count > 0 ? job->paths[0] : "");
     if (error != NULL) napi_reject_deferred(env, job->deferred, error);
     else reject_pending(env, job->deferred, "cairn_native: readFiles was cancelled");
-    readfiles_free(env, job);
-    return;
-  }
-  if (job->legacy) {
-    size_t total = 0;
-    for (size_t i = 0; i < job->count; i++) total += job->got[i];
-    napi_value result;
-    char *bytes;
-    double *ends;
-    if (make_segments(env, total, job->count, job->stats, &bytes, &ends, &result)) {
-      size_t at = 0;
-      for (size_t i = 0; i < job->count; i++) {
-        if (job->got[i] > 0) memcpy(bytes + at, job->data + job->offset[i], job->got[i]);
-        at += job->got[i];
-        ends[i] = (double)at;
-      }
-      napi_resolve_deferred(env, job->deferred, result);
-    } else {
-      reject_pending(env, job->deferred, "cairn_native: readFiles could not build its result");
-    }
     readfiles_free(env, job);
     return;
   }
@@ -1061,11 +1031,7 @@ static void readfiles_complete(napi_env env, napi_status status, void *data) {
 /* readFiles(paths: Uint8Array[], maxBytes: number[], into: Uint8Array) */
 static napi_value ReadFiles(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  size_t argc = 3;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool legacy = argc == 2;
-  if (!legacy && !get_args(env, info, 3, argv)) return NULL;
-  if (legacy && !get_args(env, info, 2, argv)) return NULL;
+  if (!get_args(env, info, 3, argv)) return NULL;
   uint32_t count = 0, count2 = 0;
   bool is_array = false, is_array2 = false;
   if (napi_is_array(env, argv[0], &is_array) != napi_ok || napi_is_array(env, argv[1], &is_array2) != napi_ok) {
@@ -1116,19 +1082,6 @@ static napi_value ReadFiles(napi_env env, napi_callback_info info) {
     return NULL;
   }
   job->count = count;
-  if (legacy) {
-    job->legacy = true;
-    job->data = malloc(total > 0 ? total : 1);
-    if (job->data == NULL) {
-      readfiles_free(env, job);
-      napi_throw_error(env, "ENOMEM", "out of memory");
-      return NULL;
-    }
-    napi_value promise = queue_job(env, "cairn_native.readFiles", readfiles_execute, readfiles_complete, job,
-                                   &job->deferred, &job->work);
-    if (promise == NULL) readfiles_free(env, job);
-    return promise;
-  }
   const uint8_t *into = NULL;
   size_t into_len = 0;
   if (!get_bytes(env, argv[2], "into", &into, &into_len)) {
@@ -1378,11 +1331,7 @@ static void open_batch_complete(napi_env env, napi_status status, void *data) {
 /* openFiles(paths: Uint8Array[], flags: number, mode: number) -> Promise<Int32Array> */
 static napi_value OpenFiles(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  size_t argc = 3;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool legacy = argc == 2;
-  if (!legacy && !get_args(env, info, 3, argv)) return NULL;
-  if (legacy && !get_args(env, info, 2, argv)) return NULL;
+  if (!get_args(env, info, 3, argv)) return NULL;
   bool is_array = false;
   uint32_t count = 0;
   int64_t flags = 0, mode = 0;

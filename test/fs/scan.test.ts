@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeAvailable, readSmall, scanDirectory, setXattr } from '../../src/fs/native.js';
 import { readWhole, scanDir } from '../../src/fs/read.js';
+import { nativeAddon } from '../../src/util/native-addon.js';
 
 const FIELDS = ['dev', 'ino', 'mode', 'nlink', 'uid', 'gid', 'rdev', 'size', 'blksize', 'blocks', 'atimeNs', 'mtimeNs', 'ctimeNs'] as const;
 const TYPES = ['isFile', 'isDirectory', 'isSymbolicLink', 'isFIFO', 'isSocket', 'isBlockDevice', 'isCharacterDevice'] as const;
@@ -163,6 +164,14 @@ describe.runIf(nativeAvailable())('readSmall', () => {
     expect(second.data.buffer).toBe(slab);
     expect(second.data.equals(files[4]!.bytes)).toBe(true);
     second.release();
+  });
+
+  it('the native call refuses a destination shorter than the bytes asked for, or none, before reading anything', () => {
+    const addon = nativeAddon<{ readFiles(paths: unknown, maxBytes: unknown, into?: unknown): Promise<unknown> }>()!;
+    const p = [Buffer.from(join(dir, 'tree', 'f10'))];
+    expect(() => addon.readFiles(p, [10], Buffer.alloc(9))).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }) as Error);
+    expect(() => addon.readFiles(p, [10], 'not bytes')).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' }) as Error);
+    expect(() => addon.readFiles(p, [10])).toThrow(expect.objectContaining({ code: 'ERR_MISSING_ARGS' }) as Error);
   });
 
   it('leaves the access time alone (O_NOATIME)', async () => {
