@@ -375,7 +375,10 @@ function readId(r: JsonReader, field: string): string {
     }
     if (ok) {
       r.pos = start + 66;
-      const id = t.slice(start + 1, start + 65);
+      // A copy, not a slice: V8 makes a slice of 13 or more characters a view that keeps the
+      // whole tree text alive (6 MB for /usr/share/man/man1) as long as any of its IDs lives
+      // (a parent's nodes during a snapshot, planned files during a restore).
+      const id = (' ' + t.slice(start + 1, start + 65)).slice(1);
       return upper ? id.toLowerCase() : id;
     }
   }
