@@ -23,7 +23,7 @@
 import { isCairnError, messageOf, type ErrorCode } from '../errors.js';
 import { displayPath } from '../fs/index.js';
 import { hashId, idFromBytes, idTableFind, idTableInsert, idToBytes, shortId, type BlobId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
-import type { PackedBlob } from '../pack/index.js';
+import { readRuns, type PackedBlob } from '../pack/index.js';
 import { withLock, type BlobScratch, type LockWarning, type Repository } from '../repository/index.js';
 import { CRYPTO_OVERHEAD } from '../crypto/index.js';
 import { sortSnapshots, type SnapshotEntry } from '../snapshot/index.js';
@@ -291,23 +291,25 @@ interface WantedTree {
 interface TreeRange {
   readonly pack: PackId;
   readonly start: number;
-  end: number;
+  readonly end: number;
   readonly trees: WantedTree[];
 }
 
 /** Groups the trees into ranges of their packs: neighbours at most RANGE_GAP apart share a read of at most RANGE_MAX bytes. */
 function treeRanges(wanted: readonly WantedTree[]): TreeRange[] {
-  const sorted = [...wanted].sort((a, b) => (a.entry.pack < b.entry.pack ? -1 : a.entry.pack > b.entry.pack ? 1 : a.entry.offset - b.entry.offset));
+  const byPack = new Map<PackId, WantedTree[]>();
+  for (const w of wanted) {
+    const list = byPack.get(w.entry.pack);
+    if (list === undefined) byPack.set(w.entry.pack, [w]);
+    else list.push(w);
+  }
   const ranges: TreeRange[] = [];
-  let last: TreeRange | undefined;
-  for (const w of sorted) {
-    const { pack, offset, length } = w.entry;
-    if (last !== undefined && last.pack === pack && offset <= last.end + RANGE_GAP && offset + length - last.start <= RANGE_MAX) {
-      last.end = Math.max(last.end, offset + length);
-      last.trees.push(w);
-    } else {
-      last = { pack, start: offset, end: offset + length, trees: [w] };
-      ranges.push(last);
+  for (const [pack, trees] of [...byPack].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    trees.sort((a, b) => a.entry.offset - b.entry.offset);
+    for (const run of readRuns(trees, (w) => w.entry, RANGE_GAP, RANGE_MAX)) {
+      const start = run[0]!.entry.offset;
+      const end = run.reduce((e, w) => Math.max(e, w.entry.offset + w.entry.length), 0);
+      ranges.push({ pack, start, end, trees: run });
     }
   }
   return ranges;

@@ -26,6 +26,7 @@
 import { CairnError } from '../errors.js';
 import { selectSnapshots } from '../inspect/index.js';
 import type { BlobId, PackId, SnapshotId, TreeId } from '../model/index.js';
+import { readRuns } from '../pack/index.js';
 import { withLock, type LockWarning, type RepoLock, type Repository, type UnreadableSnapshot } from '../repository/index.js';
 import { filterSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { compareTime, decodeTree } from '../tree/index.js';
@@ -307,17 +308,7 @@ async function copyData(
   const reads: { pack: PackId; blobs: PackedRef[] }[] = [];
   for (const [pack, blobs] of byPack) {
     blobs.sort((a, b) => a.offset - b.offset);
-    let run: PackedRef[] = [];
-    for (const b of blobs) {
-      const first = run[0];
-      const last = run[run.length - 1];
-      if (first !== undefined && last !== undefined && (b.offset - (last.offset + last.length) > MAX_GAP || b.offset + b.length - first.offset > MAX_READ)) {
-        reads.push({ pack, blobs: run });
-        run = [];
-      }
-      run.push(b);
-    }
-    if (run.length > 0) reads.push({ pack, blobs: run });
+    for (const run of readRuns(blobs, (b) => b, MAX_GAP, MAX_READ)) reads.push({ pack, blobs: run });
   }
   await mapConcurrent(reads, concurrency, async ({ pack, blobs }) => {
     interrupted(signal);

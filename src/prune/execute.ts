@@ -19,7 +19,7 @@
 import { CairnError, messageOf } from '../errors.js';
 import type { Id, PackId } from '../model/index.js';
 import type { IndexPack } from '../index/index.js';
-import type { PackedBlob, SealedBlob } from '../pack/index.js';
+import { readRuns, type PackedBlob, type SealedBlob } from '../pack/index.js';
 import { mapConcurrent } from '../util/index.js';
 import { BlobSet } from '../index/index.js';
 import { checkAborted, type PruneCallbacks, type PruneEvent } from './options.js';
@@ -188,7 +188,7 @@ async function repack(
     await mapConcurrent(plan.repackPacks, 2, async (pack) => {
       const entries = (perPack.get(pack) ?? []).sort((a, b) => a.offset - b.offset);
       let count = 0;
-      for (const run of runs(entries)) {
+      for (const run of readRuns(entries, (e) => e, MERGE_GAP, MAX_READ)) {
         checkAborted(options.signal, 'while repacking');
         const todo = run.filter((e) => !copied.of(e.type).has(e.id));
         if (todo.length === 0) continue;
@@ -258,21 +258,4 @@ async function otherCopy(repo: PruneRepository, e: CopyEntry, damage: unknown): 
     `prune stopped: ${e.type} blob ${e.id} in pack ${e.pack} is damaged (${messageOf(damage)}) and no intact copy exists${others.length > 0 ? ` (${others.length} other copies failed too)` : ''}; nothing was deleted and the index is unchanged (new packs written so far are unreferenced). Run \`cairn check --read-data\`; the snapshots that use this blob (see \`cairn check\`) have lost it`,
     { cause: damage, data: { pack: e.pack, blob: e.id, type: e.type } },
   );
-}
-
-/** Groups blobs (sorted by offset) into reads: close neighbours share one read of bounded size. */
-function* runs(entries: readonly CopyEntry[]): Generator<CopyEntry[]> {
-  let run: CopyEntry[] = [];
-  let start = 0;
-  let end = 0;
-  for (const e of entries) {
-    if (run.length > 0 && (e.offset - end > MERGE_GAP || e.offset + e.length - start > MAX_READ)) {
-      yield run;
-      run = [];
-    }
-    if (run.length === 0) start = e.offset;
-    run.push(e);
-    end = e.offset + e.length;
-  }
-  if (run.length > 0) yield run;
 }
