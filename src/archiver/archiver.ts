@@ -144,17 +144,13 @@ interface VirtualDir {
 
 const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
 
-/** Whether the parent has `node` under its name, written the same. */
-function sameAsOld(node: Node, parent: ParentTree): boolean {
-  const old = parent.get(key(node.name));
-  return old !== undefined && sameEncoding(node, old);
-}
 
 /** The parent snapshot's version of a directory: its tree's ID, and its nodes by name. */
 class ParentTree extends Map<string, Node> {
   constructor(
     readonly id: TreeId,
-    nodes: readonly Node[],
+    /** In name order (decodeTree refuses a tree that is not). */
+    readonly nodes: readonly Node[],
   ) {
     super();
     for (const n of nodes) this.set(key(n.name), n);
@@ -655,9 +651,9 @@ class Walk {
         throw failure.error;
       }
       const kept = nodes.filter((node): node is Node => node !== undefined);
-      // Every node as the parent has it: the parent's tree is this tree (encoding and hashing it
-      // again would give its ID), and it is stored already.
-      if (parent !== undefined && kept.length === parent.size && this.repo.hasBlob('tree', parent.id) && kept.every((n) => sameAsOld(n, parent))) return parent.id;
+      // Every node as the parent has it (both in name order): the parent's tree is this tree
+      // (encoding and hashing it again would give its ID), and it is stored already.
+      if (parent !== undefined && kept.length === parent.nodes.length && kept.every((n, i) => sameEncoding(n, parent.nodes[i]!)) && this.repo.hasBlob('tree', parent.id)) return parent.id;
       return await this.saveTree(kept);
     } finally {
       if (scope?.entered === true) sel!.leave(path);
