@@ -25,7 +25,7 @@ import type { BlobId, BlobType, TreeId } from '../model/index.js';
 import { TreeLoader } from '../inspect/index.js';
 import { withLock, type LockWarning, type Repository } from '../repository/index.js';
 import type { SnapshotEntry } from '../snapshot/index.js';
-import { compareNames, type Node, type Timestamp } from '../tree/index.js';
+import { compareNames, sameMetadata, type Node } from '../tree/index.js';
 
 /** What a diff needs of a repository: tree blobs, and the index's blob sizes. */
 export type DiffRepository = Pick<Repository, 'loadBlob' | 'blobLength'>;
@@ -100,39 +100,10 @@ function nodeName(node: Node): string {
   return decoder.decode(node.name);
 }
 
-function sameTime(a: Timestamp, b: Timestamp): boolean {
-  return a.sec === b.sec && a.nsec === b.nsec; // Go's time.Equal: the zone does not matter
-}
-
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return (a?.length ?? 0) === (b?.length ?? 0);
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function sameContent(a: Node, b: Node): boolean {
   const x = a.content ?? [];
   const y = b.content ?? [];
   return x.length === y.length && x.every((id, i) => id === y[i]);
-}
-
-/**
- * Whether two entries' metadata is the same: everything restic's Node.Equals compares except the
- * name, the type, the content and the subtree (those are what `+`, `-`, `T` and `M` report, and a
- * directory's subtree changes whenever anything below it does).
- */
-export function sameMetadata(a: Node, b: Node): boolean {
-  if ((a.mode ?? 0) !== (b.mode ?? 0)) return false;
-  if (!sameTime(a.mtime, b.mtime) || !sameTime(a.atime, b.atime) || !sameTime(a.ctime, b.ctime)) return false;
-  if (a.uid !== b.uid || a.gid !== b.gid || (a.user ?? '') !== (b.user ?? '') || (a.group ?? '') !== (b.group ?? '')) return false;
-  if ((a.inode ?? 0n) !== (b.inode ?? 0n) || (a.deviceId ?? 0n) !== (b.deviceId ?? 0n) || (a.device ?? 0n) !== (b.device ?? 0n)) return false;
-  if ((a.size ?? 0) !== (b.size ?? 0) || (a.links ?? 0) !== (b.links ?? 0)) return false;
-  if (!sameBytes(a.linktarget, b.linktarget) || (a.error ?? '') !== (b.error ?? '')) return false;
-  const xa = a.extendedAttributes ?? [];
-  const xb = b.extendedAttributes ?? [];
-  if (xa.length !== xb.length) return false;
-  return xa.every((x, i) => x.name === xb[i]!.name && sameBytes(x.value, xb[i]!.value));
 }
 
 function dataKey(id: BlobId): string {

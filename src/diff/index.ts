@@ -9,6 +9,8 @@
  * diff of a snapshot with itself is empty. Changes come through a callback in path order.
  */
 export {
-  diffTrees, diffSnapshots, sameMetadata,
+  diffTrees, diffSnapshots,
   type DiffRepository, type DiffChange, type DiffModifier, type DiffStat, type DiffResult, type DiffOptions, type DiffSnapshotsOptions, type DiffSummary,
 } from './diff.js';
+/** Whether two entries' metadata is the same, as `--metadata` reports it (from tree). */
+export { sameMetadata } from '../tree/index.js';

@@ -291,43 +291,6 @@ function encodeNode(w: ByteWriter, node: Node): void {
   w.byte(0x7d);
 }
 
-function sameStamp(a: Timestamp, b: Timestamp): boolean {
-  return a.sec === b.sec && a.nsec === b.nsec && a.offset === b.offset;
-}
-
-function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  const n = a?.length ?? 0;
-  if (n !== (b?.length ?? 0)) return false;
-  for (let i = 0; i < n; i++) if (a![i] !== b![i]) return false;
-  return true;
-}
-
-/**
- * Whether `encodeNode` writes the same bytes for `a` and `b` (a valid node each): every field it
- * writes is equal, a time's zone offset included. False whenever either keeps JSON fields cairn
- * does not know (`extra`): they are not compared, so such a node is never taken for another.
- * Cheaper than encoding both; the archiver uses it to keep a parent's tree whose every node it
- * would write again unchanged.
- */
-export function sameEncoding(a: Node, b: Node): boolean {
-  if (a.type !== b.type || a.extra !== undefined || b.extra !== undefined || !sameBytes(a.name, b.name)) return false;
-  if ((a.mode ?? 0) !== (b.mode ?? 0) || !sameStamp(a.mtime, b.mtime) || !sameStamp(a.atime, b.atime) || !sameStamp(a.ctime, b.ctime)) return false;
-  if (a.uid !== b.uid || a.gid !== b.gid || (a.user ?? '') !== (b.user ?? '') || (a.group ?? '') !== (b.group ?? '')) return false;
-  if ((a.inode ?? 0n) !== (b.inode ?? 0n) || (a.deviceId ?? 0n) !== (b.deviceId ?? 0n) || (a.device ?? 0n) !== (b.device ?? 0n)) return false;
-  if ((a.size ?? 0) !== (b.size ?? 0) || (a.links ?? 0) !== (b.links ?? 0) || !sameBytes(a.linktarget, b.linktarget)) return false;
-  if (a.subtree !== b.subtree || (a.error ?? '') !== (b.error ?? '')) return false;
-  const xa = a.extendedAttributes ?? [];
-  const xb = b.extendedAttributes ?? [];
-  if (xa.length !== xb.length) return false;
-  for (let i = 0; i < xa.length; i++) if (xa[i]!.name !== xb[i]!.name || !sameBytes(xa[i]!.value, xb[i]!.value)) return false;
-  const ca = a.content;
-  const cb = b.content;
-  if (ca === null || cb === null) return ca === cb;
-  if (ca.length !== cb.length) return false;
-  for (let i = 0; i < ca.length; i++) if (ca[i] !== cb[i]) return false;
-  return true;
-}
-
 /**
  * The tree blob restic would write for `tree`: Go JSON plus "\n". Throws ERR_INTERNAL when the
  * nodes are not sorted by name bytes and unique, or a node breaks an invariant of `Node`.

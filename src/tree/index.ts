@@ -13,7 +13,7 @@
  * byte writer) are exported for the snapshot codec, the file system walker and the CLI.
  */
 export type { Node, NodeType, Tree, Timestamp, ExtendedAttribute } from './types.js';
-export { encodeTree, decodeTree, visitTree, sameEncoding, sortNodes, compareNames, invalidNameReason, type DecodeTreeOptions, type TreeVisitor } from './codec.js';
+export { encodeTree, decodeTree, visitTree, sortNodes, compareNames, invalidNameReason, type DecodeTreeOptions, type TreeVisitor } from './codec.js';
 export {
   fileModeFromUnix,
   unixModeFromFileMode,
@@ -33,3 +33,4 @@ export {
   GO_MODE_PERM,
 } from './mode.js';
 export { ZERO_TIME, formatTime, parseTime, tryParseTime, fixTime, compareTime, checkTimestamp, yearOf, localOffset, timestampFromNs, nowTime } from './go-time.js';
+export { sameMetadata, sameEncoding } from './compare.js';
