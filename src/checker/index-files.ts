@@ -4,7 +4,7 @@
  * check and repair index.
  */
 import { CairnError, isCairnError, messageOf, type ErrorCode } from '../errors.js';
-import { visitIndex, type MasterIndex } from '../index/index.js';
+import { addIndexFile, type MasterIndex } from '../index/index.js';
 import type { Id, PackId } from '../model/index.js';
 import type { Repository } from '../repository/index.js';
 import { mapConcurrent } from '../util/index.js';
@@ -53,23 +53,10 @@ export async function loadIndexFiles(repo: IndexFileRepository, into: MasterInde
       bad.push({ id, code: isCairnError(e) ? e.code : 'ERR_CORRUPT', message: reason(e) });
       return;
     }
-    // Pack by pack into the index (a large file is never parsed whole); a file that fails half
-    // way is taken out again, so that it counts for nothing. Nothing awaits in between, so no
-    // other file's packs are added meanwhile.
-    const mark = into.mark();
-    const packs: PackId[] = [];
-    let compressed = false;
+    let packs: PackId[];
     try {
-      visitIndex(bytes, `index/${id}`, (p) => {
-        if (p.blobs.some((b) => b.uncompressedLength > 0)) compressed = true;
-        into.addPack(p.id, p.blobs);
-        packs.push(p.id);
-      });
-      if (repo.version === 1 && compressed) {
-        throw new CairnError('ERR_CORRUPT', `index/${id}: lists compressed blobs, which a version 1 repository cannot hold`);
-      }
+      packs = addIndexFile(into, bytes, `index/${id}`, repo.version);
     } catch (e) {
-      into.rollback(mark);
       bad.push({ id, code: isCairnError(e) ? e.code : 'ERR_CORRUPT', message: reason(e) });
       return;
     }

@@ -6,4 +6,5 @@
  */
 export { encodeIndex, decodeIndex, visitIndex, INDEX_MAX_BLOBS, type IndexFile, type IndexPack } from './file.js';
 export { MasterIndex, type IndexColumns, type IndexEntry, type IndexMark } from './master.js';
+export { addIndexFile } from './load.js';
 export { IdSet, BlobSet } from './id-set.js';

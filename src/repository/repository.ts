@@ -15,7 +15,7 @@ import {
 } from '../chunker/index.js';
 import { compressToScratch } from '../compress/index.js';
 import { calibrateKdf, CRYPTO_OVERHEAD, newMasterKey, open, seal, type KdfParams, type MasterKey } from '../crypto/index.js';
-import { encodeIndex, INDEX_MAX_BLOBS, MasterIndex, visitIndex, type IndexEntry, type IndexPack } from '../index/index.js';
+import { addIndexFile, encodeIndex, INDEX_MAX_BLOBS, MasterIndex, type IndexEntry, type IndexPack } from '../index/index.js';
 import { idToBytes, shortId, type BlobId, type BlobType, type FileType, type Id, type PackId, type SnapshotId } from '../model/index.js';
 import { readPackHeader, type PackedBlob, type SealedBlob } from '../pack/index.js';
 import { decodeSnapshot, encodeSnapshot, findLatest, resolveSnapshotId, sortSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
@@ -406,22 +406,7 @@ export class Repository {
     const ids: Id[] = [];
     for await (const id of this.list('index')) ids.push(id);
     await mapConcurrent(ids, this.loadConcurrency, async (id) => {
-      const bytes = await this.loadUnpacked('index', id);
-      // Pack by pack (a large index file is never parsed into objects whole); a file that fails
-      // half way is taken out again. Nothing awaits in between, so no other file's packs mix in.
-      const index = this.index;
-      const mark = index.mark();
-      try {
-        visitIndex(bytes, `index/${id}`, (p) => {
-          if (this.version === 1 && p.blobs.some((b) => b.uncompressedLength > 0)) {
-            throw new CairnError('ERR_CORRUPT', `index/${id}: lists compressed blobs, which a version 1 repository cannot hold`);
-          }
-          index.addPack(p.id, p.blobs);
-        });
-      } catch (e) {
-        index.rollback(mark);
-        throw e;
-      }
+      addIndexFile(this.index, await this.loadUnpacked('index', id), `index/${id}`, this.version);
     });
     return ids;
   }
