@@ -62,7 +62,7 @@ export class MasterIndex {
   private ulengths = new Uint32Array(0);
   private types = new Uint8Array(0);
   private table = new Int32Array(0);
-  /** The ID `has` looks for (find keeps no reference to it). */
+  /** The ID `has` and `lookup` look for (see bytesOf). */
   private readonly probe = new Uint8Array(32);
   private readonly packs: PackId[] = [];
   private readonly packNumbers = new Map<PackId, number>();
@@ -93,7 +93,7 @@ export class MasterIndex {
     }
     this.reserve(this.n + blobs.length);
     for (const b of blobs) {
-      const bytes = idToBytes(b.id);
+      const bytes = this.bytesOf(b.id); // copied into ids below
       if (this.find(bytes, b.type, (i) => this.packIdx[i] === p && this.offsets[i] === b.offset) >= 0) continue;
       const i = this.n++;
       this.ids.set(bytes, i * 32);
@@ -117,19 +117,17 @@ export class MasterIndex {
     if (mark.entries === this.n && mark.packs === this.packs.length) return;
     for (const p of this.packs.splice(mark.packs)) this.packNumbers.delete(p);
     this.n = mark.entries;
-    this.table.fill(0);
-    for (let i = 0; i < this.n; i++) this.insert(i);
+    this.rehash(this.table.length);
   }
 
   has(id: BlobId, type: BlobType): boolean {
-    // Decoded into one reused buffer: an unchanged snapshot asks this for every file's blobs.
-    return this.find(id.length === 64 ? fromHexInto(id, this.probe) : idToBytes(id), type) >= 0;
+    return this.find(this.bytesOf(id), type) >= 0;
   }
 
   /** Every place the blob is stored (empty when unknown). */
   lookup(id: BlobId, type: BlobType): IndexEntry[] {
     const out: IndexEntry[] = [];
-    this.find(idToBytes(id), type, (i) => {
+    this.find(this.bytesOf(id), type, (i) => {
       out.push(this.entry(i));
       return false;
     });
@@ -185,6 +183,20 @@ export class MasterIndex {
     idTableInsert(this.table, this.ids, i);
   }
 
+  /**
+   * An ID's bytes for `find`, decoded into one reused buffer (find keeps no reference): an
+   * unchanged snapshot asks `has` for every file's blobs, a restore `lookup`s every blob.
+   */
+  private bytesOf(id: BlobId): Uint8Array {
+    return id.length === 64 ? fromHexInto(id, this.probe) : idToBytes(id);
+  }
+
+  /** A fresh table of `size` slots holding every entry. */
+  private rehash(size: number): void {
+    this.table = new Int32Array(size);
+    for (let i = 0; i < this.n; i++) this.insert(i);
+  }
+
   private reserve(count: number): void {
     if (count > this.cap) {
       const cap = Math.max(count, 1024, Math.ceil(this.cap * 1.125));
@@ -202,8 +214,7 @@ export class MasterIndex {
       this.cap = cap;
     }
     if (count > this.table.length * MAX_LOAD) {
-      this.table = new Int32Array(Math.max(64, Math.ceil(count / GROW_LOAD)));
-      for (let i = 0; i < this.n; i++) this.insert(i);
+      this.rehash(Math.max(64, Math.ceil(count / GROW_LOAD)));
     }
   }
 }
