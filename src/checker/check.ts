@@ -22,12 +22,12 @@
  */
 import { isCairnError, messageOf, type ErrorCode } from '../errors.js';
 import { displayPath } from '../fs/index.js';
-import { hashId, idFromBytes, idTableFind, idTableInsert, idToBytes, shortId, type BlobId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
+import { hashId, idToBytes, shortId, type BlobId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
 import { readRuns, type PackedBlob } from '../pack/index.js';
 import { withLock, type BlobScratch, type LockWarning, type Repository } from '../repository/index.js';
 import { CRYPTO_OVERHEAD } from '../crypto/index.js';
 import { sortSnapshots, type SnapshotEntry } from '../snapshot/index.js';
-import type { IndexEntry } from '../index/index.js';
+import { IdSet, type IndexEntry } from '../index/index.js';
 import { visitTree, type Node } from '../tree/index.js';
 import { mapConcurrent, type Progress } from '../util/index.js';
 import { checkAborted, loadIndexFiles, reason } from './index-files.js';
@@ -155,15 +155,11 @@ export async function checkRepository(repo: CheckRepository, options: CheckOptio
 }
 
 /**
- * The trees reached so far, each once, with how they were first reached (for paths). IDs are
- * kept as bytes (32 each, in one growing array with an open-addressing table, as the master
- * index keeps them), not as the strings the tree decoder returns: those are slices of the whole
- * decoded tree text, and keeping one would keep that text.
+ * The trees reached so far, each once, numbered in the order reached, with how they were first
+ * reached (for paths). IDs are kept as bytes (an IdSet: ~40 bytes a tree).
  */
 class TreeGraph {
-  private idBytes = new Uint8Array(32 * 1024);
-  private table = new Int32Array(2048);
-  private count = 0;
+  private readonly ids = new IdSet();
   /** The tree that first led here (-1: a snapshot root). */
   private readonly parent: number[] = [];
   /** The directory's name in that tree, for display. */
@@ -174,37 +170,25 @@ class TreeGraph {
 
   /** The number of trees reached. */
   get size(): number {
-    return this.count;
+    return this.ids.size;
   }
 
   /** The ID of tree `t`. */
   id(t: number): TreeId {
-    return idFromBytes(this.idBytes.subarray(t * 32, t * 32 + 32));
+    return this.ids.at(t) as TreeId;
   }
 
   /** Registers an edge to the tree with ID bytes `id`; returns its number when it is new (to be visited), else undefined. */
   reach(id: Uint8Array, from: number, name: string): number | undefined {
-    const known = idTableFind(this.table, this.idBytes, id);
-    if (known >= 0) {
+    const n = this.ids.addBytes(id);
+    if (n < 0) {
+      const known = -1 - n;
       if (from >= 0 && known !== from) {
         const list = this.extraParents.get(known);
         if (list === undefined) this.extraParents.set(known, [from]);
         else if (!list.includes(from)) list.push(from);
       }
       return undefined;
-    }
-    const n = this.count++;
-    if (this.count * 32 > this.idBytes.length) {
-      const grown = new Uint8Array(this.idBytes.length * 2);
-      grown.set(this.idBytes);
-      this.idBytes = grown;
-    }
-    this.idBytes.set(id, n * 32);
-    if (this.count > this.table.length * 0.7) {
-      this.table = new Int32Array(this.table.length * 2);
-      for (let i = 0; i < this.count; i++) idTableInsert(this.table, this.idBytes, i);
-    } else {
-      idTableInsert(this.table, this.idBytes, n);
     }
     this.parent.push(from);
     this.name.push(name);
@@ -213,13 +197,16 @@ class TreeGraph {
 
   /** Registers a snapshot's root tree; returns its number when it is new. */
   root(id: TreeId, snapshot: number): number | undefined {
-    const bytes = idToBytes(id);
-    const n = this.reach(bytes, -1, '');
-    const t = n ?? idTableFind(this.table, this.idBytes, bytes);
+    const n = this.ids.addBytes(idToBytes(id));
+    const t = n >= 0 ? n : -1 - n;
+    if (n >= 0) {
+      this.parent.push(-1);
+      this.name.push('');
+    }
     const list = this.roots.get(t);
     if (list === undefined) this.roots.set(t, [snapshot]);
     else list.push(snapshot);
-    return n;
+    return n >= 0 ? n : undefined;
   }
 
   /** The path of tree `t` in the snapshot that first reached it (`/` for a root). */
@@ -513,10 +500,9 @@ class Checker {
             problems.push(record('tree', 'ERR_CORRUPT', t, displayPath(node.name), `file has no content list (tree ${id})`, { tree: id }));
             return;
           }
-          for (const sliced of node.content) {
-            const b = whereIs(sliced, 'data');
+          for (const blob of node.content) {
+            const b = whereIs(blob, 'data');
             if (b === 'ok') continue;
-            const blob = idFromBytes(idToBytes(sliced)); // not a slice of the tree's text (see TreeGraph)
             const text = b === 'unindexed' ? `data blob ${blob} is not in the index` : `data blob ${blob} is stored only in missing pack ${b}`;
             problems.push(record('blob-missing', 'ERR_NOT_FOUND', t, displayPath(node.name), text, { tree: id, blob, blobType: 'data', ...(b !== 'unindexed' ? { pack: b } : {}) }));
           }

@@ -19,13 +19,26 @@ export class IdSet {
 
   /** Adds `id`; true when it was not there before. */
   add(id: Id): boolean {
-    const bytes = idToBytes(id);
-    if (this.find(bytes) >= 0) return false;
+    return this.addBytes(idToBytes(id)) >= 0;
+  }
+
+  /**
+   * Adds the ID whose 32 bytes are `bytes` (copied). Members are numbered 0, 1, … in the order
+   * they were added: returns the new member's number, or -1 - the number it already had.
+   */
+  addBytes(bytes: Uint8Array): number {
+    const known = this.find(bytes);
+    if (known >= 0) return -1 - known;
     this.reserve(this.n + 1);
     const i = this.n++;
     this.ids.set(bytes, i * 32);
     this.insert(i);
-    return true;
+    return i;
+  }
+
+  /** Member number `i`'s ID. */
+  at(i: number): Id {
+    return idFromBytes(this.ids.subarray(i * 32, i * 32 + 32));
   }
 
   has(id: Id): boolean {
@@ -33,7 +46,7 @@ export class IdSet {
   }
 
   *[Symbol.iterator](): Generator<Id> {
-    for (let i = 0; i < this.n; i++) yield idFromBytes(this.ids.subarray(i * 32, i * 32 + 32));
+    for (let i = 0; i < this.n; i++) yield this.at(i);
   }
 
   private find(bytes: Uint8Array): number {
