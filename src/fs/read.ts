@@ -7,9 +7,8 @@
  */
 import { constants as FS } from 'node:fs';
 import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
-import { nativeAvailable, readSmall, scanDirectory, scanOf, type DirectoryScan } from './native.js';
+import { nativeAvailable, readSmall, scanDirectory, scanOf, type DirectoryScan, type SmallRead } from './native.js';
 import { joinPath } from './paths.js';
-import type { ScannedStats } from './stats.js';
 import { mapConcurrent } from '../util/index.js';
 
 const NOATIME = FS.O_NOATIME ?? 0;
@@ -48,18 +47,8 @@ export async function scanDir(path: Uint8Array): Promise<DirectoryScan> {
   return scanOf(names, stats);
 }
 
-/** What readWhole read: the bytes, and the file's stat after reading them. */
-export interface WholeRead {
-  /** Valid until `release` is called, and not after. */
-  readonly data: Uint8Array;
-  readonly stat: ScannedStats;
-  /**
-   * Says `data` is no longer used, so that its memory may hold a later read (the caller must not
-   * touch it afterwards). Optional, and once is enough (again does nothing): data never released
-   * is left to the garbage collector.
-   */
-  release(): void;
-}
+/** What readWhole read: the bytes, and the file's stat after reading them (readSmall's answer). */
+export type WholeRead = SmallRead;
 
 const keep = (): void => undefined;
 
@@ -86,7 +75,7 @@ export async function readWhole(path: Uint8Array, size: number): Promise<WholeRe
     throw withSyscall(e, 'open');
   }
   try {
-    const buf = new Uint8Array(size);
+    const buf = Buffer.alloc(size);
     let n = 0;
     while (n < size) {
       const { bytesRead } = await fh.read(buf, n, size - n, n);

@@ -25,7 +25,7 @@ import { close as closeFd, constants as FS, type BigIntStats } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, mkdir, open as openFile, readdir, readlink, rm, symlink, utimes, lutimes, type FileHandle } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { CairnError, messageOf } from '../errors.js';
-import { displayPath, finishFile, joinPath, openFile as openNative, makeNode, nativeAvailable, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
+import { displayPath, finishFile, joinPath, type FinishedFile, openFile as openNative, makeNode, nativeAvailable, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type TreeId } from '../model/index.js';
 import { decodeTree, invalidNameReason, type Node, type Timestamp } from '../tree/index.js';
 import { createLimiter, mapConcurrent, type Progress } from '../util/index.js';
@@ -55,6 +55,9 @@ export interface RestorerRepository {
  * (created, written by a worker, finished: three trips), so only many at once keep the workers
  * and the thread pool busy, and let the native opens and finishes of one turn share jobs.
  */
+/** How a file restored fresh is created (the owner may read and write it until its mode is set). */
+const FRESH_FLAGS = FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW;
+const FRESH_MODE = 0o600;
 const FILES_AT_ONCE = 4;
 const SMALL_FILES_AT_ONCE = 32;
 const SMALL_FILE_BYTES = 1 << 20;
@@ -292,6 +295,8 @@ class Restore {
   private readonly share: BlobShare;
   /** Whether owners are set (chown): asked once, not per file. */
   private readonly root = isRoot();
+  /** Whether fresh files are written by the blob workers (a local repository, not sparse): asked once. */
+  private readonly direct: boolean;
   /** Whether snapshot paths are needed (selection, --delete): otherwise they are not made. */
   private readonly items: boolean;
   private target = Buffer.alloc(0);
@@ -304,6 +309,7 @@ class Restore {
     this.dry = o.dryRun === true;
     this.share = new BlobShare(repo);
     this.items = o.select !== undefined || o.delete === true;
+    this.direct = o.sparse !== true && repo.restoreBlob !== undefined && repo.canRestoreBlobs?.() === true;
   }
 
   private warn(code: string, path: Uint8Array | string, message: string): void {
@@ -360,7 +366,7 @@ class Restore {
     // Files are restored as the walk plans them: up to SMALL_FILES_AT_ONCE in flight when the
     // blob workers write them, of which FILES_AT_ONCE at most are larger; else FILES_AT_ONCE.
     const large = createLimiter(FILES_AT_ONCE);
-    const byWorkers = this.o.concurrency === undefined && !this.dry && this.direct();
+    const byWorkers = this.o.concurrency === undefined && !this.dry && this.direct;
     try {
       await pipeline<Job>(
         async (emit) => {
@@ -434,7 +440,7 @@ class Restore {
       const seen = new Set<string>();
       for (const node of nodes) {
         if (invalidNameReason(node.name) !== undefined) continue;
-        const k = Buffer.from(node.name).toString('latin1');
+        const k = latin1(node.name);
         if (seen.has(k)) continue;
         seen.add(k);
         await count(node, this.o.select === undefined ? item : slashJoin(item, node.name));
@@ -712,8 +718,8 @@ class Restore {
     if (fh === undefined) {
       if (compare) await rm(path, { force: true }); // its owner may neither read nor write it: replaced
       compare = false;
-      if (this.direct() && finish !== undefined && nativeAvailable()) return this.writeFresh(path, node, finish);
-      fh = await openFile(path, FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600);
+      if (this.direct && finish !== undefined && nativeAvailable()) return this.writeFresh(path, node, finish);
+      fh = await openFile(path, FRESH_FLAGS, FRESH_MODE);
     }
     let written = 0;
     try {
@@ -746,7 +752,7 @@ class Restore {
       // Fresh writes on a local repository: the blob workers read, verify and write each blob
       // themselves (nothing passes through this thread). Comparing and sparse writes need the
       // bytes here.
-      if (!compare && this.direct()) written = await this.writeByWorkers(handle.fd, content, lengths, offsets);
+      if (!compare && this.direct) written = await this.writeByWorkers(handle.fd, content, lengths, offsets);
       else await mapConcurrent(content, BLOBS_PER_FILE, one);
       // A file created empty (O_TRUNC) and written whole, without holes, has its size: only an
       // existing file (longer, perhaps) or a sparse one (a hole at its end) needs the check.
@@ -763,10 +769,6 @@ class Restore {
     return written;
   }
 
-  /** Whether fresh files are written by the blob workers (a local repository, not sparse). */
-  private direct(): boolean {
-    return this.o.sparse !== true && this.repo.restoreBlob !== undefined && this.repo.canRestoreBlobs?.() === true;
-  }
 
   /**
    * Where each blob of the file goes, from the index's lengths (so that blobs are fetched several
@@ -805,13 +807,13 @@ class Restore {
   private async writeFresh(path: Buffer, node: Node, finish: Finished): Promise<number> {
     // Created natively: the files opened in one turn share a thread-pool job (the same flags and
     // mode as openFile's below, the same error as fs.open's).
-    const fd = await openNative(path, FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW, 0o600);
+    const fd = await openNative(path, FRESH_FLAGS, FRESH_MODE);
     const close = (): Promise<void> => new Promise((resolve, reject) => closeFd(fd, (e) => (e === null ? resolve() : reject(e))));
     let owned = true; // fd is still this function's to close
     try {
       const { lengths, offsets } = await this.layout(node);
       const written = await this.writeByWorkers(fd, node.content ?? [], lengths, offsets);
-      let done: ReturnType<typeof finishFile>;
+      let done: Promise<FinishedFile>;
       try {
         done = finishFile(fd, path, this.root ? node : undefined, unixPermissions(node.mode ?? 0), node.atime, node.mtime);
       } catch {
