@@ -1,4 +1,7 @@
-/** Data to compress in property tests: random (incompressible), repetitive, or repetitive with a random tail. */
+/**
+ * Data to compress in property tests: random (incompressible), repetitive, or repetitive with a
+ * random tail; and edits that damage a frame.
+ */
 import fc from 'fast-check';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 
@@ -16,4 +19,22 @@ export function dataArb(maxRandom: number, maxRepeats: number): fc.Arbitrary<Uin
         return out;
       }),
   );
+}
+
+/** One edit of a frame: flip a bit, cut it short, or append a byte. */
+export const editArb = fc.record({ at: fc.nat(), op: fc.constantFrom('flip', 'truncate', 'append'), byte: fc.integer({ min: 0, max: 255 }) });
+
+/** `z` with the edits applied in order (never changed in place). */
+export function applyEdits(z: Uint8Array, edits: ReadonlyArray<{ at: number; op: string; byte: number }>): Uint8Array {
+  for (const { at, op, byte } of edits) {
+    if (op === 'flip') {
+      z = z.slice();
+      z[at % z.length]! ^= 1 << (byte & 7);
+    } else if (op === 'truncate') {
+      z = z.subarray(0, at % z.length);
+    } else {
+      z = new Uint8Array([...z, byte]);
+    }
+  }
+  return z;
 }

@@ -5,13 +5,14 @@
  * the buffer untouched. Both with the native addon and with the fallback.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { isCairnError } from '../../src/errors.js';
-import { open, openInto, seal, useNativeSeal, type MasterKey } from '../../src/crypto/index.js';
+import { open, openInto, seal, type MasterKey } from '../../src/crypto/index.js';
 import { pseudoRandomBytes } from '../helpers/fixtures.js';
 import { outcome } from '../helpers/outcome.js';
 import { keyArb, plaintextArb } from './arbitraries.js';
 import { expectBytes } from './bytes.js';
+import { describeEachSeal } from './implementations.js';
 
 const SEED = 20261124;
 
@@ -39,12 +40,7 @@ function damage(sealed: Uint8Array, d: Damage): Uint8Array {
   return s;
 }
 
-describe.each([
-  ['native addon', true],
-  ['node:crypto + libsodium', false],
-] as const)('%s', (_name, native) => {
-  beforeAll(() => useNativeSeal(native));
-  afterAll(() => useNativeSeal(true));
+describeEachSeal(() => {
 
   it('openInto a reused, larger buffer gives what open gives, as a view of the buffer', () => {
     const out = new Uint8Array(100_000);

@@ -9,11 +9,12 @@
 import { ctr, ecb } from '@noble/ciphers/aes.js';
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isCairnError } from '../../src/errors.js';
-import { clampR, nativeSeal, open, seal, sealInto, useNativeSeal, type MasterKey } from '../../src/crypto/index.js';
+import { clampR, nativeSeal, open, seal, sealInto, type MasterKey } from '../../src/crypto/index.js';
 import { keyArb, nonZeroBytes, plaintextArb } from './arbitraries.js';
 import { expectBytes } from './bytes.js';
+import { describeEachSeal } from './implementations.js';
 
 const SEED = 20261124;
 
@@ -52,12 +53,7 @@ it('the native seal is built on Linux (so the runs below test it)', () => {
   expect(nativeSeal()).toBe(process.platform === 'linux');
 });
 
-describe.each([
-  ['native addon', true],
-  ['node:crypto + libsodium', false],
-] as const)('%s', (_name, native) => {
-  beforeAll(() => useNativeSeal(native));
-  afterAll(() => useNativeSeal(true));
+describeEachSeal(() => {
 
   it('sealInto writes into a reused, larger buffer what seal returns, and opens', () => {
     const out = new Uint8Array(100_000).fill(0xee);
