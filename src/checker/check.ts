@@ -24,8 +24,7 @@ import { isCairnError, messageOf, type ErrorCode } from '../errors.js';
 import { displayPath } from '../fs/index.js';
 import { hashId, idToBytes, shortId, type BlobId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
 import { readRuns, type PackedBlob } from '../pack/index.js';
-import { withLock, type BlobScratch, type LockWarning, type Repository } from '../repository/index.js';
-import { CRYPTO_OVERHEAD } from '../crypto/index.js';
+import { GrowingScratch, withLock, type LockWarning, type Repository } from '../repository/index.js';
 import { sortSnapshots, type SnapshotEntry } from '../snapshot/index.js';
 import { IdSet, type IndexEntry } from '../index/index.js';
 import { visitTree, type Node } from '../tree/index.js';
@@ -263,7 +262,7 @@ interface Found {
   readonly make: (snapshots: SnapshotId[], path: string) => CheckProblem;
 }
 
-/** Trees whose stored or plain size is at most this are opened into reused buffers (see checkStructure). */
+/** Plaintexts of trees up to this size are decompressed into a reused buffer (see checkStructure). */
 const SCRATCH_MAX = 1 << 20;
 const SCRATCH_STEP = 64 << 10;
 
@@ -536,17 +535,10 @@ class Checker {
     };
 
     // A tree's plaintext lives only while it is decoded (decodeUtf8 copies it into a string), so
-    // trees up to SCRATCH_MAX are opened into two reused buffers instead of new arrays each.
-    let scratch: BlobScratch = { opened: new Uint8Array(0), plain: new Uint8Array(0) };
-    const unseal = (stored: Uint8Array, blob: PackedBlob & { readonly pack: PackId }): Uint8Array => {
-      const opened = stored.length - CRYPTO_OVERHEAD;
-      if (opened > SCRATCH_MAX || blob.uncompressedLength > SCRATCH_MAX) return repo.unsealBlob(stored, blob);
-      if (scratch.opened.length < opened || scratch.plain.length < blob.uncompressedLength) {
-        const size = (n: number, has: number): number => (n <= has ? has : Math.min(SCRATCH_MAX, Math.ceil(n / SCRATCH_STEP) * SCRATCH_STEP));
-        scratch = { opened: new Uint8Array(size(opened, scratch.opened.length)), plain: new Uint8Array(size(blob.uncompressedLength, scratch.plain.length)) };
-      }
-      return repo.unsealBlobInto(stored, blob, scratch);
-    };
+    // trees are opened into two reused buffers (plaintexts up to SCRATCH_MAX) instead of new arrays each.
+    const scratch = new GrowingScratch((n) => Math.ceil(n / SCRATCH_STEP) * SCRATCH_STEP, SCRATCH_MAX);
+    const unseal = (stored: Uint8Array, blob: PackedBlob & { readonly pack: PackId }): Uint8Array =>
+      repo.unsealBlobInto(stored, blob, scratch.for(stored.length, blob.uncompressedLength));
 
     // Breadth first, one level at a time. A level's trees are read in byte ranges of their packs
     // (see treeRanges) rather than one read each; a tree whose range cannot be read, or that does

@@ -24,6 +24,30 @@ export interface BlobScratch {
 
 const NO_PLAIN = new Uint8Array(0);
 
+/**
+ * A BlobScratch that grows to what each blob needs, for a caller that opens blob after blob and
+ * keeps no plaintext past the next one: new buffers are `round(n)` bytes, and the plaintext buffer
+ * grows only up to `plainLimit` (a blob claiming more decompresses into an array of its own,
+ * growing with the real output: see decompressInto).
+ */
+export class GrowingScratch implements BlobScratch {
+  opened = new Uint8Array(0);
+  plain = new Uint8Array(0);
+
+  constructor(
+    private readonly round: (n: number) => number,
+    private readonly plainLimit: number,
+  ) {}
+
+  /** This scratch, grown for a blob of `storedLength` bytes whose plaintext is `uncompressedLength` (0: not compressed). */
+  for(storedLength: number, uncompressedLength: number): BlobScratch {
+    const opened = storedLength - CRYPTO_OVERHEAD;
+    if (this.opened.length < opened) this.opened = new Uint8Array(this.round(opened));
+    if (uncompressedLength <= this.plainLimit && this.plain.length < uncompressedLength) this.plain = new Uint8Array(this.round(uncompressedLength));
+    return this;
+  }
+}
+
 /** `what` names the blob in errors; `data` goes into the ERR_CORRUPT of a wrong hash. */
 export function openBlob(key: MasterKey, bytes: Uint8Array, id: BlobId, uncompressedLength: number, what: string, data: Readonly<Record<string, unknown>> = {}): Uint8Array {
   const scratch = { opened: new Uint8Array(Math.max(0, bytes.length - CRYPTO_OVERHEAD)), plain: NO_PLAIN };

@@ -32,11 +32,11 @@ import { closeSync, constants as fsConstants, openSync, readSync, unlinkSync, wr
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { compressToScratch } from '../compress/index.js';
-import { CRYPTO_OVERHEAD, sealInto, sealedLength, type MasterKey } from '../crypto/index.js';
+import { sealInto, sealedLength, type MasterKey } from '../crypto/index.js';
 import { CairnError, messageOf } from '../errors.js';
 import { hashId, type BlobId, type PackId } from '../model/index.js';
 import { packTail, type PackedBlob } from '../pack/index.js';
-import { openBlob, openBlobInto, type BlobScratch } from './blob-codec.js';
+import { GrowingScratch, openBlob, openBlobInto } from './blob-codec.js';
 import type { SpilledPack } from './packer.js';
 
 export interface BlobWorkerData {
@@ -263,12 +263,7 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
   // need): a fresh plaintext per blob was the garbage that drove a restore's memory. The
   // decompression buffer grows to an index's length only up to OPEN_SCRATCH_LIMIT; a larger
   // claim decompresses into an array of its own, growing with the real output (decompressInto).
-  const openScratch = { opened: new Uint8Array(0), plain: new Uint8Array(0) };
-  const scratchFor = (sealedLength: number, uncompressedLength: number): BlobScratch => {
-    openScratch.opened = atLeast(openScratch.opened, sealedLength - CRYPTO_OVERHEAD);
-    if (uncompressedLength <= OPEN_SCRATCH_LIMIT) openScratch.plain = atLeast(openScratch.plain, uncompressedLength);
-    return openScratch;
-  };
+  const openScratch = new GrowingScratch(wholeMiB, OPEN_SCRATCH_LIMIT);
   const restoreBlob = (job: RestoreBlobJob): number => {
     let plain = keptPlain.get(job.id);
     // A kept buffer taken out of keptPlain here is ours until it is kept again or released below.
@@ -285,7 +280,7 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
         if (got < job.length) throw new CairnError('ERR_BACKEND', `pack ${job.pack} ended at byte ${job.offset + got}, inside ${job.what}; it changed while it was read (or the disk failed): try again, then run \`cairn check\``, { data: { pack: job.pack, at: job.offset + got, retryable: true } });
         // MAC, decryption, decompression to the index's length, SHA-256: all before any write.
         // The plaintext is a view of the scratch buffers (never of the read buffer, released below).
-        plain = openBlobInto(key, buf, job.id as BlobId, job.uncompressedLength, job.what, { pack: job.pack }, scratchFor(job.length, job.uncompressedLength));
+        plain = openBlobInto(key, buf, job.id as BlobId, job.uncompressedLength, job.what, { pack: job.pack }, openScratch.for(job.length, job.uncompressedLength));
       } finally {
         release(buf);
       }

@@ -9,7 +9,7 @@ export {
   Repository, type InitOptions, type OpenOptions, type BlobSaveResult, type StoredFile, type BlobCompression, type PackWriter,
   type ListSnapshotsOptions, type UnreadableSnapshot,
 } from './repository.js';
-export type { BlobScratch } from './blob-codec.js';
+export { GrowingScratch, type BlobScratch } from './blob-codec.js';
 export { newConfig, encodeConfig, decodeConfig, type RepoConfig, type ChunkerConfig } from './config.js';
 export { sealUnpacked, openUnpacked, MAX_UNPACKED_SIZE } from './unpacked.js';
 export { appendAuditRecord, loadAuditRecord, listAuditRecords, type AuditEntry, type AuditListing, type UnreadableAuditRecord } from './audit.js';
