@@ -1,3 +1,5 @@
+import { Fifo } from '../util/index.js';
+
 /**
  * A producer that hands items to `emit` as it finds them (the restorer's walk over the snapshot's
  * trees) and `fn` run on those items, at most `limit` at once, in the order they were emitted.
@@ -11,8 +13,7 @@
  * ones finished.
  */
 export async function pipeline<T>(produce: (emit: (item: T) => Promise<void>) => Promise<void>, limit: number, ahead: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let queue: T[] = [];
-  let head = 0;
+  const queue = new Fifo<T>();
   let running = 0;
   let failed = false;
   let failure: unknown;
@@ -31,23 +32,15 @@ export async function pipeline<T>(produce: (emit: (item: T) => Promise<void>) =>
     r?.();
   };
   const start = (): void => {
-    while (!failed && running < limit && head < queue.length) {
-      const item = queue[head]!;
-      queue[head++] = undefined as T; // not kept once started
-      if (head === queue.length) {
-        queue = [];
-        head = 0;
-      } else if (head > 1024 && head * 2 > queue.length) {
-        queue = queue.slice(head);
-        head = 0;
-      }
+    while (!failed && running < limit && queue.length > 0) {
+      const item = queue.shift() as T; // not kept once started
       running++;
       void fn(item).then(finished, (e: unknown) => {
         fail(e);
         finished();
       });
     }
-    if (failed || queue.length - head < ahead) wake();
+    if (failed || queue.length < ahead) wake();
   };
   const finished = (): void => {
     running--;
@@ -62,7 +55,7 @@ export async function pipeline<T>(produce: (emit: (item: T) => Promise<void>) =>
     if (failed) throw failure;
     queue.push(item);
     start();
-    while (!failed && queue.length - head >= ahead) await new Promise<void>((go) => (room = go));
+    while (!failed && queue.length >= ahead) await new Promise<void>((go) => (room = go));
     if (failed) throw failure;
   };
 
@@ -73,6 +66,6 @@ export async function pipeline<T>(produce: (emit: (item: T) => Promise<void>) =>
   }
   // What was emitted (all of it, unless something failed) runs to its end.
   start();
-  while (running > 0 || (!failed && head < queue.length)) await new Promise<void>((go) => (idle = go));
+  while (running > 0 || (!failed && queue.length > 0)) await new Promise<void>((go) => (idle = go));
   if (failed) throw failure;
 }

@@ -29,10 +29,7 @@ export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn
  */
 export function createLimiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let running = 0;
-  // A queue with a moving head: shift() would make a long queue (a directory of 50,000 files)
-  // cost quadratic time.
-  let waiting: Array<() => void> = [];
-  let head = 0;
+  const waiting = new Fifo<() => void>();
   return async <T>(fn: () => Promise<T>): Promise<T> => {
     // A finished call hands its slot straight to the next waiter, so `running` never exceeds n.
     if (running >= n) await new Promise<void>((go) => waiting.push(go));
@@ -40,13 +37,41 @@ export function createLimiter(n: number): <T>(fn: () => Promise<T>) => Promise<T
     try {
       return await fn();
     } finally {
-      const next = head < waiting.length ? waiting[head++] : undefined;
-      if (head === waiting.length || (head > 1024 && head * 2 > waiting.length)) {
-        waiting = waiting.slice(head);
-        head = 0;
-      }
+      const next = waiting.shift();
       if (next !== undefined) next();
       else running--;
     }
   };
+}
+
+/**
+ * A first-in first-out queue with a moving head: `shift()` on an array would make a long queue
+ * (a directory of 50,000 files) cost quadratic time. A taken item is not kept.
+ */
+export class Fifo<T> {
+  private items: Array<T | undefined> = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** The oldest item, taken out; undefined when the queue is empty. */
+  shift(): T | undefined {
+    if (this.head === this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
 }

@@ -6,7 +6,7 @@ export { toHex, fromHex, fromHexInto } from './hex.js';
 export { parseSize, formatSize } from './size.js';
 export { workerScriptUrl } from './worker-script.js';
 export { nativeAddon, addonLoadError, ADDON_PATH } from './native-addon.js';
-export { mapConcurrent, createLimiter } from './concurrency.js';
+export { mapConcurrent, createLimiter, Fifo } from './concurrency.js';
 export {
   goJsonString, goJsonBytes, ByteWriter, base64Encode, base64Decode, compactJson, sortedExtraKeys, JsonReader, foldKey, isJsonValue,
   runeAt, isValidUtf8, decodeUtf8, encodeUtf8, isGoPrint, goQuote, goUnquote,
