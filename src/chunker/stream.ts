@@ -14,7 +14,7 @@ import type { ByteSource, Chunk, Chunker } from './types.js';
 export interface ChunkStreamOptions {
   /** Also report fastcdc's gear hash for each chunk. @default false */
   readonly withHash?: boolean;
-  /** Workspace size in bytes; raised to at least 2 × lookahead. @default max(4 × lookahead, 4 MiB); files: 2 × lookahead */
+  /** Workspace size in bytes; raised to at least lookahead + fillSize (partial chunkers) or 2 × lookahead. @default max(4 × lookahead, 4 MiB); files: lookahead + 1 MiB */
   readonly bufferSize?: number;
   /**
    * Largest amount of input placed in the workspace at once, for chunkers that can cut on partial
@@ -29,8 +29,11 @@ type Step = { readonly fill: true; readonly buf: Uint8Array; readonly at: number
 
 function* chunkLoop(chunker: Chunker, options: ChunkStreamOptions): Generator<Step, void, number> {
   const look = chunker.lookahead;
-  const cap = Math.max(options.bufferSize ?? Math.max(4 * look, 4 << 20), 2 * look);
   const partial = chunker.partial === true;
+  const wanted = options.bufferSize ?? Math.max(4 * look, 4 << 20);
+  // Room for a lookahead of input not yet cut plus one fill: a chunker that cuts on partial input
+  // needs no more; one that does not fills up to a whole lookahead past the one it holds.
+  const cap = Math.max(wanted, look + (partial ? Math.max(1, options.fillSize ?? look) : look));
   const fillSize = partial ? Math.max(1, options.fillSize ?? cap) : cap;
   const withHash = options.withHash === true && chunker.gearHash !== undefined;
   let buf = chunker.workspace(cap);
@@ -153,11 +156,13 @@ const fstatAsync = promisify(fstat);
 
 /**
  * How files are read unless told otherwise: 1 MiB at a time (scanned while still in cache) into
- * the smallest workspace the chunker allows (two lookaheads: 16 MiB for an 8 MiB maximum chunk).
- * A file, unlike a stream, can always be read on demand, so a bigger workspace only costs memory.
+ * the smallest workspace the chunker allows: a lookahead and one fill for a chunker that cuts on
+ * partial input (9 MiB for FastCDC's 8 MiB maximum chunk), two lookaheads otherwise. A file,
+ * unlike a stream, can always be read on demand, so a bigger workspace only costs memory.
  */
+const FILE_FILL = 1 << 20;
 function fileDefaults(chunker: Chunker, options: ChunkFileOptions): ChunkFileOptions {
-  return { fillSize: 1 << 20, bufferSize: 2 * chunker.lookahead, ...options };
+  return { fillSize: FILE_FILL, bufferSize: chunker.lookahead + (options.fillSize ?? FILE_FILL), ...options };
 }
 
 /** Chunks an open file from `start` to `size`, reading directly into the workspace. */
