@@ -146,14 +146,25 @@ const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
 
 
 /** The parent snapshot's version of a directory: its tree's ID, and its nodes by name. */
-class ParentTree extends Map<string, Node> {
+class ParentTree {
   constructor(
     readonly id: TreeId,
     /** In name order (decodeTree refuses a tree that is not). */
     readonly nodes: readonly Node[],
-  ) {
-    super();
-    for (const n of nodes) this.set(key(n.name), n);
+  ) {}
+
+  /** The node named `name` (a binary search: no map of names, no string per name). */
+  get(name: Uint8Array): Node | undefined {
+    let lo = 0;
+    let hi = this.nodes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareNames(this.nodes[mid]!.name, name);
+      if (c === 0) return this.nodes[mid];
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return undefined;
   }
 }
 
@@ -473,7 +484,7 @@ class Walk {
     const nodes: Node[] = [];
     for (const [part, child] of [...dir.children].sort((a, b) => compareNames(Buffer.from(a[0]), Buffer.from(b[0])))) {
       const name = Buffer.from(part);
-      const old = parent?.get(key(name));
+      const old = parent?.get(name);
       if (child.target) {
         const node = await this.entry(child.path, name, old, await this.deviceOf(child.path));
         if (node !== undefined) nodes.push(node);
@@ -590,7 +601,7 @@ class Walk {
         for (let j = from; j < Math.min(subdirs.length, from + DIR_LOOKAHEAD); j++) {
           const i = subdirs[j]!;
           if (ahead.has(i)) continue;
-          ahead.set(i, this.readDir(joinPath(path, names[i]!), this.parentOf(parent?.get(key(names[i]!)))));
+          ahead.set(i, this.readDir(joinPath(path, names[i]!), this.parentOf(parent?.get(names[i]!))));
         }
       };
       let nextSubdir = 0;
@@ -628,12 +639,24 @@ class Walk {
         const n = names[i]!;
         while (started >= DIR_WINDOW) await free();
         if (failure !== undefined) break;
+        if (!scan.isDirectory(i)) {
+          // The parent's node, when the entry's stat says it would be recorded exactly so: taken
+          // as it is, without a stat object, a node, or a trip through the entry limiter.
+          const old = parent?.get(n);
+          if (old !== undefined && this.options.withAtime !== true && scan.gives(i, old) && this.indexed(old)) {
+            this.checkAbort();
+            if (sel !== undefined && (await sel.excludes(joinPath(path, n), scan.stat(i) as ScannedStats))) continue;
+            if (old.type === 'file') countFile(this.counts, 'files_unmodified', old.size ?? 0, this.options.progress);
+            nodes[slot] = old;
+            continue;
+          }
+        }
         const st = scan.stat(i);
         if (scan.isDirectory(i)) {
           lookAhead(++nextSubdir);
           const read = ahead.get(i);
           ahead.delete(i);
-          const visit = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st, read);
+          const visit = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, parent?.get(n), rootDevice, st, read);
           if (sel?.inOrder === true || this.dirsBeside >= DIR_CONCURRENCY) {
             nodes[slot] = await visit();
             continue;
@@ -641,7 +664,7 @@ class Walk {
           this.dirsBeside++;
           beside(slot, visit().finally(() => this.dirsBeside--));
         } else {
-          beside(slot, this.entries(() => this.entry(joinPath(path, n), n, parent?.get(key(n)), rootDevice, st)));
+          beside(slot, this.entries(() => this.entry(joinPath(path, n), n, parent?.get(n), rootDevice, st)));
         }
       }
       while (started > 0) await free();
@@ -653,7 +676,7 @@ class Walk {
       const kept = nodes.filter((node): node is Node => node !== undefined);
       // Every node as the parent has it (both in name order): the parent's tree is this tree
       // (encoding and hashing it again would give its ID), and it is stored already.
-      if (parent !== undefined && kept.length === parent.nodes.length && kept.every((n, i) => sameEncoding(n, parent.nodes[i]!)) && this.repo.hasBlob('tree', parent.id)) return parent.id;
+      if (parent !== undefined && kept.length === parent.nodes.length && kept.every((n, i) => n === parent.nodes[i] || sameEncoding(n, parent.nodes[i]!)) && this.repo.hasBlob('tree', parent.id)) return parent.id;
       return await this.saveTree(kept);
     } finally {
       if (scope?.entered === true) sel!.leave(path);
@@ -869,7 +892,12 @@ class Walk {
   /** restic's change detection: type, size, mtime, ctime, inode — and every blob still indexed. */
   private unchanged(old: Node, st: BigIntStats): boolean {
     const ns = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
-    return this.sameFile(BigInt(old.size ?? 0), ns(old.mtime), ns(old.ctime), old.inode, st) && (old.content ?? []).every((id) => this.repo.hasBlob('data', id));
+    return this.sameFile(BigInt(old.size ?? 0), ns(old.mtime), ns(old.ctime), old.inode, st) && this.indexed(old);
+  }
+
+  /** Every data blob of `old` is in the index (a parent's file whose blobs were pruned is read again). */
+  private indexed(old: Node): boolean {
+    return (old.content ?? []).every((id) => this.repo.hasBlob('data', id));
   }
 
   /** The parent rule: same size, mtime, ctime and inode (unless --ignore-ctime/--ignore-inode). */

@@ -21,6 +21,8 @@ import { ADDON_PATH, addonLoadError, nativeAddon } from '../util/index.js';
 import { displayPath, joinPath } from './paths.js';
 import { closeSync } from 'node:fs';
 import { errnoError, scannedAt, scannedIsDirectory, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
+import { scannedGives } from './node.js';
+import type { Node } from '../tree/index.js';
 
 /** The addon's raw surface (see native/cairn_native.c). */
 interface Addon {
@@ -116,6 +118,11 @@ export interface DirectoryScan {
   stat(index: number): ScannedStats | Error;
   /** Whether entry `index` is a directory (false when it could not be stat-ed), without building its stat. */
   isDirectory(index: number): boolean;
+  /**
+   * Whether entry `index` would be recorded exactly as `old` (a parent's node of the same name),
+   * without building its stat or node (see `scannedGives`); false when that cannot be told so.
+   */
+  gives(index: number, old: Node): boolean;
 }
 
 /** A scan whose stats are objects already (Node's lstat, without the addon). */
@@ -127,6 +134,7 @@ export function scanOf(names: Buffer[], stats: ReadonlyArray<ScannedStats | Erro
       const st = stats[i]!;
       return !(st instanceof Error) && st.isDirectory();
     },
+    gives: () => false,
   };
 }
 
@@ -151,6 +159,7 @@ export async function scanDirectory(path: Uint8Array): Promise<DirectoryScan> {
     names,
     stat: (i) => scannedAt(raw, i, () => displayPath(joinPath(path, names[i]!))),
     isDirectory: (i) => scannedIsDirectory(raw, i),
+    gives: (i, old) => scannedGives(raw, i, old),
   };
 }
 

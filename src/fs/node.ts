@@ -5,8 +5,9 @@
  */
 import type { BigIntStats } from 'node:fs';
 import type { BlobId, TreeId } from '../model/index.js';
-import { fileModeFromUnix, nodeTypeFromUnixMode, timestampFromNs, unixModeFromFileMode, type Node, type Timestamp } from '../tree/index.js';
+import { fileModeFromUnix, localOffset, nodeTypeFromUnixMode, timestampFromNs, unixModeFromFileMode, type Node, type Timestamp } from '../tree/index.js';
 import { groupName, userName } from './names.js';
+import { STAT_ERRNO, STAT_STRIDE, STAT_XATTRS } from './stats.js';
 
 export interface NodeContent {
   /** Files: their data blobs and size. */
@@ -47,6 +48,50 @@ export function nodeFromStat(name: Uint8Array, st: BigIntStats, extra: NodeConte
     content: type === 'file' ? [...(extra.content ?? [])] : null,
     ...(extra.subtree !== undefined ? { subtree: extra.subtree } : {}),
   };
+}
+
+/** `t` is the instant `sec`.`nsec` in the local zone (what timestampFromNs gives for it). */
+function isLocalTime(t: Timestamp, sec: number, nsec: number): boolean {
+  return t.sec === sec && t.nsec === nsec && t.offset === localOffset(sec);
+}
+
+/**
+ * Whether entry `index` of a scan's native stat array (STAT_STRIDE values each) would be recorded
+ * exactly as `old`, the parent snapshot's node of the same name, with old's content: the node
+ * `nodeFromStat` builds from the stat (atime as mtime) is one the tree encoder writes as it wrote
+ * `old` (`sameEncoding`), and the entry has no extended attributes. It then stands for the entry
+ * as it is: a file's size, mtime, ctime and inode are unchanged (restic's rule for reusing the
+ * content; the caller still checks that its blobs are indexed), and so are a symlink's, which
+ * means the same target (the archiver's rule). Never true for a directory (its subtree is the
+ * walk's to decide), for a node with fields cairn does not know, or for a stat that failed.
+ * Builds nothing: no stat object, no node, no bigint beyond the four compared as such.
+ */
+export function scannedGives(a: BigInt64Array, index: number, old: Node): boolean {
+  const o = index * STAT_STRIDE;
+  if (a[o + STAT_ERRNO] !== 0n || a[o + STAT_XATTRS] !== 0n) return false;
+  const stMode = Number(a[o + 2]);
+  const type = nodeTypeFromUnixMode(stMode) ?? 'file';
+  if (type !== old.type || type === 'dir' || old.extra !== undefined || old.subtree !== undefined || (old.error ?? '') !== '') return false;
+  if ((old.mode ?? 0) !== fileModeFromUnix(stMode) || (old.extendedAttributes?.length ?? 0) !== 0) return false;
+  const mSec = Number(a[o + 12]);
+  const mNsec = Number(a[o + 13]);
+  if (!isLocalTime(old.mtime, mSec, mNsec) || !isLocalTime(old.atime, mSec, mNsec) || !isLocalTime(old.ctime, Number(a[o + 14]), Number(a[o + 15]))) return false;
+  const uid = Number(a[o + 4]);
+  const gid = Number(a[o + 5]);
+  if (old.uid !== uid || old.gid !== gid || (old.user ?? '') !== (userName(uid) ?? '') || (old.group ?? '') !== (groupName(gid) ?? '')) return false;
+  if ((old.inode ?? 0n) !== a[o + 1] || (old.deviceId ?? 0n) !== a[o]) return false;
+  const withLinks = type === 'file' || type === 'symlink' || type === 'dev' || type === 'chardev';
+  if ((old.links ?? 0) !== (withLinks ? Number(a[o + 3]) : 0)) return false;
+  if ((old.device ?? 0n) !== (type === 'dev' || type === 'chardev' ? a[o + 6] : 0n)) return false;
+  const size = Number(a[o + 7]);
+  switch (type) {
+    case 'file':
+      return old.content !== null && (old.size ?? 0) === size && (old.linktarget?.length ?? 0) === 0;
+    case 'symlink':
+      return old.content === null && old.linktarget !== undefined && old.linktarget.length === size && (old.size ?? 0) === 0;
+    default:
+      return old.content === null && (old.size ?? 0) === 0 && (old.linktarget?.length ?? 0) === 0;
+  }
 }
 
 /**

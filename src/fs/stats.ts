@@ -7,10 +7,14 @@
 import type { BigIntStats } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 
-/** Values per entry: the 16 stat fields, then (scans only) the stat's errno and the xattr-list size. */
+/**
+ * Values per entry: the 16 stat fields (dev, ino, mode, nlink, uid, gid, rdev, size, blksize,
+ * blocks, then atime, mtime and ctime as seconds and nanoseconds), then (scans only) the stat's
+ * errno and the xattr-list size (-1: the query failed).
+ */
 export const STAT_STRIDE = 18;
-const STAT_ERRNO = 16;
-const STAT_XATTRS = 17;
+export const STAT_ERRNO = 16;
+export const STAT_XATTRS = 17;
 
 const S_IFMT = 0o170000n;
 const NS_PER_SEC = 1_000_000_000n;
