@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { finishFile, listXattrs, makeNode, nativeAvailable, scanDirectory, setTimes, setXattr } from '../../src/fs/native.js';
+import { nativeAddon, trimRetainedMemory } from '../../src/util/native-addon.js';
 
 const S_IFIFO = 0o010000;
 const S_IFCHR = 0o020000;
@@ -86,6 +87,13 @@ describe('native addon', () => {
     expect(nativeAvailable()).toBe(true);
   });
 
+  it("sets glibc's trim threshold for the executable, and refuses a size malloc cannot take", () => {
+    // Debian's C library is glibc: the setting takes.
+    expect(trimRetainedMemory()).toBe(true);
+    const trim = nativeAddon<{ trimMalloc(bytes: number): boolean }>()!.trimMalloc;
+    for (const bad of [-1, 2 ** 31, 1.5, Number.NaN]) expect(thrown(() => trim(bad)).code).toBe('ERR_OUT_OF_RANGE');
+  });
+
   it('when missing, importing still works and each call says how to build it', async () => {
     vi.resetModules();
     vi.doMock('node:module', () => ({
@@ -94,6 +102,9 @@ describe('native addon', () => {
       },
     }));
     try {
+      // The executable's malloc setting is skipped, not an error: the library works without it.
+      const addon = await import('../../src/util/native-addon.js');
+      expect(addon.trimRetainedMemory()).toBe(false);
       const missing = await import('../../src/fs/native.js');
       // The fresh module graph has its own CairnError class: compare by name and code.
       const { isCairnError } = await import('../../src/errors.js');
