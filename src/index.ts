@@ -2,7 +2,7 @@
  * cairn's public library surface: named re-exports only. The CLI imports nothing else from src/.
  */
 export { CairnError, ERROR_CODES, isCairnError, messageOf, type ErrorCode, type CairnErrorOptions } from './errors.js';
-export { toHex, fromHex, parseSize, formatSize, mapConcurrent, cacheDirectory, createProgress, type Progress } from './util/index.js';
+export { toHex, fromHex, parseSize, formatSize, mapConcurrent, cacheDirectory, createProgress, trimRetainedMemory, type Progress } from './util/index.js';
 export { parseId, isId, shortId, hashId, type Id, type BlobId, type TreeId, type PackId, type SnapshotId, type BlobType, type FileType } from './model/index.js';
 export {
   chunkStream, chunkFile, chunkBoundaries, createFastCdc, ParallelChunker, chunkStreamParallel,

@@ -4,12 +4,8 @@
  * abort (a second signal quits at once with 130), runs the CLI and sets `process.exitCode`.
  * This is the only file that touches process exit state.
  */
-import { trimRetainedMemory } from '../util/native-addon.js';
 import type { CliIo } from './context.js';
 import { run } from './main.js';
-
-// Freed C-heap memory goes back to the system sooner (see trimRetainedMemory): lower peak RSS.
-trimRetainedMemory();
 
 const controller = new AbortController();
 let signals = 0;

@@ -2,7 +2,7 @@
  * Opening the repository a command works on: location from -r/--repo or the environment, the
  * password from its source (see password.ts), test-only cheap KDF parameters from CAIRN_KDF.
  */
-import { CairnError, openBackend, parseKdfSpec, Repository, type Backend, type KdfParams, type OpenBackendOptions } from '../index.js';
+import { CairnError, openBackend, parseKdfSpec, Repository, trimRetainedMemory, type Backend, type KdfParams, type OpenBackendOptions } from '../index.js';
 import type { CommandContext } from './context.js';
 import { printWarning } from './output.js';
 import { resolvePassword, resolveRepository } from './password.js';
@@ -12,6 +12,9 @@ import { resolvePassword, resolveRepository } from './password.js';
  * `password`, when the command resolved it itself because it needs it again, as `key add` does).
  */
 export async function openRepo(ctx: CommandContext, password?: string): Promise<Repository> {
+  // The CLI's commands let freed C-heap memory go back to the system (lower peak RSS); a program
+  // embedding the library keeps its own malloc settings.
+  trimRetainedMemory();
   const g = ctx.globals();
   const location = resolveRepository(g, ctx.io);
   password ??= await resolvePassword(g, ctx.io);

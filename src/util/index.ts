@@ -5,7 +5,7 @@
 export { toHex, fromHex, fromHexInto } from './hex.js';
 export { parseSize, formatSize } from './size.js';
 export { workerScriptUrl } from './worker-script.js';
-export { nativeAddon, addonLoadError, ADDON_PATH } from './native-addon.js';
+export { nativeAddon, addonLoadError, ADDON_PATH, trimRetainedMemory } from './native-addon.js';
 export { mapConcurrent, createLimiter, Fifo } from './concurrency.js';
 export {
   goJsonString, goJsonBytes, ByteWriter, base64Encode, base64Decode, compactJson, sortedExtraKeys, JsonReader, foldKey, isJsonValue,

@@ -32,8 +32,8 @@ export function addonLoadError(): unknown {
  * system (glibc's M_TRIM_THRESHOLD, 1 MiB here). Setting it also stops glibc from raising its mmap
  * threshold (128 KiB) as large buffers are freed, which otherwise moves every buffer up to 32 MiB
  * into the heap, where freed ones stay resident: a first snapshot of /usr/share peaked at
- * 279–296 MB, 246–265 MB with this, in the same time. Process-wide, so only the `cairn`
- * executable asks for it (a program that embeds the library keeps its own malloc settings).
+ * 279–296 MB, 246–265 MB with this, in the same time. Process-wide, so only the CLI asks for it
+ * (when a command opens a repository); a program that embeds the library decides for itself.
  * False when nothing changed (no addon, or a C library other than glibc).
  */
 export function trimRetainedMemory(): boolean {
