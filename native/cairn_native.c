@@ -5,10 +5,12 @@
  *   setXattr(path, name, value)                                   lsetxattr
  *   utimens(path, aSec, aNsec, mSec, mNsec, followSymlinks)       utimensat (nanoseconds, 64-bit)
  *   mknod(path, mode, dev)                                        mknod (FIFOs, devices)
- *   scanDir(path) -> Promise<[names, ends, stats]>   open(O_DIRECTORY|O_NOFOLLOW|O_NOATIME) +
- *                                             readdir, sorted by name bytes, with each
- *                                             entry's fstatat(AT_SYMLINK_NOFOLLOW) and the size
- *                                             of its llistxattr list (layout: STAT_STRIDE)
+ *   scanDir(path[, xattrs]) -> Promise<[names, ends, stats]>   open(O_DIRECTORY|O_NOFOLLOW|
+ *                                             O_NOATIME) + readdir, sorted by name bytes, with each
+ *                                             entry's fstatat(AT_SYMLINK_NOFOLLOW) and, if `xattrs`
+ *                                             (default true),
+ *                                             the size of its llistxattr list (else -2; layout:
+ *                                             STAT_STRIDE)
  *   readFiles(paths, maxBytes, into) -> Promise<[ends, stats]>   per file: open(O_NOFOLLOW|
  *                                             O_NOATIME) + read up to its maxBytes into `into`
  *                                             (file i at the sum of the maxBytes before it)
@@ -696,11 +698,13 @@ static void listing_free(napi_env env, readdir_job_t *job) {
  * dev, ino, mode, nlink, uid, gid, rdev, size, blksize, blocks, atime sec, atime nsec,
  * mtime sec, mtime nsec, ctime sec, ctime nsec, then (scanDir only) the errno of the entry's
  * fstatat (0: the stat is valid) and the size of its extended-attribute list (llistxattr: 0 none
- * or no xattr support, > 0 some, -1 the query failed: read them again to learn why).
+ * or no xattr support, > 0 some, -1 the query failed: read them again to learn why; -2 not asked).
  */
 #define STAT_STRIDE 18
 #define STAT_ERRNO 16
 #define STAT_XATTRS 17
+/* scanDir(path, false): the xattr column of every stat-ed entry (the list was not asked for). */
+#define XATTRS_NOT_ASKED (-2)
 
 static void put_stat(int64_t *out, const struct stat *st) {
   out[0] = (int64_t)st->st_dev;
@@ -794,6 +798,7 @@ typedef struct {
   size_t *order;  /* entry indices in name order */
   size_t *starts; /* each entry's first byte in list.names */
   int64_t *stats; /* STAT_STRIDE values per entry, in name order */
+  bool xattrs;    /* ask each entry's xattr-list size (else NOT_ASKED in that column) */
 } scandir_job_t;
 
 /* qsort has no context argument: the names being sorted, for the comparator (one job per thread). */
@@ -856,6 +861,10 @@ static void scandir_execute(napi_env env, void *data) {
       continue;
     }
     put_stat(out, &st);
+    if (!job->xattrs) {
+      out[STAT_XATTRS] = XATTRS_NOT_ASKED;
+      continue;
+    }
     ssize_t size = llistxattr(full, NULL, 0);
     out[STAT_XATTRS] = size >= 0 ? size : (errno == ENOTSUP || errno == ENODATA) ? 0 : -1;
   }
@@ -904,13 +913,21 @@ static void scandir_complete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value ScanDir(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
+  napi_value argv[2];
+  size_t argc = 2;
   if (!get_args(env, info, 1, argv)) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+    throw_napi_failure(env, "napi_get_cb_info");
+    return NULL;
+  }
+  bool xattrs = true; /* optional: scanDir(path) asks */
+  if (argc >= 2 && !get_bool(env, argv[1], "xattrs", &xattrs)) return NULL;
   scandir_job_t *job = calloc(1, sizeof *job);
   if (job == NULL) {
     napi_throw_error(env, "ENOMEM", "out of memory");
     return NULL;
   }
+  job->xattrs = xattrs;
   job->list.path = get_cstring(env, argv[0], "path");
   if (job->list.path == NULL) {
     free(job);

@@ -170,6 +170,12 @@ class ParentTree {
 
 type ParentDir = ParentTree | undefined;
 
+/** A node's time as nanoseconds since the epoch (as a stat's `*timeNs`). */
+const timeNs = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+
+/** Whether the parent snapshot has a tree for the directory `old` was. */
+const hasParentTree = (old: Node | undefined): boolean => old?.type === 'dir' && old.subtree !== undefined;
+
 const ENTRY_CONCURRENCY = 32;
 /** Data blobs (and their bytes) handed to the repository but not stored yet: at most these. */
 const STORING_BLOBS = 256;
@@ -477,7 +483,7 @@ class Walk {
   async virtual(dir: VirtualDir, parent: ParentDir): Promise<TreeId> {
     if (dir.target) {
       const st = await lstat(dir.path, { bigint: true });
-      const id = await this.directory(dir.path, st, this.readDir(dir.path, Promise.resolve(parent)));
+      const id = await this.directory(dir.path, st, this.readDir(dir.path, Promise.resolve(parent), parent !== undefined));
       if (id === undefined) throw new CairnError('ERR_FILE_READ', `cannot back up ${displayPath(dir.path)}: it cannot be listed`);
       return id;
     }
@@ -522,37 +528,36 @@ class Walk {
       if (sel?.oneFileSystem === true && st.dev !== rootDevice) {
         // Another file system: recorded as an empty directory, not entered.
         this.countDir(old, undefined);
-        return this.node(path, name, st, { subtree: await this.saveTree([]) });
+        return this.node(path, name, st, { subtree: await this.saveTree([]) }, old);
       }
-      const subtree = await this.directory(path, st, read ?? this.readDir(path, this.parentOf(old)), rootDevice);
+      const subtree = await this.directory(path, st, read ?? this.readDir(path, this.parentOf(old), hasParentTree(old)), rootDevice);
       if (subtree === undefined) return undefined;
       this.countDir(old, subtree);
-      return this.node(path, name, st, { subtree });
+      return this.node(path, name, st, { subtree }, old);
     }
     if (st.isFile()) {
       const content = await this.file(path, st, old);
       if (content === undefined) return undefined;
-      return this.node(path, name, content.stat, { content: content.ids, size: content.size });
+      return this.node(path, name, content.stat, { content: content.ids, size: content.size }, old);
     }
     if (st.isSymbolicLink()) {
       // A symlink's target cannot change without a new inode or ctime: the same inode, length,
       // mtime and ctime as in the parent snapshot mean the same target (no readlink needed).
-      const ns = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
       if (
         old?.type === 'symlink' && old.linktarget !== undefined && BigInt(old.linktarget.length) === st.size &&
-        old.inode === st.ino && ns(old.mtime) === st.mtimeNs && ns(old.ctime) === st.ctimeNs
+        old.inode === st.ino && timeNs(old.mtime) === st.mtimeNs && timeNs(old.ctime) === st.ctimeNs
       ) {
-        return this.node(path, name, st, { linktarget: old.linktarget });
+        return this.node(path, name, st, { linktarget: old.linktarget }, old);
       }
       try {
-        return this.node(path, name, st, { linktarget: await readlink(path, { encoding: 'buffer' }) });
+        return this.node(path, name, st, { linktarget: await readlink(path, { encoding: 'buffer' }) }, old);
       } catch (e) {
         this.warn('ERR_FILE_READ', path, `cannot read the link: ${messageOf(e)}`);
         return undefined;
       }
     }
     // FIFOs, devices, sockets: metadata only (restic records sockets and skips them on restore).
-    return this.node(path, name, st, {});
+    return this.node(path, name, st, {}, old);
   }
 
   private countDir(old: Node | undefined, subtree: TreeId | undefined): void {
@@ -565,12 +570,15 @@ class Walk {
    * What a visit of the directory at `path` needs before it can build nodes: its entries' names
    * (sorted), their lstat results, and the parent snapshot's tree of it. Read ahead of the visit
    * for the next few subdirectories (see `directory`); failures are values, reported on visit.
+   * With a parent tree (`withParent`) the scan does not ask each entry for its extended
+   * attributes: an entry the parent has with the same ctime has the parent's (`scannedGives`),
+   * and any other has them read when its node is built.
    */
-  private async readDir(path: Buffer, parent: Promise<ParentDir>): Promise<DirRead> {
+  private async readDir(path: Buffer, parent: Promise<ParentDir>, withParent: boolean): Promise<DirRead> {
     let scan;
     try {
       // Names sorted by bytes (compareNames' order), each with its lstat; natively one job.
-      scan = await scanDir(path);
+      scan = await scanDir(path, { xattrs: !withParent });
     } catch (e) {
       return { error: e instanceof Error ? e : new Error(String(e)), parent: await parent };
     }
@@ -601,7 +609,8 @@ class Walk {
         for (let j = from; j < Math.min(subdirs.length, from + DIR_LOOKAHEAD); j++) {
           const i = subdirs[j]!;
           if (ahead.has(i)) continue;
-          ahead.set(i, this.readDir(joinPath(path, names[i]!), this.parentOf(parent?.get(names[i]!))));
+          const old = parent?.get(names[i]!);
+          ahead.set(i, this.readDir(joinPath(path, names[i]!), this.parentOf(old), hasParentTree(old)));
         }
       };
       let nextSubdir = 0;
@@ -688,11 +697,18 @@ class Walk {
    * any). atime is recorded as mtime unless `withAtime`, as restic does: atimes change on every
    * read and would otherwise make every tree new.
    */
-  private node(path: Buffer, name: Uint8Array, st: BigIntStats, content: NodeContent): Node {
+  private node(path: Buffer, name: Uint8Array, st: BigIntStats, content: NodeContent, old?: Node): Node {
     const plain = nodeFromStat(name, st, content);
     const node = this.options.withAtime === true ? { ...plain, atime: timestampFromNs(st.atimeNs) } : plain;
     // A directory scan already asked whether the entry has any (most have none).
-    if ((st as ScannedStats).hasXattrs === false) return node;
+    const known = (st as ScannedStats).hasXattrs;
+    if (known === false) return node;
+    // A scan with a parent tree did not ask: the parent's node of the same inode and ctime has
+    // them (setting or removing one moves the ctime).
+    if (known === undefined && old !== undefined && old.type === node.type && old.inode === st.ino && timeNs(old.ctime) === st.ctimeNs) {
+      const xattrs = old.extendedAttributes ?? [];
+      return xattrs.length > 0 ? { ...node, extendedAttributes: xattrs } : node;
+    }
     try {
       const xattrs = readXattrs(path);
       return xattrs.length > 0 ? { ...node, extendedAttributes: xattrs } : node;
@@ -891,8 +907,7 @@ class Walk {
 
   /** restic's change detection: type, size, mtime, ctime, inode — and every blob still indexed. */
   private unchanged(old: Node, st: BigIntStats): boolean {
-    const ns = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
-    return this.sameFile(BigInt(old.size ?? 0), ns(old.mtime), ns(old.ctime), old.inode, st) && this.indexed(old);
+    return this.sameFile(BigInt(old.size ?? 0), timeNs(old.mtime), timeNs(old.ctime), old.inode, st) && this.indexed(old);
   }
 
   /** Every data blob of `old` is in the index (a parent's file whose blobs were pruned is read again). */

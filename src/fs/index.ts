@@ -8,6 +8,6 @@ export { joinPath, displayPath, SLASH } from './paths.js';
 export { userName, groupName, uidOf, gidOf } from './names.js';
 export { nodeFromStat, scannedGives, timestampToSeconds, unixPermissions, unixModeOf, type NodeContent } from './node.js';
 export { readXattrs, writeXattrs } from './xattrs.js';
-export { nativeAvailable, makeNode, setTimes, listXattrs, setXattr, scanDirectory, readSmall, finishFile, openFile, type DirectoryScan, type FinishedFile } from './native.js';
+export { nativeAvailable, makeNode, setTimes, listXattrs, setXattr, scanDirectory, readSmall, finishFile, openFile, type DirectoryScan, type FinishedFile, type ScanOptions } from './native.js';
 export { openForReading, scanDir, readWhole, type WholeRead } from './read.js';
 export type { ScannedStats } from './stats.js';

@@ -37,7 +37,7 @@ interface Addon {
     followSymlinks: boolean,
   ): void;
   mknod(path: Uint8Array, mode: number, dev: bigint): void;
-  scanDir(path: Uint8Array): Promise<[names: Buffer, ends: Float64Array, stats: BigInt64Array]>;
+  scanDir(path: Uint8Array, xattrs: boolean): Promise<[names: Buffer, ends: Float64Array, stats: BigInt64Array]>;
   readFiles(paths: Uint8Array[], maxBytes: number[], into: Uint8Array): Promise<[ends: Float64Array, stats: BigInt64Array]>;
   finishFiles(args: Float64Array): Promise<Int32Array>;
   openFiles(paths: Uint8Array[], flags: number, mode: number): Promise<Int32Array>;
@@ -125,6 +125,15 @@ export interface DirectoryScan {
   gives(index: number, old: Node): boolean;
 }
 
+export interface ScanOptions {
+  /**
+   * Ask each entry whether it has extended attributes (one `llistxattr` per entry). Without,
+   * `hasXattrs` is unknown (they are read when a node is built) and `gives` takes a parent
+   * node's attributes as the entry's. @default true
+   */
+  readonly xattrs?: boolean;
+}
+
 /** A scan whose stats are objects already (Node's lstat, without the addon). */
 export function scanOf(names: Buffer[], stats: ReadonlyArray<ScannedStats | Error>): DirectoryScan {
   return {
@@ -140,14 +149,15 @@ export function scanOf(names: Buffer[], stats: ReadonlyArray<ScannedStats | Erro
 
 /**
  * The entries of directory `path` (without `.` and `..`), sorted by name bytes, each with its
- * lstat and whether it has extended attributes, from one thread-pool job: the directory is opened
+ * lstat and whether it has extended attributes (unless `options.xattrs` is false), from one
+ * thread-pool job: the directory is opened
  * O_DIRECTORY|O_NOFOLLOW (a symlink or a file fails, ENOTDIR on Linux) and O_NOATIME unless the
  * kernel refuses it (EPERM: not the owner), so listing leaves the atime alone; each entry is
  * stat-ed relative to it (fstatat, AT_SYMLINK_NOFOLLOW).
  * A directory that cannot be listed rejects; an entry that cannot be stat-ed gets its error.
  */
-export async function scanDirectory(path: Uint8Array): Promise<DirectoryScan> {
-  const [all, ends, raw] = await native('list a directory').scanDir(path);
+export async function scanDirectory(path: Uint8Array, options: ScanOptions = {}): Promise<DirectoryScan> {
+  const [all, ends, raw] = await native('list a directory').scanDir(path, options.xattrs !== false);
   const names: Buffer[] = new Array<Buffer>(ends.length);
   let start = 0;
   for (let i = 0; i < ends.length; i++) {

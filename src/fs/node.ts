@@ -7,7 +7,7 @@ import type { BigIntStats } from 'node:fs';
 import type { BlobId, TreeId } from '../model/index.js';
 import { fileModeFromUnix, localOffset, nodeTypeFromUnixMode, timestampFromNs, unixModeFromFileMode, type Node, type Timestamp } from '../tree/index.js';
 import { groupName, userName } from './names.js';
-import { STAT_ERRNO, STAT_STRIDE, STAT_XATTRS } from './stats.js';
+import { STAT_ERRNO, STAT_STRIDE, STAT_XATTRS, XATTRS_NOT_ASKED } from './stats.js';
 
 export interface NodeContent {
   /** Files: their data blobs and size. */
@@ -59,20 +59,25 @@ function isLocalTime(t: Timestamp, sec: number, nsec: number): boolean {
  * Whether entry `index` of a scan's native stat array (STAT_STRIDE values each) would be recorded
  * exactly as `old`, the parent snapshot's node of the same name, with old's content: the node
  * `nodeFromStat` builds from the stat (atime as mtime) is one the tree encoder writes as it wrote
- * `old` (`sameEncoding`), and the entry has no extended attributes. It then stands for the entry
- * as it is: a file's size, mtime, ctime and inode are unchanged (restic's rule for reusing the
+ * `old` (`sameEncoding`), with the entry's extended attributes. It then stands for the entry as
+ * it is: a file's size, mtime, ctime and inode are unchanged (restic's rule for reusing the
  * content; the caller still checks that its blobs are indexed), and so are a symlink's, which
- * means the same target (the archiver's rule). Never true for a directory (its subtree is the
- * walk's to decide), for a node with fields cairn does not know, or for a stat that failed.
+ * means the same target (the archiver's rule). Extended attributes: none when the scan found
+ * none; when the scan did not ask (XATTRS_NOT_ASKED), old's, as setting or removing one moves the
+ * ctime, which is unchanged (so a scan of a directory with a parent need not ask every entry).
+ * Never true for a directory (its subtree is the walk's to decide), for a node with fields cairn
+ * does not know, or for a stat that failed.
  * Builds nothing: no stat object, no node, no bigint beyond the four compared as such.
  */
 export function scannedGives(a: BigInt64Array, index: number, old: Node): boolean {
   const o = index * STAT_STRIDE;
-  if (a[o + STAT_ERRNO] !== 0n || a[o + STAT_XATTRS] !== 0n) return false;
+  const xattrs = a[o + STAT_XATTRS];
+  if (a[o + STAT_ERRNO] !== 0n || (xattrs !== 0n && xattrs !== XATTRS_NOT_ASKED)) return false;
+  if (xattrs === 0n && (old.extendedAttributes?.length ?? 0) !== 0) return false;
   const stMode = Number(a[o + 2]);
   const type = nodeTypeFromUnixMode(stMode) ?? 'file';
   if (type !== old.type || type === 'dir' || old.extra !== undefined || old.subtree !== undefined || (old.error ?? '') !== '') return false;
-  if ((old.mode ?? 0) !== fileModeFromUnix(stMode) || (old.extendedAttributes?.length ?? 0) !== 0) return false;
+  if ((old.mode ?? 0) !== fileModeFromUnix(stMode)) return false;
   const mSec = Number(a[o + 12]);
   const mNsec = Number(a[o + 13]);
   if (!isLocalTime(old.mtime, mSec, mNsec) || !isLocalTime(old.atime, mSec, mNsec) || !isLocalTime(old.ctime, Number(a[o + 14]), Number(a[o + 15]))) return false;

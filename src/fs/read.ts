@@ -7,7 +7,7 @@
  */
 import { constants as FS } from 'node:fs';
 import { lstat, open, readdir, type FileHandle } from 'node:fs/promises';
-import { nativeAvailable, readSmall, scanDirectory, scanOf, type DirectoryScan, type SmallRead } from './native.js';
+import { nativeAvailable, readSmall, scanDirectory, scanOf, type DirectoryScan, type ScanOptions, type SmallRead } from './native.js';
 import { joinPath } from './paths.js';
 import { mapConcurrent } from '../util/index.js';
 
@@ -36,11 +36,12 @@ const STAT_CONCURRENCY = 16;
 /**
  * The entries of directory `path`, sorted by name bytes, each with its lstat or the error lstat
  * gave. With the addon this is one thread-pool job (see scanDirectory), which also tells which
- * entries have extended attributes (`hasXattrs`); without it (not built), Node's readdir, which
+ * entries have extended attributes (`hasXattrs`, unless `options.xattrs` is false); without it
+ * (not built), Node's readdir, which
  * follows a symlink and may move the atime, and lstat.
  */
-export async function scanDir(path: Uint8Array): Promise<DirectoryScan> {
-  if (nativeAvailable()) return scanDirectory(path);
+export async function scanDir(path: Uint8Array, options: ScanOptions = {}): Promise<DirectoryScan> {
+  if (nativeAvailable()) return scanDirectory(path, options);
   const names = await readdir(path as Buffer, { encoding: 'buffer' });
   names.sort(Buffer.compare);
   const stats = await mapConcurrent(names, STAT_CONCURRENCY, (n) => lstat(joinPath(path, n), { bigint: true }).catch((e: Error) => e));

@@ -10,11 +10,13 @@ import { getSystemErrorMap } from 'node:util';
 /**
  * Values per entry: the 16 stat fields (dev, ino, mode, nlink, uid, gid, rdev, size, blksize,
  * blocks, then atime, mtime and ctime as seconds and nanoseconds), then (scans only) the stat's
- * errno and the xattr-list size (-1: the query failed).
+ * errno and the xattr-list size (-1: the query failed; XATTRS_NOT_ASKED: the scan did not ask).
  */
 export const STAT_STRIDE = 18;
 export const STAT_ERRNO = 16;
 export const STAT_XATTRS = 17;
+/** The xattr column of a scan that did not ask for the lists (`scanDirectory(path, { xattrs: false })`). */
+export const XATTRS_NOT_ASKED = -2n;
 
 const S_IFMT = 0o170000n;
 const NS_PER_SEC = 1_000_000_000n;
@@ -97,8 +99,8 @@ export function scannedAt(a: BigInt64Array, index: number, path: () => string): 
   const errno = Number(a[o + STAT_ERRNO]);
   if (errno !== 0) return errnoError(errno, 'lstat', path());
   const xattrs = a[o + STAT_XATTRS]!;
-  // -1: the query failed; reading them again reports why.
-  return new NativeStats(a, o, xattrs === 0n ? false : true);
+  // -1: the query failed (reading them again reports why); not asked: unknown, read when needed.
+  return new NativeStats(a, o, xattrs === XATTRS_NOT_ASKED ? undefined : xattrs !== 0n);
 }
 
 /** Whether entry `index` of a scan is a directory (false when it could not be stat-ed). */

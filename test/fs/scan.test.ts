@@ -81,6 +81,10 @@ describe.runIf(nativeAvailable())('scanDirectory', () => {
     }
     const scan = await scanDirectory(Buffer.from(d));
     expect(scan.names.map((_, i) => (scan.stat(i) as { hasXattrs?: boolean }).hasXattrs)).toEqual([true, false]);
+    // Not asked (a scan with a parent tree): unknown for every entry, the stats the same.
+    const quick = await scanDirectory(Buffer.from(d), { xattrs: false });
+    expect(quick.names.map((_, i) => (quick.stat(i) as { hasXattrs?: boolean }).hasXattrs)).toEqual([undefined, undefined]);
+    quick.names.forEach((_, i) => same(quick.stat(i) as BigIntStats, scan.stat(i) as BigIntStats));
   });
 
   it('rejects for a directory it cannot list, with Node-style errors', async () => {

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeFromStat, scannedGives } from '../../src/fs/index.js';
-import { STAT_ERRNO, STAT_STRIDE, STAT_XATTRS, statAt } from '../../src/fs/stats.js';
+import { STAT_ERRNO, STAT_STRIDE, STAT_XATTRS, statAt, XATTRS_NOT_ASKED } from '../../src/fs/stats.js';
 import { sameEncoding, type Node } from '../../src/tree/index.js';
 import { nodeArb, nameArb } from '../tree/arbitraries.js';
 
@@ -34,7 +34,8 @@ const rowArb = fc.record({
   mtime: fc.tuple(fc.bigInt({ min: -(10n ** 10n), max: 10n ** 10n }), fc.bigInt({ min: 0n, max: 999_999_999n })),
   ctime: fc.tuple(fc.bigInt({ min: -(10n ** 10n), max: 10n ** 10n }), fc.bigInt({ min: 0n, max: 999_999_999n })),
   errno: fc.constantFrom(0n, 0n, 0n, 13n),
-  xattrs: fc.constantFrom(0n, 0n, 0n, 12n, -1n),
+  // none, some, the query failed, not asked (a scan with a parent tree)
+  xattrs: fc.constantFrom(0n, 0n, 0n, 12n, -1n, XATTRS_NOT_ASKED, XATTRS_NOT_ASKED),
 });
 
 type Row = typeof rowArb extends fc.Arbitrary<infer R> ? R : never;
@@ -49,15 +50,24 @@ function raw(r: Row): BigInt64Array {
 
 /**
  * The slow path's answer: the node the archiver would build for the entry given the parent's
- * `old`, when its rules take old's content (files) or target (symlinks) — else undefined (it
- * would read the file or the link, which the scan cannot tell).
+ * `old`, when its rules take old's content (files), target (symlinks) and extended attributes
+ * (a scan that did not ask, same inode and ctime) — else undefined (it would read the file, the
+ * link or the attributes, which the scan cannot tell).
  */
 function slowPath(a: BigInt64Array, old: Node): Node | undefined {
-  if (a[STAT_STRIDE + STAT_ERRNO] !== 0n || a[STAT_STRIDE + STAT_XATTRS] !== 0n) return undefined;
+  const node = builtFrom(a, old);
+  if (node === undefined || a[STAT_STRIDE + STAT_XATTRS] === 0n) return node;
+  return (old.extendedAttributes?.length ?? 0) > 0 ? { ...node, extendedAttributes: old.extendedAttributes! } : node;
+}
+
+function builtFrom(a: BigInt64Array, old: Node): Node | undefined {
+  const xattrs = a[STAT_STRIDE + STAT_XATTRS];
+  if (a[STAT_STRIDE + STAT_ERRNO] !== 0n || (xattrs !== 0n && xattrs !== XATTRS_NOT_ASKED)) return undefined;
   const st = statAt(a, 1);
   if (st.isDirectory()) return undefined;
   const ns = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
   const sameTimes = ns(old.mtime) === st.mtimeNs && ns(old.ctime) === st.ctimeNs && old.inode === st.ino;
+  if (xattrs === XATTRS_NOT_ASKED && !sameTimes) return undefined;
   if (st.isFile()) {
     if (old.type !== 'file' || !sameTimes || BigInt(old.size ?? 0) !== st.size) return undefined;
     return nodeFromStat(old.name, st, { content: old.content ?? [], size: old.size ?? 0 });
