@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, rmdir, stat } from 'node:fs/promises';
 import {
   cacheDirectory, CairnError, expandGlob, formatSize, parseExcludeFile, parseFilesFrom, parseFilesFromRaw, parseFilesFromVerbatim, parseSize,
   snapshot as takeSnapshot, snapshotStream, readListFile, type ArchiverWarning, type GlobFs, type SnapshotSummary,
@@ -141,7 +141,7 @@ export async function snapshotAction(ctx: CommandContext, args: string[], opts: 
         const iexclude = [...opts.iexclude];
         for (const f of opts.iexcludeFile) iexclude.push(...parseExcludeFile(await readListFile(resolve(ctx.io.cwd, f), '--iexclude-file'), ctx.io.env));
         const cache = opts.resume ? cacheDirectory(ctx.io.env, ctx.io.cwd) : undefined;
-        return takeSnapshot(repo, paths, {
+        const done = await takeSnapshot(repo, paths, {
           ...common,
           ...(cache !== undefined ? { resume: { dir: resolve(cache, repo.config.id, 'resume'), reuse: opts.force !== true } } : {}),
           ...(opts.parent !== undefined ? { parent: opts.parent } : {}),
@@ -159,6 +159,10 @@ export async function snapshotAction(ctx: CommandContext, args: string[], opts: 
           oneFileSystem: opts.oneFileSystem === true,
           gitIgnore: opts.gitIgnore === true,
         });
+        // The journal is gone with the saved snapshot: its directory and the repository's in the
+        // cache go too when empty (else the cache gathers an empty pair per repository).
+        if (cache !== undefined) await removeEmptyDirs([resolve(cache, repo.config.id, 'resume'), resolve(cache, repo.config.id)], onWarning);
+        return done;
       });
       status.finish();
       ctx.recordMetrics({ bytesProcessed: summary.total_bytes_processed, bytesAdded: summary.data_added, bytesStored: summary.data_added_packed, filesProcessed: summary.total_files_processed, errors: summary.errors });
@@ -167,4 +171,20 @@ export async function snapshotAction(ctx: CommandContext, args: string[], opts: 
         throw new CairnError('ERR_PARTIAL', `snapshot ${summary.snapshot_id.slice(0, 8)} was saved, but ${summary.errors} ${summary.errors === 1 ? 'entry' : 'entries'} could not be read (see the warnings above)`, { data: { snapshot_id: summary.snapshot_id, errors: summary.errors } });
       }
     });
+}
+
+/**
+ * Removes each directory in turn while it is empty; stops at the first that is not (or is gone).
+ * Any other failure is a warning: the snapshot is saved, an empty directory is all that is left.
+ */
+async function removeEmptyDirs(dirs: readonly string[], onWarning: (w: ArchiverWarning) => void): Promise<void> {
+  for (const d of dirs) {
+    try {
+      await rmdir(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') onWarning({ code: 'DEGRADED', path: d, message: `cannot remove the empty cache directory ${d} (it is safe to delete): ${(e as Error).message}` });
+      return;
+    }
+  }
 }
