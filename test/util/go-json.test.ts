@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isCairnError } from '../../src/errors.js';
 import { base64Decode, base64Encode, compactJson, goJsonBytes, goJsonString, JsonReader } from '../../src/util/index.js';
@@ -62,6 +63,39 @@ describe('JsonReader', () => {
   it.each(['18446744073709551616', '-1', '1.0', '1e3', '01', '4294967296', '"1"', ''])('refuses %j as an unsigned integer', (text) => {
     expect(() => read(text, (r) => (text === '4294967296' ? r.uint(0xffffffff) : r.uint64()))).toThrow(
       expect.objectContaining({ code: 'ERR_CORRUPT' }),
+    );
+  });
+
+  it('reads exactly the unsigned integers Go would, whatever the token (seeded)', () => {
+    // A model of Go's rule: a JSON number made of digits only (no leading zero), within range.
+    const token = fc.oneof(
+      fc.stringMatching(/^[1-9][0-9]{0,24}$/),
+      fc.constantFrom('0', '00', '01', '-0', '-1', '1.0', '1.', '1e3', '1E3', '0e1', '0.5', '9007199254740991', '9007199254740992', '18446744073709551615', '18446744073709551616'),
+      fc.tuple(fc.constantFrom('', '-', '0', ' ', '\n'), fc.stringMatching(/^[0-9]{1,20}$/), fc.constantFrom('', '.5', 'e2', 'E-1', '.')).map(([a, b, c]) => `${a}${b}${c}`),
+    );
+    const maxes = [0, 255, 0xffffffff, Number.MAX_SAFE_INTEGER];
+    fc.assert(
+      fc.property(token, fc.constantFrom(...maxes), fc.boolean(), (text, max, wide) => {
+        const digits = text.trim();
+        const valid = /^(0|[1-9][0-9]*)$/.test(digits);
+        const limit = wide ? 2n ** 64n - 1n : BigInt(max);
+        const expected = valid && BigInt(digits) <= limit ? (wide ? BigInt(digits) : Number(digits)) : 'refused';
+        let got: unknown;
+        try {
+          got = read(`${text},`, (r) => {
+            const v = wide ? r.uint64() : r.uint(max);
+            // The token must end where the number does (a leading zero stops the number early).
+            if (r.peek() !== 0x2c) throw Object.assign(new Error('trailing'), { code: 'ERR_CORRUPT' });
+            r.pos++;
+            return v;
+          });
+        } catch (e) {
+          expect((e as { code?: string }).code).toBe('ERR_CORRUPT');
+          got = 'refused';
+        }
+        expect(got).toBe(expected);
+      }),
+      { seed: 20261125, numRuns: 3000 },
     );
   });
 

@@ -643,9 +643,53 @@ export class JsonReader {
     return digits;
   }
 
+  /**
+   * The common case of `uint` and `uint64`, without a substring: a plain unsigned integer of at
+   * most 15 digits (no sign, fraction, exponent or leading zero) at the cursor, consumed; -1
+   * with nothing consumed for anything else (the slow path then reads or rejects it).
+   */
+  private plainUint(): number {
+    const t = this.text;
+    const start = this.pos;
+    const c0 = this.peek();
+    let p = this.pos;
+    if (c0 === 0x30) {
+      const c1 = t.charCodeAt(p + 1);
+      if (isDigit(c1) || c1 === 0x2e || c1 === 0x65 || c1 === 0x45) {
+        this.pos = start;
+        return -1;
+      }
+      this.pos = p + 1;
+      return 0;
+    }
+    if (c0 < 0x31 || c0 > 0x39) {
+      this.pos = start;
+      return -1;
+    }
+    const first = p;
+    let v = 0;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (!isDigit(c)) {
+        if (c === 0x2e || c === 0x65 || c === 0x45 || p - first > 15) {
+          this.pos = start;
+          return -1;
+        }
+        break;
+      }
+      v = v * 10 + (c - 0x30);
+      p++;
+    }
+    this.pos = p;
+    return v;
+  }
+
   /** An unsigned integer no larger than `max` (at most 2^53-1) as a number. */
   uint(max: number): number {
     const start = this.pos;
+    const plain = this.plainUint();
+    if (plain >= 0 && plain <= max) return plain;
+    this.pos = start;
     const digits = this.uintDigits();
     const v = digits.length <= 16 ? Number(digits) : Infinity;
     if (v > max) this.fail(`number ${shortNumber(digits)} is out of range (max ${max})`, start);
@@ -655,6 +699,8 @@ export class JsonReader {
   /** An unsigned 64-bit integer, exactly. */
   uint64(): bigint {
     const start = this.pos;
+    const plain = this.plainUint();
+    if (plain >= 0) return BigInt(plain);
     const digits = this.uintDigits();
     if (digits.length <= 15) return BigInt(Number(digits));
     const v = digits.length <= 20 ? BigInt(digits) : UINT64_MAX + 1n;
