@@ -368,7 +368,8 @@ function scanTotals(options: SnapshotOptions, paths: readonly string[], progress
     if (!st.isDirectory() || (sel?.oneFileSystem === true && st.dev !== rootDevice)) return;
     let scan;
     try {
-      scan = await scanDir(path);
+      // Sizes only: no entry is asked for its extended attributes.
+      scan = await scanDir(path, { xattrs: false });
     } catch {
       return;
     }
