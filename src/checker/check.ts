@@ -23,7 +23,7 @@
 import { isCairnError, messageOf, type ErrorCode } from '../errors.js';
 import { displayPath } from '../fs/index.js';
 import { hashId, idToBytes, shortId, type BlobId, type BlobType, type Id, type PackId, type SnapshotId, type TreeId } from '../model/index.js';
-import { readRuns, type PackedBlob } from '../pack/index.js';
+import { packReads, type PackedBlob } from '../pack/index.js';
 import { GrowingScratch, withLock, type LockWarning, type Repository } from '../repository/index.js';
 import { sortSnapshots, type SnapshotEntry } from '../snapshot/index.js';
 import { IdSet, type IndexEntry } from '../index/index.js';
@@ -273,34 +273,6 @@ interface WantedTree {
   readonly entry: IndexEntry;
 }
 
-/** Bytes [start, end) of a pack holding the trees listed (in offset order). */
-interface TreeRange {
-  readonly pack: PackId;
-  readonly start: number;
-  readonly end: number;
-  readonly trees: WantedTree[];
-}
-
-/** Groups the trees into ranges of their packs: neighbours at most RANGE_GAP apart share a read of at most RANGE_MAX bytes. */
-function treeRanges(wanted: readonly WantedTree[]): TreeRange[] {
-  const byPack = new Map<PackId, WantedTree[]>();
-  for (const w of wanted) {
-    const list = byPack.get(w.entry.pack);
-    if (list === undefined) byPack.set(w.entry.pack, [w]);
-    else list.push(w);
-  }
-  const ranges: TreeRange[] = [];
-  for (const [pack, trees] of [...byPack].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    trees.sort((a, b) => a.entry.offset - b.entry.offset);
-    for (const run of readRuns(trees, (w) => w.entry, RANGE_GAP, RANGE_MAX)) {
-      const start = run[0]!.entry.offset;
-      const end = run.reduce((e, w) => Math.max(e, w.entry.offset + w.entry.length), 0);
-      ranges.push({ pack, start, end, trees: run });
-    }
-  }
-  return ranges;
-}
-
 class Checker {
   private errors = 0;
   private hints = 0;
@@ -541,8 +513,9 @@ class Checker {
       repo.unsealBlobInto(stored, blob, scratch.for(stored.length, blob.uncompressedLength));
 
     // Breadth first, one level at a time. A level's trees are read in byte ranges of their packs
-    // (see treeRanges) rather than one read each; a tree whose range cannot be read, or that does
-    // not open or decode from it, is loaded again on its own through loadBlob, whose error (after
+    // (packReads: neighbours at most RANGE_GAP apart share a read of at most RANGE_MAX bytes)
+    // rather than one read each; a tree whose range cannot be read, or that does not open or
+    // decode from it, is loaded again on its own through loadBlob, whose error (after
     // trying every copy) is the one reported. Subtrees are registered in the order of the level,
     // so the path that first reaches a tree does not depend on which read finished first.
     let frontier: number[] = [];
@@ -562,7 +535,7 @@ class Checker {
         else if (entries.length === 0) where('tree', 'ERR_NOT_FOUND', t, undefined, `tree ${id} is not in the index`, { tree: id, blob: id, blobType: 'tree' });
         else where('tree', 'ERR_NOT_FOUND', t, undefined, `tree ${id} is stored only in missing pack ${entries[0]!.pack}`, { tree: id, blob: id, blobType: 'tree', pack: entries[0]!.pack });
       }
-      await mapConcurrent(treeRanges(wanted), this.loadConcurrency, async (range) => {
+      await mapConcurrent(packReads(wanted, (w) => w.entry, RANGE_GAP, RANGE_MAX), this.loadConcurrency, async (range) => {
         this.aborted();
         let bytes: Uint8Array | undefined;
         try {
@@ -571,7 +544,7 @@ class Checker {
           if (isCairnError(e, 'ERR_INTERRUPTED')) throw e;
           bytes = undefined; // each tree is loaded on its own below, and its failure reported
         }
-        for (const w of range.trees) {
+        for (const w of range.items) {
           this.aborted();
           let dirs: Edge[] | undefined;
           if (bytes !== undefined) {

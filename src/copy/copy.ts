@@ -26,7 +26,7 @@
 import { CairnError } from '../errors.js';
 import { selectSnapshots } from '../inspect/index.js';
 import type { BlobId, PackId, SnapshotId, TreeId } from '../model/index.js';
-import { readRuns } from '../pack/index.js';
+import { packReads } from '../pack/index.js';
 import { withLock, type LockWarning, type RepoLock, type Repository, type UnreadableSnapshot } from '../repository/index.js';
 import { filterSnapshots, type Snapshot, type SnapshotEntry, type SnapshotFilter } from '../snapshot/index.js';
 import { compareTime, decodeTree } from '../tree/index.js';
@@ -139,6 +139,7 @@ const MAX_READ = 8 << 20;
 
 interface PackedRef {
   readonly id: BlobId;
+  readonly pack: PackId;
   readonly offset: number;
   readonly length: number;
   readonly uncompressedLength: number;
@@ -294,29 +295,18 @@ async function copyData(
   concurrency: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const byPack = new Map<PackId, PackedRef[]>();
-  for (const id of ids) {
+  const refs: PackedRef[] = ids.map((id) => {
     const e = source.index.lookup(id, 'data')[0];
     if (e === undefined) {
       throw new CairnError('ERR_NOT_FOUND', `data blob ${id} is not in the source repository's index; run \`cairn check\` on the source, and \`cairn repair index\` if packs exist that the index misses`, { data: { blob: id, type: 'data', repository: 'source' } });
     }
-    const list = byPack.get(e.pack);
-    const ref = { id, offset: e.offset, length: e.length, uncompressedLength: e.uncompressedLength };
-    if (list === undefined) byPack.set(e.pack, [ref]);
-    else list.push(ref);
-  }
-  const reads: { pack: PackId; blobs: PackedRef[] }[] = [];
-  for (const [pack, blobs] of byPack) {
-    blobs.sort((a, b) => a.offset - b.offset);
-    for (const run of readRuns(blobs, (b) => b, MAX_GAP, MAX_READ)) reads.push({ pack, blobs: run });
-  }
-  await mapConcurrent(reads, concurrency, async ({ pack, blobs }) => {
+    return { id, pack: e.pack, offset: e.offset, length: e.length, uncompressedLength: e.uncompressedLength };
+  });
+  await mapConcurrent(packReads(refs, (b) => b, MAX_GAP, MAX_READ), concurrency, async ({ pack, start, end, items: blobs }) => {
     interrupted(signal);
-    const start = blobs[0]!.offset;
-    const last = blobs[blobs.length - 1]!;
     let bytes: Uint8Array | undefined;
     try {
-      bytes = await source.backend.load({ type: 'pack', name: pack }, start, last.offset + last.length - start);
+      bytes = await source.backend.load({ type: 'pack', name: pack }, start, end - start);
     } catch {
       interrupted(signal);
       bytes = undefined; // each blob falls back to loadBlob below, which reports what is wrong

@@ -6,4 +6,4 @@
  */
 export { encodePackHeader, decodePackHeader, entrySize, type PackedBlob } from './header.js';
 export { PackBuilder, packTail, readPackHeader, MAX_HEADER_SIZE, MIN_PACK_SIZE, PACK_OVERHEAD, type SealedBlob, type FinishedPack, type RangeLoader } from './pack.js';
-export { readRuns, type PackPlace } from './runs.js';
+export { packReads, readRuns, type PackPlace, type PackRead } from './runs.js';

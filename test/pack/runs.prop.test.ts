@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readRuns, type PackPlace } from '../../src/pack/index.js';
+import { packReads, readRuns, type PackPlace } from '../../src/pack/index.js';
+import type { PackId } from '../../src/model/index.js';
 
 const placesArb = fc
   .array(fc.record({ skip: fc.integer({ min: 0, max: 3000 }), length: fc.integer({ min: 1, max: 2000 }) }), { maxLength: 40 })
@@ -39,6 +40,32 @@ describe('readRuns', () => {
         }
       }),
       { seed: 20261125, numRuns: 500 },
+    );
+  });
+
+  it('packReads: the items of each pack, sorted by offset, split as readRuns splits them; every item once; each read spans its items', () => {
+    const itemsArb = fc.array(
+      fc.record({ pack: fc.constantFrom('aa', 'bb', 'cc') as fc.Arbitrary<PackId>, offset: fc.integer({ min: 0, max: 20_000 }), length: fc.integer({ min: 1, max: 2000 }) }),
+      { maxLength: 60 },
+    );
+    fc.assert(
+      fc.property(itemsArb, fc.integer({ min: 0, max: 2500 }), fc.integer({ min: 1, max: 6000 }), (items, gap, max) => {
+        const reads = packReads(items, (i) => i, gap, max);
+        expect(reads.flatMap((r) => r.items).length).toBe(items.length);
+        expect(new Set(reads.flatMap((r) => r.items)).size).toBe(items.length);
+        const packs = reads.map((r) => r.pack);
+        expect(packs).toEqual([...packs].sort());
+        for (const pack of new Set(packs)) {
+          const mine = items.filter((i) => i.pack === pack).sort((a, b) => a.offset - b.offset);
+          expect(reads.filter((r) => r.pack === pack).map((r) => r.items)).toEqual(readRuns(mine, (i) => i, gap, max));
+        }
+        for (const r of reads) {
+          for (const i of r.items) expect(i.pack === r.pack && i.offset >= r.start && i.offset + i.length <= r.end).toBe(true);
+          expect(r.start).toBe(Math.min(...r.items.map((i) => i.offset)));
+          expect(r.end).toBe(Math.max(...r.items.map((i) => i.offset + i.length)));
+        }
+      }),
+      { seed: 20261125, numRuns: 300 },
     );
   });
 });
