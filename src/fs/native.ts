@@ -20,7 +20,7 @@ import { CairnError, messageOf } from '../errors.js';
 import { ADDON_PATH, addonLoadError, nativeAddon } from '../util/index.js';
 import { displayPath, joinPath } from './paths.js';
 import { closeSync } from 'node:fs';
-import { errnoError, scannedAt, scannedIsDirectory, STAT_STRIDE, statAt, type ScannedStats } from './stats.js';
+import { errnoError, scannedAt, scannedIsDirectory, STAT_ERRNO, STAT_STRIDE, STAT_XATTRS, statAt, type ScannedStats } from './stats.js';
 import { scannedGives } from './node.js';
 import type { Node } from '../tree/index.js';
 
@@ -294,10 +294,11 @@ function readBatch(batch: ReadRequest[]): void {
       for (let i = 0; i < batch.length; i++) {
         const r = batch[i]!;
         const end = ends[i]!;
-        const errno = Number(stats[i * STAT_STRIDE + 16]);
+        const errno = Number(stats[i * STAT_STRIDE + STAT_ERRNO]);
         if (errno !== 0) {
           release();
-          const syscall = READ_SYSCALLS[Number(stats[i * STAT_STRIDE + 17])] ?? 'read';
+          // readFiles puts the index of the failed syscall in the xattr column.
+          const syscall = READ_SYSCALLS[Number(stats[i * STAT_STRIDE + STAT_XATTRS])] ?? 'read';
           r.reject(errnoError(errno, syscall, displayPath(r.path)));
         } else {
           let released = false;

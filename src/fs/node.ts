@@ -5,9 +5,9 @@
  */
 import type { BigIntStats } from 'node:fs';
 import type { BlobId, TreeId } from '../model/index.js';
-import { fileModeFromUnix, localOffset, nodeTypeFromUnixMode, timestampFromNs, unixModeFromFileMode, type Node, type Timestamp } from '../tree/index.js';
+import { fileModeFromUnix, localOffset, nodeTypeFromUnixMode, timestampFromNs, unixModeFromFileMode, type Node, type NodeType, type Timestamp } from '../tree/index.js';
 import { groupName, userName } from './names.js';
-import { STAT_ERRNO, STAT_STRIDE, STAT_XATTRS, XATTRS_NOT_ASKED } from './stats.js';
+import { STAT_CTIME, STAT_DEV, STAT_ERRNO, STAT_GID, STAT_INO, STAT_MODE, STAT_MTIME, STAT_NLINK, STAT_RDEV, STAT_SIZE, STAT_STRIDE, STAT_UID, STAT_XATTRS, XATTRS_NOT_ASKED } from './stats.js';
 
 export interface NodeContent {
   /** Files: their data blobs and size. */
@@ -19,6 +19,16 @@ export interface NodeContent {
   readonly linktarget?: Uint8Array;
 }
 
+/** Whether a node of this type records the link count (restic: files, symlinks and devices). */
+function recordsLinks(type: NodeType): boolean {
+  return type === 'file' || type === 'symlink' || type === 'dev' || type === 'chardev';
+}
+
+/** Whether a node of this type records st_rdev as `device` (block and character devices). */
+function isDevice(type: NodeType): boolean {
+  return type === 'dev' || type === 'chardev';
+}
+
 export function nodeFromStat(name: Uint8Array, st: BigIntStats, extra: NodeContent): Node {
   const stMode = Number(st.mode);
   const type = nodeTypeFromUnixMode(stMode) ?? 'file';
@@ -27,7 +37,6 @@ export function nodeFromStat(name: Uint8Array, st: BigIntStats, extra: NodeConte
   const user = userName(uid);
   const group = groupName(gid);
   const mtime = timestampFromNs(st.mtimeNs);
-  const withLinks = type === 'file' || type === 'symlink' || type === 'dev' || type === 'chardev';
   return {
     name,
     type,
@@ -42,9 +51,9 @@ export function nodeFromStat(name: Uint8Array, st: BigIntStats, extra: NodeConte
     inode: st.ino,
     deviceId: st.dev,
     ...(type === 'file' ? { size: extra.size ?? Number(st.size) } : {}),
-    ...(withLinks ? { links: Number(st.nlink) } : {}),
+    ...(recordsLinks(type) ? { links: Number(st.nlink) } : {}),
     ...(type === 'symlink' && extra.linktarget !== undefined ? { linktarget: extra.linktarget } : {}),
-    ...((type === 'dev' || type === 'chardev') && st.rdev !== 0n ? { device: st.rdev } : {}),
+    ...(isDevice(type) && st.rdev !== 0n ? { device: st.rdev } : {}),
     content: type === 'file' ? [...(extra.content ?? [])] : null,
     ...(extra.subtree !== undefined ? { subtree: extra.subtree } : {}),
   };
@@ -74,21 +83,20 @@ export function scannedGives(a: BigInt64Array, index: number, old: Node): boolea
   const xattrs = a[o + STAT_XATTRS];
   if (a[o + STAT_ERRNO] !== 0n || (xattrs !== 0n && xattrs !== XATTRS_NOT_ASKED)) return false;
   if (xattrs === 0n && (old.extendedAttributes?.length ?? 0) !== 0) return false;
-  const stMode = Number(a[o + 2]);
+  const stMode = Number(a[o + STAT_MODE]);
   const type = nodeTypeFromUnixMode(stMode) ?? 'file';
   if (type !== old.type || type === 'dir' || old.extra !== undefined || old.subtree !== undefined || (old.error ?? '') !== '') return false;
   if ((old.mode ?? 0) !== fileModeFromUnix(stMode)) return false;
-  const mSec = Number(a[o + 12]);
-  const mNsec = Number(a[o + 13]);
-  if (!isLocalTime(old.mtime, mSec, mNsec) || !isLocalTime(old.atime, mSec, mNsec) || !isLocalTime(old.ctime, Number(a[o + 14]), Number(a[o + 15]))) return false;
-  const uid = Number(a[o + 4]);
-  const gid = Number(a[o + 5]);
+  const mSec = Number(a[o + STAT_MTIME]);
+  const mNsec = Number(a[o + STAT_MTIME + 1]);
+  if (!isLocalTime(old.mtime, mSec, mNsec) || !isLocalTime(old.atime, mSec, mNsec) || !isLocalTime(old.ctime, Number(a[o + STAT_CTIME]), Number(a[o + STAT_CTIME + 1]))) return false;
+  const uid = Number(a[o + STAT_UID]);
+  const gid = Number(a[o + STAT_GID]);
   if (old.uid !== uid || old.gid !== gid || (old.user ?? '') !== (userName(uid) ?? '') || (old.group ?? '') !== (groupName(gid) ?? '')) return false;
-  if ((old.inode ?? 0n) !== a[o + 1] || (old.deviceId ?? 0n) !== a[o]) return false;
-  const withLinks = type === 'file' || type === 'symlink' || type === 'dev' || type === 'chardev';
-  if ((old.links ?? 0) !== (withLinks ? Number(a[o + 3]) : 0)) return false;
-  if ((old.device ?? 0n) !== (type === 'dev' || type === 'chardev' ? a[o + 6] : 0n)) return false;
-  const size = Number(a[o + 7]);
+  if ((old.inode ?? 0n) !== a[o + STAT_INO] || (old.deviceId ?? 0n) !== a[o + STAT_DEV]) return false;
+  if ((old.links ?? 0) !== (recordsLinks(type) ? Number(a[o + STAT_NLINK]) : 0)) return false;
+  if ((old.device ?? 0n) !== (isDevice(type) ? a[o + STAT_RDEV] : 0n)) return false;
+  const size = Number(a[o + STAT_SIZE]);
   switch (type) {
     case 'file':
       return old.content !== null && (old.size ?? 0) === size && (old.linktarget?.length ?? 0) === 0;

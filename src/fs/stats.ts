@@ -13,6 +13,18 @@ import { getSystemErrorMap } from 'node:util';
  * errno and the xattr-list size (-1: the query failed; XATTRS_NOT_ASKED: the scan did not ask).
  */
 export const STAT_STRIDE = 18;
+/** Columns of an entry (offsets from its first value). */
+export const STAT_DEV = 0;
+export const STAT_INO = 1;
+export const STAT_MODE = 2;
+export const STAT_NLINK = 3;
+export const STAT_UID = 4;
+export const STAT_GID = 5;
+export const STAT_RDEV = 6;
+export const STAT_SIZE = 7;
+export const STAT_ATIME = 10;
+export const STAT_MTIME = 12;
+export const STAT_CTIME = 14;
 export const STAT_ERRNO = 16;
 export const STAT_XATTRS = 17;
 /** The xattr column of a scan that did not ask for the lists (`scanDirectory(path, { xattrs: false })`). */
@@ -48,19 +60,20 @@ class NativeStats implements ScannedStats {
   readonly hasXattrs?: boolean;
 
   constructor(a: BigInt64Array, o: number, hasXattrs: boolean | undefined) {
-    this.dev = a[o]!;
-    this.ino = a[o + 1]!;
-    this.mode = a[o + 2]!;
-    this.nlink = a[o + 3]!;
-    this.uid = a[o + 4]!;
-    this.gid = a[o + 5]!;
-    this.rdev = a[o + 6]!;
-    this.size = a[o + 7]!;
+    this.dev = a[o + STAT_DEV]!;
+    this.ino = a[o + STAT_INO]!;
+    this.mode = a[o + STAT_MODE]!;
+    this.nlink = a[o + STAT_NLINK]!;
+    this.uid = a[o + STAT_UID]!;
+    this.gid = a[o + STAT_GID]!;
+    this.rdev = a[o + STAT_RDEV]!;
+    this.size = a[o + STAT_SIZE]!;
     this.blksize = a[o + 8]!;
     this.blocks = a[o + 9]!;
-    this.atimeNs = a[o + 10]! * NS_PER_SEC + a[o + 11]!;
-    this.mtimeNs = a[o + 12]! * NS_PER_SEC + a[o + 13]!;
-    this.ctimeNs = a[o + 14]! * NS_PER_SEC + a[o + 15]!;
+    // Each time is seconds, then nanoseconds.
+    this.atimeNs = a[o + STAT_ATIME]! * NS_PER_SEC + a[o + STAT_ATIME + 1]!;
+    this.mtimeNs = a[o + STAT_MTIME]! * NS_PER_SEC + a[o + STAT_MTIME + 1]!;
+    this.ctimeNs = a[o + STAT_CTIME]! * NS_PER_SEC + a[o + STAT_CTIME + 1]!;
     if (hasXattrs !== undefined) this.hasXattrs = hasXattrs;
   }
 
@@ -106,7 +119,7 @@ export function scannedAt(a: BigInt64Array, index: number, path: () => string): 
 /** Whether entry `index` of a scan is a directory (false when it could not be stat-ed). */
 export function scannedIsDirectory(a: BigInt64Array, index: number): boolean {
   const o = index * STAT_STRIDE;
-  return a[o + STAT_ERRNO] === 0n && (a[o + 2]! & S_IFMT) === 0o040000n;
+  return a[o + STAT_ERRNO] === 0n && (a[o + STAT_MODE]! & S_IFMT) === 0o040000n;
 }
 
 let errorMap: Map<number, [string, string]> | undefined;
