@@ -173,6 +173,9 @@ type ParentDir = ParentTree | undefined;
 /** A node's time as nanoseconds since the epoch (as a stat's `*timeNs`). */
 const timeNs = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
 
+/** The parent's node is of the same inode with the same ctime (nothing about it was changed since, content and xattrs included). */
+const sameInodeAndCtime = (old: Node, st: BigIntStats): boolean => old.inode === st.ino && timeNs(old.ctime) === st.ctimeNs;
+
 /** Whether the parent snapshot has a tree for the directory `old` was. */
 const hasParentTree = (old: Node | undefined): boolean => old?.type === 'dir' && old.subtree !== undefined;
 
@@ -546,7 +549,7 @@ class Walk {
       // mtime and ctime as in the parent snapshot mean the same target (no readlink needed).
       if (
         old?.type === 'symlink' && old.linktarget !== undefined && BigInt(old.linktarget.length) === st.size &&
-        old.inode === st.ino && timeNs(old.mtime) === st.mtimeNs && timeNs(old.ctime) === st.ctimeNs
+        sameInodeAndCtime(old, st) && timeNs(old.mtime) === st.mtimeNs
       ) {
         return this.node(path, name, st, { linktarget: old.linktarget }, old);
       }
@@ -649,24 +652,23 @@ class Walk {
         const n = names[i]!;
         while (started >= DIR_WINDOW) await free();
         if (failure !== undefined) break;
-        if (!scan.isDirectory(i)) {
-          // The parent's node, when the entry's stat says it would be recorded exactly so: taken
-          // as it is, without a stat object, a node, or a trip through the entry limiter.
-          const old = parent?.get(n);
-          if (old !== undefined && this.options.withAtime !== true && scan.gives(i, old) && this.indexed(old)) {
-            this.checkAbort();
-            if (sel !== undefined && (await sel.excludes(joinPath(path, n), scan.stat(i) as ScannedStats))) continue;
-            if (old.type === 'file') countFile(this.counts, 'files_unmodified', old.size ?? 0, this.options.progress);
-            nodes[slot] = old;
-            continue;
-          }
+        const isDir = scan.isDirectory(i);
+        const old = parent?.get(n);
+        // The parent's node, when the entry's stat says it would be recorded exactly so: taken as
+        // it is, without a stat object, a node, or a trip through the entry limiter.
+        if (!isDir && old !== undefined && this.options.withAtime !== true && scan.gives(i, old) && this.indexed(old)) {
+          this.checkAbort();
+          if (sel !== undefined && (await sel.excludes(joinPath(path, n), scan.stat(i) as ScannedStats))) continue;
+          if (old.type === 'file') countFile(this.counts, 'files_unmodified', old.size ?? 0, this.options.progress);
+          nodes[slot] = old;
+          continue;
         }
         const st = scan.stat(i);
-        if (scan.isDirectory(i)) {
+        if (isDir) {
           lookAhead(++nextSubdir);
           const read = ahead.get(i);
           ahead.delete(i);
-          const visit = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, parent?.get(n), rootDevice, st, read);
+          const visit = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, old, rootDevice, st, read);
           if (sel?.inOrder === true || this.dirsBeside >= DIR_CONCURRENCY) {
             nodes[slot] = await visit();
             continue;
@@ -674,7 +676,7 @@ class Walk {
           this.dirsBeside++;
           beside(slot, visit().finally(() => this.dirsBeside--));
         } else {
-          beside(slot, this.entries(() => this.entry(joinPath(path, n), n, parent?.get(n), rootDevice, st)));
+          beside(slot, this.entries(() => this.entry(joinPath(path, n), n, old, rootDevice, st)));
         }
       }
       while (started > 0) await free();
@@ -706,7 +708,7 @@ class Walk {
     if (known === false) return node;
     // A scan with a parent tree did not ask: the parent's node of the same inode and ctime has
     // them (setting or removing one moves the ctime).
-    if (known === undefined && old !== undefined && old.type === node.type && old.inode === st.ino && timeNs(old.ctime) === st.ctimeNs) {
+    if (known === undefined && old !== undefined && old.type === node.type && sameInodeAndCtime(old, st)) {
       const xattrs = old.extendedAttributes ?? [];
       return xattrs.length > 0 ? { ...node, extendedAttributes: xattrs } : node;
     }
