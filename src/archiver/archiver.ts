@@ -17,7 +17,7 @@ import { posix, resolve as resolvePath } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { CairnError, messageOf } from '../errors.js';
 import { chunkFile, chunkStream, type ByteSource, type Chunker } from '../chunker/index.js';
-import { displayPath, joinPath, nativeAvailable, nodeFromStat, openForReading, readWhole, readXattrs, scanDir, type DirectoryScan, type NodeContent, type ScannedStats, type WholeRead } from '../fs/index.js';
+import { displayPath, joinPath, nameKey, nativeAvailable, nodeFromStat, openForReading, readWhole, readXattrs, scanDir, type DirectoryScan, type NodeContent, type ScannedStats, type WholeRead } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type SnapshotId, type TreeId } from '../model/index.js';
 import type { Snapshot } from '../snapshot/index.js';
 import { createLimiter, type Progress } from '../util/index.js';
@@ -141,8 +141,6 @@ interface VirtualDir {
   readonly children: Map<string, VirtualDir>;
   target: boolean;
 }
-
-const key = (name: Uint8Array): string => Buffer.from(name).toString('latin1');
 
 
 /** The parent snapshot's version of a directory: its tree's ID, and its nodes by name. */
@@ -378,11 +376,11 @@ function scanTotals(options: SnapshotOptions, paths: readonly string[], progress
     }
     const scope = sel === undefined ? undefined : await sel.enter(path, scan.names, () => undefined);
     try {
-      const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(key));
+      const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(nameKey));
       for (let i = 0; i < scan.names.length; i++) {
         const n = scan.names[i]!;
         const child = scan.stat(i);
-        if (child instanceof Error || (keep !== undefined && !keep.has(key(n)))) continue;
+        if (child instanceof Error || (keep !== undefined && !keep.has(nameKey(n)))) continue;
         await visit(joinPath(path, n), child, rootDevice);
       }
     } finally {
@@ -601,8 +599,8 @@ class Walk {
     const sel = this.options.selector;
     const scope = sel === undefined ? undefined : await sel.enter(path, names, (p, message) => this.warn('ERR_FILE_READ', p, message));
     try {
-      const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(key));
-      const chosen = names.map((_, i) => i).filter((i) => keep === undefined || keep.has(key(names[i]!)));
+      const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(nameKey));
+      const chosen = names.map((_, i) => i).filter((i) => keep === undefined || keep.has(nameKey(names[i]!)));
       // Subdirectories are visited in order; up to DIR_CONCURRENCY visits in the whole tree run
       // beside the walk, the others in line (so the walk stays bounded however wide or deep the
       // tree), and the next DIR_LOOKAHEAD are listed and stat-ed ahead, so that a visit rarely

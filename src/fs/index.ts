@@ -4,7 +4,7 @@
  * no path below what the user typed is ever decoded or re-encoded; a name that could escape a
  * directory is never created.
  */
-export { joinPath, displayPath, SLASH } from './paths.js';
+export { joinPath, displayPath, nameKey, SLASH } from './paths.js';
 export { userName, groupName, uidOf, gidOf } from './names.js';
 export { nodeFromStat, scannedGives, timestampToSeconds, unixPermissions, unixModeOf, type NodeContent } from './node.js';
 export { readXattrs, writeXattrs } from './xattrs.js';

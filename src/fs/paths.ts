@@ -14,6 +14,11 @@ export function joinPath(dir: Uint8Array, name: Uint8Array): Buffer {
   return out;
 }
 
+/** A name's bytes as a string, one character per byte: a key for a set or map of names (no copy). */
+export function nameKey(name: Uint8Array): string {
+  return Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
+}
+
 /** C0 and C1 control characters and DEL: never printed raw (a name could carry terminal escapes). */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 

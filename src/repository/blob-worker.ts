@@ -247,7 +247,7 @@ if (parentPort !== null && (workerData as BlobWorkerData | undefined)?.kind === 
   };
   /**
    * Plaintext of blobs needed again, least recently used first (restoreBlob). Each is a copy: of
-   * a small blob (under 1 MiB) in an array of its own size, of a larger one in a buffer from the
+   * a small blob (under KEEP_EXACT) in an array of its own size, of a larger one in a buffer from the
    * read buffers' free list (whole MiB), given back when it is dropped; keptBytes counts those
    * arrays' sizes, so KEEP_BYTES bounds the memory they hold.
    */

@@ -25,7 +25,7 @@ import { close as closeFd, constants as FS, type BigIntStats } from 'node:fs';
 import { chmod, chown, lchown, link, lstat, mkdir, open as openFile, readdir, readlink, rm, symlink, utimes, lutimes, type FileHandle } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { CairnError, messageOf } from '../errors.js';
-import { displayPath, finishFile, joinPath, type FinishedFile, openFile as openNative, makeNode, nativeAvailable, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
+import { displayPath, finishFile, joinPath, nameKey, type FinishedFile, openFile as openNative, makeNode, nativeAvailable, setTimes, timestampToSeconds, unixModeOf, unixPermissions, writeXattrs } from '../fs/index.js';
 import { hashId, type BlobId, type BlobType, type TreeId } from '../model/index.js';
 import { decodeTree, invalidNameReason, type Node, type Timestamp } from '../tree/index.js';
 import { createLimiter, mapConcurrent, type Progress } from '../util/index.js';
@@ -440,7 +440,7 @@ class Restore {
       const seen = new Set<string>();
       for (const node of nodes) {
         if (invalidNameReason(node.name) !== undefined) continue;
-        const k = latin1(node.name);
+        const k = nameKey(node.name);
         if (seen.has(k)) continue;
         seen.add(k);
         await count(node, this.o.select === undefined ? item : slashJoin(item, node.name));
@@ -487,10 +487,10 @@ class Restore {
       }
       if (seen === undefined && last !== undefined && Buffer.compare(last, name) >= 0) {
         // Out of order: from here on every name is looked up (the ones before were all different).
-        seen = new Set(nodes.slice(0, i).filter((n) => invalidNameReason(n.name) === undefined).map((n) => latin1(n.name)));
+        seen = new Set(nodes.slice(0, i).filter((n) => invalidNameReason(n.name) === undefined).map((n) => nameKey(n.name)));
       }
       if (seen !== undefined) {
-        const k = latin1(name);
+        const k = nameKey(name);
         if (seen.has(k)) {
           this.fail('ERR_CORRUPT', joinPath(dir.path, name), `refused: tree ${tree} names this entry twice`);
           continue;
@@ -609,7 +609,7 @@ class Restore {
       return;
     }
     for (const n of names) {
-      if (keep.has(n.toString('latin1'))) continue;
+      if (keep.has(nameKey(n))) continue;
       const p = joinPath(dir, n);
       const st = await lstatIfExists(p);
       if (st === undefined) continue;
@@ -945,10 +945,6 @@ function own(path: Buffer): Buffer {
   const b = Buffer.alloc(path.length);
   b.set(path);
   return b;
-}
-
-function latin1(name: Uint8Array): string {
-  return Buffer.from(name.buffer, name.byteOffset, name.byteLength).toString('latin1');
 }
 
 /** `item/name` for snapshot paths ("" + name gives "/name"). */
