@@ -913,14 +913,18 @@ static void scandir_complete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value ScanDir(napi_env env, napi_callback_info info) {
+  /* scanDir(path) asks for the xattrs: `xattrs` is optional. */
   napi_value argv[2];
   size_t argc = 2;
-  if (!get_args(env, info, 1, argv)) return NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
     throw_napi_failure(env, "napi_get_cb_info");
     return NULL;
   }
-  bool xattrs = true; /* optional: scanDir(path) asks */
+  if (argc < 1) {
+    throw_type(env, "ERR_MISSING_ARGS", "expected 1 or 2 arguments, got 0");
+    return NULL;
+  }
+  bool xattrs = true;
   if (argc >= 2 && !get_bool(env, argv[1], "xattrs", &xattrs)) return NULL;
   scandir_job_t *job = calloc(1, sizeof *job);
   if (job == NULL) {

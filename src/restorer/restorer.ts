@@ -49,15 +49,15 @@ export interface RestorerRepository {
   restoreBlob?(id: BlobId, target: { readonly fd: number; readonly offset: number; readonly length: number }, keep: boolean): Promise<number>;
 }
 
+/** How a file restored fresh is created (the owner may read and write it until its mode is set). */
+const FRESH_FLAGS = FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW;
+const FRESH_MODE = 0o600;
 /**
  * By default, files restored at once; and in all, when the blob workers write them, with small
  * files (up to SMALL_FILE_BYTES) beyond the FILES_AT_ONCE others. A small file is mostly waiting
  * (created, written by a worker, finished: three trips), so only many at once keep the workers
  * and the thread pool busy, and let the native opens and finishes of one turn share jobs.
  */
-/** How a file restored fresh is created (the owner may read and write it until its mode is set). */
-const FRESH_FLAGS = FS.O_WRONLY | FS.O_CREAT | FS.O_TRUNC | FS.O_NOFOLLOW;
-const FRESH_MODE = 0o600;
 const FILES_AT_ONCE = 4;
 const SMALL_FILES_AT_ONCE = 32;
 const SMALL_FILE_BYTES = 1 << 20;
