@@ -35,7 +35,7 @@ export {
   type PrunePlan, type PruneStats, type PruneResult, type PruneOptions, type PruneRunOptions, type PruneOutcome, type PruneEvent, type PrunePhase,
   type PruneWarning, type MaxUnused, type ExecutePruneOptions,
 } from './prune/index.js';
-export { takeSnapshot, takeStdinSnapshot, readListFile, createSelector, type ResumeOptions, type SnapshotOptions, type SnapshotSummary, type ArchiverWarning, type Selector, type SelectionOptions, type StdinSnapshotOptions } from './archiver/index.js';
+export { takeSnapshot, takeStdinSnapshot, readListFile, createSelector, DirCache, DIR_CACHE_AGE, type DirCacheEntry, type DirCacheOptions, type ResumeOptions, type SnapshotOptions, type SnapshotSummary, type ArchiverWarning, type Selector, type SelectionOptions, type StdinSnapshotOptions } from './archiver/index.js';
 export { dumpTar, encodeTarHeader, type DumpRepository, type TarHeader } from './dump/index.js';
 export { restore, findNode, loadTree, type RestoreOptions, type RestoreSummary, type RestoreWarning, type RestoreAction, type OverwriteMode } from './restorer/index.js';
 export {

@@ -6,7 +6,7 @@
 import { CairnError } from '../errors.js';
 import { openBackend } from '../backend/index.js';
 import {
-  createSelector, takeSnapshot, takeStdinSnapshot,
+  createSelector, DirCache, takeSnapshot, takeStdinSnapshot,
   type ParentRef, type SelectionOptions, type SnapshotOptions, type SnapshotSummary, type StdinSnapshotOptions,
 } from '../archiver/index.js';
 import { compareTime, nowTime } from '../tree/index.js';
@@ -47,7 +47,13 @@ export async function openRepository(location: string, options: RepositoryOption
   }
 }
 
-export interface SnapshotCallOptions extends Omit<SnapshotOptions, 'paths' | 'parent' | 'selector'>, SelectionOptions, LockCallOptions {
+export interface SnapshotCallOptions extends Omit<SnapshotOptions, 'paths' | 'parent' | 'selector' | 'dirs'>, SelectionOptions, LockCallOptions {
+  /**
+   * The directory cache's file (the CLI: `<cache dir>/<repository ID>/dirs`; see
+   * archiver/dircache.ts): opened before the snapshot, written once it is saved. Its problems are
+   * warnings (DEGRADED). Not used with `gitIgnore`. @default none
+   */
+  readonly dirCache?: string;
   /** Compare with this snapshot (ID or prefix) instead of the latest one of the same host and paths. */
   readonly parent?: string;
   /** Read every file, ignoring the parent (restic's --force). */
@@ -79,8 +85,8 @@ function userDefaults(): Pick<SnapshotOptions, 'hostname' | 'username' | 'uid' |
  */
 export async function snapshot(repo: Repository, paths: readonly string[], options: SnapshotCallOptions = {}): Promise<SnapshotSummary> {
   return locked(repo, false, options, async () => {
-    await repo.loadIndex();
-    const { parent: parentRef, force, ...rest } = options;
+    const indexFiles = await repo.loadIndex();
+    const { parent: parentRef, force, dirCache: dirCacheFile, ...rest } = options;
     // restic 0.14: --ignore-inode implies --ignore-ctime (on FUSE and similar file systems the
     // ctime is no more stable than the inode); without this every file there was reread.
     const opts = { ...userDefaults(), ...rest, ...(rest.ignoreInode === true ? { ignoreCtime: true } : {}) };
@@ -103,7 +109,23 @@ export async function snapshot(repo: Repository, paths: readonly string[], optio
     const selector = createSelector(options, cwd);
     // The totals scan of `progress` selects with its own instance (a selector has state).
     const scanSelector = selector !== undefined && options.progress !== undefined ? createSelector(options, cwd) : undefined;
-    return takeSnapshot(repo, { ...opts, paths, parent, ...(selector ? { selector } : {}), ...(scanSelector ? { scanSelector } : {}) });
+    const cache = dirCacheFile === undefined || options.gitIgnore === true ? undefined : await DirCache.open(dirCacheFile, {
+      indexFiles,
+      onProblem: (message) => options.onWarning?.({ code: 'DEGRADED', path: dirCacheFile, message }),
+    });
+    const { exclude, iexclude, excludeCaches, excludeIfPresent, excludeLargerThan, oneFileSystem } = options;
+    const selection = JSON.stringify({ exclude, iexclude, excludeCaches, excludeIfPresent, excludeLargerThan, oneFileSystem });
+    const summary = await takeSnapshot(repo, {
+      ...opts, paths, parent,
+      ...(selector ? { selector } : {}), ...(scanSelector ? { scanSelector } : {}), ...(cache ? { dirs: { cache, selection } } : {}),
+    });
+    if (cache !== undefined) {
+      // The index files there are now: every blob the cache's trees name is in one of them.
+      const now: string[] = [];
+      for await (const id of repo.list('index')) now.push(id);
+      await cache.save(now);
+    }
+    return summary;
   }, true);
 }
 

@@ -12,6 +12,7 @@
  * list is reused. An entry that cannot be read is a warning, never an abort: the snapshot is still
  * saved (and the CLI exits 3). A file that changes while it is read is reported.
  */
+import { createHash } from 'node:crypto';
 import { lstat, readlink, readFile } from 'node:fs/promises';
 import { posix, resolve as resolvePath } from 'node:path';
 import type { BigIntStats } from 'node:fs';
@@ -24,6 +25,7 @@ import { createLimiter, type Progress } from '../util/index.js';
 import { compareNames, decodeTree, encodeTree, nowTime, sameEncoding, timestampFromNs, type Node } from '../tree/index.js';
 import type { Selector } from './select.js';
 import { ResumeJournal, type ResumeOptions } from './resume.js';
+import type { DirCache, DirCacheEntry } from './dircache.js';
 
 /** What the archiver needs from a repository. */
 export interface ArchiverRepository {
@@ -94,6 +96,14 @@ export interface SnapshotOptions {
    * stored from it instead of reading them again. @default none
    */
   readonly resume?: ResumeOptions;
+  /**
+   * The directory cache (see dircache.ts): a directory whose scan matches an entry that names the
+   * parent's tree of it takes that tree unread, and every directory recorded cleanly gets an
+   * entry. `selection` describes `selector`'s settings (a cache keyed without them would serve a
+   * tree selected otherwise); a selector that keeps a stack (.gitignore) gets no cache. The caller
+   * opens the cache and saves it once the snapshot is saved. @default none
+   */
+  readonly dirs?: { readonly cache: DirCache; readonly selection: string };
   readonly signal?: AbortSignal;
   readonly onWarning?: (w: ArchiverWarning) => void;
   /**
@@ -174,8 +184,8 @@ const timeNs = (t: Node['mtime']): bigint => BigInt(t.sec) * 1_000_000_000n + Bi
 /** The parent's node is of the same inode with the same ctime (nothing about it was changed since, content and xattrs included). */
 const sameInodeAndCtime = (old: Node, st: BigIntStats): boolean => old.inode === st.ino && timeNs(old.ctime) === st.ctimeNs;
 
-/** Whether the parent snapshot has a tree for the directory `old` was. */
-const hasParentTree = (old: Node | undefined): boolean => old?.type === 'dir' && old.subtree !== undefined;
+/** The parent snapshot's tree of the directory `old` was (undefined when it was none). */
+const parentTreeOf = (old: Node | undefined): TreeId | undefined => (old?.type === 'dir' ? old.subtree : undefined);
 
 const ENTRY_CONCURRENCY = 32;
 /** Data blobs (and their bytes) handed to the repository but not stored yet: at most these. */
@@ -193,10 +203,14 @@ const DIR_CONCURRENCY = 8;
 /** Files at least this large are stored through `storeFile` (worker threads) when the repository can. */
 const LARGE_FILE = 4n << 20n;
 
-/** A directory listed ahead of its visit: names and their lstat, or why it could not be listed. */
+/**
+ * A directory listed ahead of its visit: names and their lstat, the parent's tree of it (unless
+ * the directory cache had an entry for the scan: `hit`) and the scan's cache key; or why it could
+ * not be listed.
+ */
 type DirRead =
-  | { readonly error?: undefined; readonly scan: DirectoryScan; readonly parent: ParentDir }
-  | { readonly error: Error; readonly parent: ParentDir };
+  | { readonly error?: undefined; readonly scan: DirectoryScan; readonly parent: ParentDir; readonly key?: Buffer; readonly hit?: DirCacheEntry }
+  | { readonly error: Error };
 
 /** A file's content as the archiver found it. */
 interface FileContent {
@@ -230,13 +244,13 @@ function countStored(counts: Counts, kind: 'data_blobs' | 'tree_blobs', blobs: n
   counts.data_added_packed += stored;
 }
 
-/** Counts one file the run processed, new, changed or unmodified. */
-function countFile(counts: Counts, kind: 'files_new' | 'files_changed' | 'files_unmodified', size: number, progress?: Progress): void {
-  counts[kind]++;
-  counts.total_files_processed++;
+/** Counts one file the run processed, new, changed or unmodified (or `files` of them, of `size` bytes in all). */
+function countFile(counts: Counts, kind: 'files_new' | 'files_changed' | 'files_unmodified', size: number, progress?: Progress, files = 1): void {
+  counts[kind] += files;
+  counts.total_files_processed += files;
   counts.total_bytes_processed += size;
   if (progress !== undefined) {
-    progress.itemsDone++;
+    progress.itemsDone += files;
     progress.bytesDone += size;
   }
 }
@@ -317,7 +331,7 @@ export async function takeSnapshot(repo: ArchiverRepository, options: SnapshotOp
   const scan = options.progress === undefined ? undefined : scanTotals(options, paths, options.progress);
   let tree: TreeId;
   try {
-    tree = await archiver.virtual(virtualRoot(given, cwd), await archiver.parentDir(parent?.tree));
+    tree = await archiver.virtual(virtualRoot(given, cwd), parent?.tree);
     archiver.checkAbort();
     await archiver.drain();
     await repo.flush();
@@ -406,6 +420,60 @@ function summarize(counts: Counts, started: number, id: SnapshotId): SnapshotSum
   return { ...rest, total_duration: (performance.now() - started) / 1000, snapshot_id: id, files_changed_during_read: changed_during_read };
 }
 
+/**
+ * Work of one directory started beside the walk and not finished (at most DIR_WINDOW at once):
+ * the directory's loop waits for a free place instead of queueing every entry of a wide directory
+ * (18,000 in /usr/share/man/man1) with its promise and closure at once. A rejection is fatal
+ * (what a file or directory cannot give is a warning, not an error): `stop` stops the whole walk
+ * at once, not when this directory's loop gets to it.
+ */
+class Window {
+  private started = 0;
+  failure: { readonly error: unknown } | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly running: Set<Promise<unknown>>,
+    private readonly stop: (error: unknown) => void,
+  ) {}
+
+  private free(): Promise<void> {
+    return new Promise<void>((go) => (this.wake = go));
+  }
+
+  /** Waits for a free place; false once something failed (the loop must stop starting work). */
+  async room(): Promise<boolean> {
+    while (this.started >= DIR_WINDOW) await this.free();
+    return this.failure === undefined;
+  }
+
+  run(p: Promise<void>): void {
+    this.started++;
+    this.running.add(p);
+    p.catch((e: unknown) => {
+      this.failure ??= { error: e };
+      this.stop(e);
+    }).finally(() => {
+      this.running.delete(p);
+      this.started--;
+      const go = this.wake;
+      this.wake = undefined;
+      go?.();
+    });
+  }
+
+  /**
+   * Waits for everything started; throws the first failure. Listings made ahead (`ahead`) for
+   * subdirectories the loop no longer visits then have nobody waiting for them.
+   */
+  async finish(ahead: Iterable<Promise<unknown>>): Promise<void> {
+    while (this.started > 0) await this.free();
+    if (this.failure === undefined) return;
+    for (const a of ahead) void a.catch(() => undefined);
+    throw this.failure.error;
+  }
+}
+
 /** One snapshot's walk over the file system. */
 class Walk {
   private readonly chunker: Chunker;
@@ -428,6 +496,10 @@ class Walk {
   private readonly hardLinks = new Map<string, { content: readonly BlobId[]; size: number; mtime: bigint; ctime: bigint }>();
   /** The resume journal, when the snapshot keeps one. */
   journal: ResumeJournal | undefined;
+  /** Warnings so far (a directory is cached only when none came while it was visited). */
+  private warnings = 0;
+  /** What every directory-cache key starts with (the run's options), when the cache is used. */
+  private readonly dirBase: Buffer | undefined;
 
   constructor(
     private readonly repo: ArchiverRepository,
@@ -435,6 +507,18 @@ class Walk {
     private readonly counts: Counts,
   ) {
     this.chunker = repo.createChunker();
+    const dirs = options.dirs;
+    const usable = dirs !== undefined && options.selector?.inOrder !== true && nativeAvailable();
+    this.dirBase = !usable ? undefined : createHash('sha256').update(JSON.stringify({
+      // Everything else that decides a directory's tree besides its entries: how the selection
+      // is made, how files are compared, whether atimes are recorded, and the zone times are in.
+      selection: dirs.selection,
+      ignoreCtime: options.ignoreCtime === true,
+      ignoreInode: options.ignoreInode === true,
+      withAtime: options.withAtime === true,
+      zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      tz: process.versions.tz ?? '',
+    })).digest();
   }
 
   /** The first failure, once the walk has stopped: what is still running gives up at its next step. */
@@ -448,6 +532,7 @@ class Walk {
   }
 
   warn(code: ArchiverWarning['code'], path: Uint8Array | string, message: string): void {
+    this.warnings++;
     if (makesPartial(code)) {
       this.counts.errors++;
       if (this.options.progress !== undefined) this.options.progress.errors++;
@@ -462,6 +547,7 @@ class Walk {
       return new ParentTree(tree, decodeTree(await this.repo.loadBlob('tree', tree), `parent tree ${tree}`).nodes);
     } catch (e) {
       // A damaged parent only costs speed: everything below is read again.
+      this.warnings++;
       this.options.onWarning?.({ code: 'ERR_FILE_READ', path: `tree ${tree}`, message: `parent snapshot's tree cannot be read, files below are read again: ${messageOf(e)}` });
       return undefined;
     }
@@ -476,19 +562,15 @@ class Walk {
     return id;
   }
 
-  /** The parent's version of the directory an old node was: its tree, read (see parentDir). */
-  private parentOf(old: Node | undefined): Promise<ParentDir> {
-    return this.parentDir(old?.type === 'dir' ? old.subtree : undefined);
-  }
-
-  /** The tree of a virtual directory: its children, each virtual or a real target. */
-  async virtual(dir: VirtualDir, parent: ParentDir): Promise<TreeId> {
+  /** The tree of a virtual directory: its children, each virtual or a real target. `parentId`: the parent's tree of it. */
+  async virtual(dir: VirtualDir, parentId: TreeId | undefined): Promise<TreeId> {
     if (dir.target) {
       const st = await lstat(dir.path, { bigint: true });
-      const id = await this.directory(dir.path, st, this.readDir(dir.path, Promise.resolve(parent), parent !== undefined));
+      const id = await this.directory(dir.path, st, this.readDir(dir.path, parentId, st.dev));
       if (id === undefined) throw new CairnError('ERR_FILE_READ', `cannot back up ${displayPath(dir.path)}: it cannot be listed`);
       return id;
     }
+    const parent = await this.parentDir(parentId);
     const nodes: Node[] = [];
     for (const [part, child] of [...dir.children].sort((a, b) => compareNames(Buffer.from(a[0]), Buffer.from(b[0])))) {
       const name = Buffer.from(part);
@@ -499,7 +581,7 @@ class Walk {
         continue;
       }
       const st = await lstat(child.path, { bigint: true });
-      const subtree = await this.virtual(child, await this.parentOf(old));
+      const subtree = await this.virtual(child, parentTreeOf(old));
       nodes.push(this.node(child.path, name, st, { subtree }));
     }
     return this.saveTree(nodes);
@@ -527,12 +609,7 @@ class Walk {
     const isDir = st.isDirectory();
     if (sel !== undefined && (await sel.excludes(path, st))) return undefined;
     if (isDir) {
-      if (sel?.oneFileSystem === true && st.dev !== rootDevice) {
-        // Another file system: recorded as an empty directory, not entered.
-        this.countDir(old, undefined);
-        return this.node(path, name, st, { subtree: await this.saveTree([]) }, old);
-      }
-      const subtree = await this.directory(path, st, read ?? this.readDir(path, this.parentOf(old), hasParentTree(old)), rootDevice);
+      const subtree = await this.subdirTree(path, st, parentTreeOf(old), rootDevice, read);
       if (subtree === undefined) return undefined;
       this.countDir(old, subtree);
       return this.node(path, name, st, { subtree }, old);
@@ -562,6 +639,16 @@ class Walk {
     return this.node(path, name, st, {}, old);
   }
 
+  /**
+   * The tree of the subdirectory at `path` (selected already), or undefined when it cannot be
+   * listed. `parentId`: the parent's tree of it; `read`: its listing when made ahead.
+   */
+  private subdirTree(path: Buffer, st: BigIntStats, parentId: TreeId | undefined, rootDevice: bigint, read?: Promise<DirRead>): Promise<TreeId | undefined> {
+    // Another file system: recorded as an empty directory, not entered.
+    if (this.options.selector?.oneFileSystem === true && st.dev !== rootDevice) return this.saveTree([]);
+    return this.directory(path, st, read ?? this.readDir(path, parentId, rootDevice), rootDevice);
+  }
+
   private countDir(old: Node | undefined, subtree: TreeId | undefined): void {
     if (old?.type !== 'dir') this.counts.dirs_new++;
     else if (subtree !== undefined && old.subtree === subtree) this.counts.dirs_unmodified++;
@@ -570,31 +657,69 @@ class Walk {
 
   /**
    * What a visit of the directory at `path` needs before it can build nodes: its entries' names
-   * (sorted), their lstat results, and the parent snapshot's tree of it. Read ahead of the visit
-   * for the next few subdirectories (see `directory`); failures are values, reported on visit.
-   * With a parent tree (`withParent`) the scan does not ask each entry for its extended
-   * attributes: an entry the parent has with the same ctime has the parent's (`scannedGives`),
-   * and any other has them read when its node is built.
+   * (sorted), their lstat results, and the parent snapshot's tree of it (`parentId`, read) — unless
+   * the directory cache has an entry for the scan that names that very tree (`hit`: the tree is
+   * not read). Read ahead of the visit for the next few subdirectories (see `directory`); failures
+   * are values, reported on visit. With a parent tree the scan does not ask each entry for its
+   * extended attributes: an entry the parent has with the same ctime has the parent's
+   * (`scannedGives`), and any other has them read when its node is built.
    */
-  private async readDir(path: Buffer, parent: Promise<ParentDir>, withParent: boolean): Promise<DirRead> {
+  private async readDir(path: Buffer, parentId: TreeId | undefined, rootDevice: bigint): Promise<DirRead> {
+    // Without the directory cache, the parent's tree is read while the directory is scanned.
+    const early = this.dirBase === undefined ? this.parentDir(parentId) : undefined;
     let scan;
     try {
       // Names sorted by bytes (compareNames' order), each with its lstat; natively one job.
-      scan = await scanDir(path, { xattrs: !withParent });
+      scan = await scanDir(path, { xattrs: parentId === undefined });
     } catch (e) {
-      return { error: e instanceof Error ? e : new Error(String(e)), parent: await parent };
+      return { error: e instanceof Error ? e : new Error(String(e)) };
     }
-    return { scan, parent: await parent };
+    const key = this.dirKey(path, scan, rootDevice);
+    if (key !== undefined && parentId !== undefined) {
+      const hit = this.options.dirs!.cache.get(key);
+      if (hit !== undefined && hit.tree === parentId && this.repo.hasBlob('tree', parentId)) return { scan, parent: undefined, key, hit };
+    }
+    return { scan, parent: await (early ?? this.parentDir(parentId)), ...(key !== undefined ? { key } : {}) };
   }
 
-  /** The tree of the directory at `path`. */
+  /** The directory cache's key for a scan of `path` (undefined when the cache is not used). */
+  private dirKey(path: Buffer, scan: DirectoryScan, rootDevice: bigint): Buffer | undefined {
+    if (this.dirBase === undefined || scan.fingerprint === undefined) return undefined;
+    // The run's options, the device --one-file-system compares with, the path (patterns match it).
+    const head = Buffer.allocUnsafe(this.dirBase.length + 12);
+    this.dirBase.copy(head);
+    head.writeBigUInt64LE(BigInt.asUintN(64, rootDevice), this.dirBase.length);
+    head.writeUInt32LE(path.length, this.dirBase.length + 8);
+    return scan.fingerprint(Buffer.concat([head, path]), this.options.withAtime === true);
+  }
+
+  /**
+   * The tree of the directory at `path`. With a directory-cache hit, its subdirectories are
+   * visited first: when each gives the tree the entry names for it, the entry's tree is the
+   * directory's (its files and links are not looked at: the scan says they are as recorded);
+   * otherwise the parent's tree is read and the directory visited as usual, its subdirectories'
+   * trees known already.
+   */
   private async directory(path: Buffer, st: BigIntStats, read: Promise<DirRead>, rootDevice = st.dev): Promise<TreeId | undefined> {
     const r = await read;
     if (r.error !== undefined) {
       this.warn('ERR_FILE_READ', path, `cannot list directory: ${messageOf(r.error)}`);
       return undefined;
     }
-    const { scan, parent } = r;
+    const { scan, key, hit } = r;
+    const warnings = this.warnings;
+    let parent = r.parent;
+    let known: Map<number, TreeId | undefined> | undefined;
+    if (hit !== undefined) {
+      const subtrees = await this.subtrees(path, scan, hit, rootDevice);
+      if (subtrees.every((id, k) => id === hit.subtrees[k])) {
+        countFile(this.counts, 'files_unmodified', hit.bytes, this.options.progress, hit.files);
+        this.counts.dirs_unmodified += subtrees.length;
+        return hit.tree;
+      }
+      known = new Map(hit.rows.map((row, k) => [row, subtrees[k]]));
+      parent = await this.parentDir(hit.tree);
+    }
     const names = scan.names;
     const sel = this.options.selector;
     const scope = sel === undefined ? undefined : await sel.enter(path, names, (p, message) => this.warn('ERR_FILE_READ', p, message));
@@ -605,51 +730,25 @@ class Walk {
       // beside the walk, the others in line (so the walk stays bounded however wide or deep the
       // tree), and the next DIR_LOOKAHEAD are listed and stat-ed ahead, so that a visit rarely
       // waits for the disk. A selector that keeps a stack (.gitignore) gets every visit in line.
-      const subdirs = chosen.filter((i) => scan.isDirectory(i));
+      const subdirs = chosen.filter((i) => scan.isDirectory(i) && known?.has(i) !== true);
       const ahead = new Map<number, Promise<DirRead>>();
       const lookAhead = (from: number): void => {
         for (let j = from; j < Math.min(subdirs.length, from + DIR_LOOKAHEAD); j++) {
           const i = subdirs[j]!;
           if (ahead.has(i)) continue;
-          const old = parent?.get(names[i]!);
-          ahead.set(i, this.readDir(joinPath(path, names[i]!), this.parentOf(old), hasParentTree(old)));
+          ahead.set(i, this.readDir(joinPath(path, names[i]!), parentTreeOf(parent?.get(names[i]!)), rootDevice));
         }
       };
       let nextSubdir = 0;
       // Files, links and the like are read several at once (a small file costs four round trips
       // to libuv's threads: open, read, fstat, close). Each result goes into its slot of `nodes`,
-      // which keeps their sorted order. At most DIR_WINDOW entries of this directory are started
-      // and not finished: the loop waits for a free place instead of queueing every entry of a
-      // wide directory (18,000 in /usr/share/man/man1) with its promise and closure at once.
+      // which keeps their sorted order.
       const nodes = new Array<Node | undefined>(chosen.length);
-      let started = 0;
-      let failure: { readonly error: unknown } | undefined;
-      let wake: (() => void) | undefined;
-      const free = (): Promise<void> => new Promise<void>((go) => (wake = go));
-      const beside = (slot: number, p: Promise<Node | undefined>): void => {
-        started++;
-        const done = p.then((node) => void (nodes[slot] = node));
-        this.running.add(done);
-        // A rejection is fatal (what a file or directory cannot give is a warning, not an error):
-        // the walk stops at once, not when this directory's loop gets to it.
-        done
-          .catch((e: unknown) => {
-            failure ??= { error: e };
-            this.stopped ??= { error: e };
-          })
-          .finally(() => {
-            this.running.delete(done);
-            started--;
-            const go = wake;
-            wake = undefined;
-            go?.();
-          });
-      };
-      for (let slot = 0; slot < chosen.length && failure === undefined; slot++) {
+      const window = this.window();
+      for (let slot = 0; slot < chosen.length; slot++) {
+        if (!(await window.room())) break;
         const i = chosen[slot]!;
         const n = names[i]!;
-        while (started >= DIR_WINDOW) await free();
-        if (failure !== undefined) break;
         const isDir = scan.isDirectory(i);
         const old = parent?.get(n);
         // The parent's node, when the entry's stat says it would be recorded exactly so: taken as
@@ -662,6 +761,14 @@ class Walk {
           continue;
         }
         const st = scan.stat(i);
+        if (isDir && known?.has(i) === true && !(st instanceof Error)) {
+          // Visited already (a directory-cache hit whose subdirectories did not all match).
+          const subtree = known.get(i);
+          if (subtree === undefined) continue;
+          this.countDir(old, subtree);
+          nodes[slot] = this.node(joinPath(path, n), n, st, { subtree }, old);
+          continue;
+        }
         if (isDir) {
           lookAhead(++nextSubdir);
           const read = ahead.get(i);
@@ -672,25 +779,76 @@ class Walk {
             continue;
           }
           this.dirsBeside++;
-          beside(slot, visit().finally(() => this.dirsBeside--));
+          window.run(visit().then((node) => void (nodes[slot] = node)).finally(() => this.dirsBeside--));
         } else {
-          beside(slot, this.entries(() => this.entry(joinPath(path, n), n, old, rootDevice, st)));
+          window.run(this.entries(() => this.entry(joinPath(path, n), n, old, rootDevice, st)).then((node) => void (nodes[slot] = node)));
         }
       }
-      while (started > 0) await free();
-      if (failure !== undefined) {
-        // Listings made ahead for subdirectories the loop no longer visits: nobody waits for them.
-        for (const a of ahead.values()) void a.catch(() => undefined);
-        throw failure.error;
-      }
+      await window.finish(ahead.values());
       const kept = nodes.filter((node): node is Node => node !== undefined);
       // Every node as the parent has it (both in name order): the parent's tree is this tree
       // (encoding and hashing it again would give its ID), and it is stored already.
-      if (parent !== undefined && kept.length === parent.nodes.length && kept.every((n, i) => n === parent.nodes[i] || sameEncoding(n, parent.nodes[i]!)) && this.repo.hasBlob('tree', parent.id)) return parent.id;
-      return await this.saveTree(kept);
+      const same = parent !== undefined && kept.length === parent.nodes.length && kept.every((n, i) => n === parent!.nodes[i] || sameEncoding(n, parent!.nodes[i]!)) && this.repo.hasBlob('tree', parent.id);
+      const id = same ? parent!.id : await this.saveTree(kept);
+      if (key !== undefined && this.warnings === warnings) this.cacheDir(key, id, nodes, chosen);
+      return id;
     } finally {
       if (scope?.entered === true) sel!.leave(path);
     }
+  }
+
+  /**
+   * The trees of a directory-cache hit's subdirectories (undefined for one that cannot be listed),
+   * each visited as the usual loop visits subdirectories: in order, listed ahead, some beside.
+   */
+  private async subtrees(path: Buffer, scan: DirectoryScan, hit: DirCacheEntry, rootDevice: bigint): Promise<Array<TreeId | undefined>> {
+    const ids = new Array<TreeId | undefined>(hit.rows.length);
+    const ahead = new Map<number, Promise<DirRead>>();
+    const window = this.window();
+    for (let k = 0; k < hit.rows.length; k++) {
+      if (!(await window.room())) break;
+      this.checkAbort();
+      for (let j = k + 1; j < Math.min(hit.rows.length, k + 1 + DIR_LOOKAHEAD); j++) {
+        if (!ahead.has(j)) ahead.set(j, this.readDir(joinPath(path, scan.names[hit.rows[j]!]!), hit.subtrees[j], rootDevice));
+      }
+      const read = ahead.get(k);
+      ahead.delete(k);
+      const i = hit.rows[k]!;
+      const st = scan.stat(i);
+      if (st instanceof Error) throw st; // the scan's digest says it is the directory it was
+      const visit = this.subdirTree(joinPath(path, scan.names[i]!), st, hit.subtrees[k], rootDevice, read);
+      if (this.dirsBeside >= DIR_CONCURRENCY) {
+        ids[k] = await visit;
+        continue;
+      }
+      this.dirsBeside++;
+      window.run(visit.then((id) => void (ids[k] = id)).finally(() => this.dirsBeside--));
+    }
+    await window.finish(ahead.values());
+    return ids;
+  }
+
+  /** Records a directory visited without a warning: its tree `id`, built from `nodes` (scan rows `rows`, slot by slot). */
+  private cacheDir(key: Buffer, id: TreeId, nodes: ReadonlyArray<Node | undefined>, rows: readonly number[]): void {
+    const dirRows: number[] = [];
+    const subtrees: TreeId[] = [];
+    let files = 0;
+    let bytes = 0;
+    for (let slot = 0; slot < nodes.length; slot++) {
+      const node = nodes[slot];
+      if (node?.type === 'dir' && node.subtree !== undefined) {
+        dirRows.push(rows[slot]!);
+        subtrees.push(node.subtree);
+      } else if (node?.type === 'file') {
+        files++;
+        bytes += node.size ?? 0;
+      }
+    }
+    this.options.dirs!.cache.set(key, { tree: id, files, bytes, rows: dirRows, subtrees });
+  }
+
+  private window(): Window {
+    return new Window(this.running, (e) => void (this.stopped ??= { error: e }));
   }
 
   /**

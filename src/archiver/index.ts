@@ -5,5 +5,6 @@
  * symlinks.
  */
 export { type ResumeOptions } from './resume.js';
+export { DirCache, DIR_CACHE_AGE, type DirCacheEntry, type DirCacheOptions } from './dircache.js';
 export { takeSnapshot, takeStdinSnapshot, readListFile, type ArchiverRepository, type ArchiverWarning, type ParentRef, type SnapshotOptions, type SnapshotSummary, type StdinSnapshotOptions } from './archiver.js';
 export { createSelector, type Selector, type SelectionOptions } from './select.js';

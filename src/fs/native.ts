@@ -21,7 +21,7 @@ import { ADDON_PATH, addonLoadError, nativeAddon } from '../util/index.js';
 import { displayPath, joinPath } from './paths.js';
 import { closeSync } from 'node:fs';
 import { errnoError, scannedAt, scannedIsDirectory, STAT_ERRNO, STAT_STRIDE, STAT_XATTRS, statAt, type ScannedStats } from './stats.js';
-import { scannedGives } from './node.js';
+import { scanFingerprint, scannedGives } from './node.js';
 import type { Node } from '../tree/index.js';
 
 /** The addon's raw surface (see native/cairn_native.c). */
@@ -123,6 +123,11 @@ export interface DirectoryScan {
    * without building its stat or node (see `scannedGives`); false when that cannot be told so.
    */
   gives(index: number, old: Node): boolean;
+  /**
+   * A digest of everything about the entries that their nodes record (see `scanFingerprint`),
+   * after `prefix`; undefined for a scan without the native layout.
+   */
+  fingerprint?(prefix: Uint8Array, withAtime: boolean): Buffer;
 }
 
 export interface ScanOptions {
@@ -170,6 +175,7 @@ export async function scanDirectory(path: Uint8Array, options: ScanOptions = {})
     stat: (i) => scannedAt(raw, i, () => displayPath(joinPath(path, names[i]!))),
     isDirectory: (i) => scannedIsDirectory(raw, i),
     gives: (i, old) => scannedGives(raw, i, old),
+    fingerprint: (prefix, withAtime) => scanFingerprint(prefix, all, ends, raw, withAtime),
   };
 }
 

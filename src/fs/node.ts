@@ -3,11 +3,12 @@
  * records: Go FileMode, times with nanoseconds (atime recorded as mtime, as restic does unless
  * asked otherwise), uid/gid with names when they resolve, inode and device, size, link count.
  */
+import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
 import type { BlobId, TreeId } from '../model/index.js';
 import { fileModeFromUnix, localOffset, nodeTypeFromUnixMode, timestampFromNs, unixModeFromFileMode, type Node, type NodeType, type Timestamp } from '../tree/index.js';
 import { groupName, userName } from './names.js';
-import { STAT_CTIME, STAT_DEV, STAT_ERRNO, STAT_GID, STAT_INO, STAT_MODE, STAT_MTIME, STAT_NLINK, STAT_RDEV, STAT_SIZE, STAT_STRIDE, STAT_UID, STAT_XATTRS, XATTRS_NOT_ASKED } from './stats.js';
+import { STAT_ATIME, STAT_BLKSIZE, STAT_BLOCKS, STAT_CTIME, STAT_DEV, STAT_ERRNO, STAT_GID, STAT_INO, STAT_MODE, STAT_MTIME, STAT_NLINK, STAT_RDEV, STAT_SIZE, STAT_STRIDE, STAT_UID, STAT_XATTRS, XATTRS_NOT_ASKED } from './stats.js';
 
 export interface NodeContent {
   /** Files: their data blobs and size. */
@@ -105,6 +106,38 @@ export function scannedGives(a: BigInt64Array, index: number, old: Node): boolea
     default:
       return old.content === null && (old.size ?? 0) === 0 && (old.linktarget?.length ?? 0) === 0;
   }
+}
+
+/**
+ * A SHA-256 digest of `prefix` and a native scan (its names `all`, their `ends`, the stat array
+ * `a`), covering everything the entries' nodes are built from: names, and per entry device,
+ * inode, mode, link count, owner ids with the names they resolve to, rdev, size, mtime, ctime,
+ * the stat's errno, and the atime when it is recorded (`withAtime`). Left out: what no node
+ * records (blocks, block size), the atime otherwise (reading a file moves it), and the xattr
+ * column (whether it was asked differs between runs; the attributes of an entry with the same
+ * inode and ctime are the same, see `scannedGives`). Equal digests mean equal nodes, except the
+ * content of a file (the parent rule: same size, mtime, ctime and inode), a symlink's target (same
+ * inode and ctime) and the attributes.
+ */
+export function scanFingerprint(prefix: Uint8Array, all: Uint8Array, ends: Float64Array, a: BigInt64Array, withAtime: boolean): Buffer {
+  const rows = a.slice();
+  const owners = new Set<string>();
+  for (let o = 0; o < rows.length; o += STAT_STRIDE) {
+    rows[o + STAT_BLKSIZE] = 0n;
+    rows[o + STAT_BLOCKS] = 0n;
+    rows[o + STAT_XATTRS] = 0n;
+    if (!withAtime) rows[o + STAT_ATIME] = rows[o + STAT_ATIME + 1] = 0n;
+    owners.add(`${rows[o + STAT_UID]}:${rows[o + STAT_GID]}`);
+  }
+  const h = createHash('sha256').update(prefix);
+  h.update(new Uint8Array(ends.buffer, ends.byteOffset, ends.byteLength)).update(all);
+  h.update(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+  // The names the ids resolve to are recorded too (and /etc/passwd may change between runs).
+  for (const ids of owners) {
+    const [uid, gid] = ids.split(':').map(Number) as [number, number];
+    h.update(`\0${ids}:${userName(uid) ?? ''}:${groupName(gid) ?? ''}`);
+  }
+  return h.digest();
 }
 
 /**

@@ -22,6 +22,8 @@ export const STAT_UID = 4;
 export const STAT_GID = 5;
 export const STAT_RDEV = 6;
 export const STAT_SIZE = 7;
+export const STAT_BLKSIZE = 8;
+export const STAT_BLOCKS = 9;
 export const STAT_ATIME = 10;
 export const STAT_MTIME = 12;
 export const STAT_CTIME = 14;
@@ -68,8 +70,8 @@ class NativeStats implements ScannedStats {
     this.gid = a[o + STAT_GID]!;
     this.rdev = a[o + STAT_RDEV]!;
     this.size = a[o + STAT_SIZE]!;
-    this.blksize = a[o + 8]!;
-    this.blocks = a[o + 9]!;
+    this.blksize = a[o + STAT_BLKSIZE]!;
+    this.blocks = a[o + STAT_BLOCKS]!;
     // Each time is seconds, then nanoseconds.
     this.atimeNs = a[o + STAT_ATIME]! * NS_PER_SEC + a[o + STAT_ATIME + 1]!;
     this.mtimeNs = a[o + STAT_MTIME]! * NS_PER_SEC + a[o + STAT_MTIME + 1]!;

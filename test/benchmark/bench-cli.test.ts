@@ -12,7 +12,8 @@ import { cairn } from '../cli/helpers.js';
 
 const root = await mkdtemp(join(tmpdir(), 'cairn-bench-cli-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
-const env = { XDG_CACHE_HOME: join(root, 'cache') };
+// The results file goes to $XDG_CACHE_HOME/cairn (the helpers' own cache directory is unset).
+const env = { XDG_CACHE_HOME: join(root, 'cache'), CAIRN_CACHE_DIR: undefined };
 const PHASES = ['init', 'snapshot_first', 'snapshot_second', 'restore', 'check'];
 
 /** A small well-formedness check: tags nest and close, attributes are quoted, entities are known. */

@@ -1,4 +1,5 @@
 /** In-memory CliIo and test-only commands for exercising run() without spawning cairn. */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,18 @@ export interface TestIoOptions {
   prompt?: (question: string) => Promise<string>;
 }
 
+let cacheDir: string | undefined;
+
+/** This test process's cache directory (made on first use, removed when the process exits). */
+function testCacheDir(): string {
+  if (cacheDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-test-cache-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    cacheDir = dir;
+  }
+  return cacheDir;
+}
+
 export function makeIo(options: TestIoOptions = {}): TestIo {
   let out = '';
   let err = '';
@@ -64,8 +77,10 @@ export function makeIo(options: TestIoOptions = {}): TestIo {
     },
     stderr: { write: (c) => void (err += text(c)) },
     stdin,
-    // PATH only, so tests never see the developer's real CAIRN_/RESTIC_ variables.
-    env: { PATH: process.env['PATH'], ...options.env },
+    // PATH only, so tests never see the developer's real CAIRN_/RESTIC_ variables; and a cache
+    // directory of this test process, so that snapshots keep and use a directory cache as they
+    // do for users (a test that looks at the cache names its own).
+    env: { PATH: process.env['PATH'], CAIRN_CACHE_DIR: testCacheDir(), ...options.env },
     cwd: options.cwd ?? process.cwd(),
     isTTY: { stdin: isTTY, stdout: options.stdoutIsTTY === true, stderr: false },
     ...(options.columns !== undefined ? { columns: () => options.columns! } : {}),

@@ -2,7 +2,8 @@
  * The resume journal's place in the cache directory (`<cache>/<repository ID>/resume/`) is made
  * by every snapshot; once the snapshot is saved and its journal removed, the empty directories go
  * too, so that a cache does not gather an empty pair for every repository ever written to. A
- * journal that stays (another host's or paths' interrupted run) keeps them.
+ * journal that stays (another host's or paths' interrupted run) keeps them; so does the directory
+ * cache (`<cache>/<repository ID>/dirs`), unless the snapshot keeps none (--no-dir-cache).
  */
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,15 +33,23 @@ describe('the resume journal in the cache directory', () => {
       expect(r.code, r.err).toBe(0);
       expect(r.err).toBe('');
     };
+    const id = (JSON.parse((await cairn(['-r', join(root, 'repo'), 'cat', 'config'], { env: env() })).out) as { id: string }).id;
     await snap();
-    expect(await readdir(join(root, 'cache'))).toEqual([]);
+    // The repository's directory holds the directory cache, and no empty resume directory.
+    expect(await readdir(join(root, 'cache'))).toEqual([id]);
+    expect(await readdir(join(root, 'cache', id))).toEqual(['dirs']);
 
     // Another run's journal (other paths, interrupted) stays, and so does its directory.
-    const id = (JSON.parse((await cairn(['-r', join(root, 'repo'), 'cat', 'config'], { env: env() })).out) as { id: string }).id;
     const other = join(root, 'cache', id, 'resume', 'other.jsonl');
     await mkdir(join(root, 'cache', id, 'resume'), { recursive: true });
     await writeFile(other, '');
     await snap();
     expect(await readdir(join(root, 'cache', id, 'resume'))).toEqual(['other.jsonl']);
+    // Without the directory cache, nothing is left but the journal.
+    await rm(join(root, 'cache', id, 'resume'), { recursive: true });
+    await rm(join(root, 'cache', id, 'dirs'));
+    const r = await cairn(['-r', join(root, 'repo'), 'snapshot', 'src', '--no-dir-cache'], { env: env(), cwd: root });
+    expect(r.code, r.err).toBe(0);
+    expect(await readdir(join(root, 'cache'))).toEqual([]);
   });
 });

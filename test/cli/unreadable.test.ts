@@ -4,7 +4,7 @@
  * anything), otherwise in-process.
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ const NOBODY = 65534;
 /** Runs the CLI as nobody (as root) or in-process; resolves to exit code and stderr. */
 async function run(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
   if (!root) {
-    const r = await cairn(args, { env: ENV, cwd });
+    const r = await cairn(args, { env: { ...ENV, HOME: cwd }, cwd });
     return { code: r.code, out: r.out, err: r.err };
   }
   return new Promise((resolve) => {
@@ -62,5 +62,15 @@ describe('unreadable input', () => {
     const ls = await run(['-r', 'repo', 'ls', 'latest'], dir);
     expect(ls.out).toContain('/src/ok.txt');
     expect(ls.out).not.toContain('secret.txt');
+  });
+
+  it('warns again on the next snapshot: a directory with a warning is never taken from the directory cache', async () => {
+    const r = await run(['-r', 'repo', 'snapshot', 'src', '--json'], dir);
+    expect(r.code, r.err).toBe(3);
+    expect(r.err).toContain(join(dir, 'src', 'secret.txt'));
+    // The cache is there ($HOME/.cache/cairn/<repository>/dirs) and was used for what it could.
+    const cache = join(dir, '.cache', 'cairn');
+    const [repoDir] = await readdir(cache);
+    expect(await readdir(join(cache, repoDir!))).toContain('dirs');
   });
 });

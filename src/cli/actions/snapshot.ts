@@ -23,6 +23,7 @@ export interface SnapshotFlags {
   parent?: string;
   force?: boolean;
   resume: boolean;
+  dirCache: boolean;
   ignoreCtime?: boolean;
   ignoreInode?: boolean;
   withAtime?: boolean;
@@ -140,10 +141,12 @@ export async function snapshotAction(ctx: CommandContext, args: string[], opts: 
         for (const f of opts.excludeFile) exclude.push(...parseExcludeFile(await readListFile(resolve(ctx.io.cwd, f), '--exclude-file'), ctx.io.env));
         const iexclude = [...opts.iexclude];
         for (const f of opts.iexcludeFile) iexclude.push(...parseExcludeFile(await readListFile(resolve(ctx.io.cwd, f), '--iexclude-file'), ctx.io.env));
-        const cache = opts.resume ? cacheDirectory(ctx.io.env, ctx.io.cwd) : undefined;
+        const cacheDir = cacheDirectory(ctx.io.env, ctx.io.cwd);
+        const cache = opts.resume ? cacheDir : undefined;
         const done = await takeSnapshot(repo, paths, {
           ...common,
           ...(cache !== undefined ? { resume: { dir: resolve(cache, repo.config.id, 'resume'), reuse: opts.force !== true } } : {}),
+          ...(cacheDir !== undefined && opts.dirCache ? { dirCache: resolve(cacheDir, repo.config.id, 'dirs') } : {}),
           ...(opts.parent !== undefined ? { parent: opts.parent } : {}),
           force: opts.force === true,
           ignoreCtime: opts.ignoreCtime === true,

@@ -25,6 +25,7 @@ export function registerSnapshot(program: Command, ctx: CommandContext): void {
     .option('--host <name>', 'hostname recorded in the snapshot (default: this host)')
     .option('--parent <snapshot>', 'compare with this snapshot (default: the latest of this host with the same paths)')
     .option('-f, --force', 'read every file, ignoring the parent snapshot')
+    .option('--no-dir-cache', 'keep no directory cache (by default a directory whose entries are as the last snapshot recorded them takes its tree from the cache directory without reading the parent snapshot\'s tree)')
     .option('--no-resume', 'keep no resume journal (by default an interrupted snapshot\'s next run takes the files it had stored from the journal in the cache directory instead of reading them again)')
     .option('--ignore-ctime', 'a file is unchanged if type, size, mtime and inode are (ctime not compared)')
     .option('--ignore-inode', 'a file is unchanged if type, size and mtime are (inode not compared; implies --ignore-ctime, as in restic)')
