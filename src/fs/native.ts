@@ -112,8 +112,10 @@ export function makeNode(path: Uint8Array, stMode: number, rdev: bigint): void {
  * a wide directory (18,000 entries in /usr/share/man/man1) would otherwise hold them all at once.
  */
 export interface DirectoryScan {
-  /** Names in byte order (views into one buffer). */
+  /** Names in byte order (views into one buffer; made on first use). */
   readonly names: Buffer[];
+  /** Entry `index`'s name, without making `names`. */
+  name(index: number): Buffer;
   /** Entry `index`'s lstat (with `hasXattrs`; a new object on each call), or the error lstat gave. */
   stat(index: number): ScannedStats | Error;
   /** Whether entry `index` is a directory (false when it could not be stat-ed), without building its stat. */
@@ -143,6 +145,7 @@ export interface ScanOptions {
 export function scanOf(names: Buffer[], stats: ReadonlyArray<ScannedStats | Error>): DirectoryScan {
   return {
     names,
+    name: (i) => names[i]!,
     stat: (i) => stats[i]!,
     isDirectory: (i) => {
       const st = stats[i]!;
@@ -163,16 +166,19 @@ export function scanOf(names: Buffer[], stats: ReadonlyArray<ScannedStats | Erro
  */
 export async function scanDirectory(path: Uint8Array, options: ScanOptions = {}): Promise<DirectoryScan> {
   const [all, ends, raw] = await native('list a directory').scanDir(path, options.xattrs !== false);
-  const names: Buffer[] = new Array<Buffer>(ends.length);
-  let start = 0;
-  for (let i = 0; i < ends.length; i++) {
-    const end = ends[i]!;
-    names[i] = all.subarray(start, end);
-    start = end;
-  }
+  const name = (i: number): Buffer => all.subarray(i === 0 ? 0 : ends[i - 1]!, ends[i]!);
+  // A view per name costs ~1 µs: a directory the cache decides never needs most of them.
+  let names: Buffer[] | undefined;
   return {
-    names,
-    stat: (i) => scannedAt(raw, i, () => displayPath(joinPath(path, names[i]!))),
+    get names(): Buffer[] {
+      if (names === undefined) {
+        names = new Array<Buffer>(ends.length);
+        for (let i = 0; i < ends.length; i++) names[i] = name(i);
+      }
+      return names;
+    },
+    name,
+    stat: (i) => scannedAt(raw, i, () => displayPath(joinPath(path, name(i)))),
     isDirectory: (i) => scannedIsDirectory(raw, i),
     gives: (i, old) => scannedGives(raw, i, old),
     fingerprint: (prefix, withAtime) => scanFingerprint(prefix, all, ends, raw, withAtime),
