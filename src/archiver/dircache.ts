@@ -22,7 +22,9 @@
  *
  * Layout (little-endian): MAGIC; u32 n, n index IDs (32 bytes each); u32 m, m entries of key (32),
  * age (u8), tree (32), files (f64), bytes (f64), u32 k, k × (row u32, subtree 32); then the
- * SHA-256 of all that.
+ * SHA-256 of all that. In memory the entries stay in that layout, in one buffer, found through
+ * an open-addressing table of their keys (~100 bytes per directory and 36 per subdirectory, plus
+ * 8 bytes of table: no object, string or map entry per directory).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -47,11 +49,6 @@ export interface DirCacheEntry {
   readonly subtrees: readonly TreeId[];
 }
 
-interface Stored extends DirCacheEntry {
-  /** Snapshots since it was last used, as stored; -1 once this run used it. */
-  age: number;
-}
-
 export interface DirCacheOptions {
   /** The index files the repository has now (what the cache's blobs must still be in). */
   readonly indexFiles: readonly string[];
@@ -59,10 +56,167 @@ export interface DirCacheOptions {
   readonly onProblem: (message: string) => void;
 }
 
+/** An entry's fixed part: key, age, tree, files, bytes, subdirectory count. */
+const HEAD = ID + 1 + ID + 8 + 8 + 4;
+const AGE_AT = ID;
+const TREE_AT = ID + 1;
+const FILES_AT = 2 * ID + 1;
+const COUNT_AT = HEAD - 4;
+const SUBDIR = 4 + ID;
+/** Flags of an entry: used by this run; replaced or dropped (never found again). */
+const USED = 1;
+const DEAD = 2;
+
+/** The entries, in the file's layout, one after the other in `buf`. */
+class Entries {
+  private buf: Buffer;
+  private end: number;
+  private offsets = new Float64Array(64);
+  private ages = new Uint8Array(64);
+  private flags = new Uint8Array(64);
+  private count = 0;
+  /** Entry index + 1 by key (open addressing on the key's first bytes, which are a digest's); 0: free. */
+  private slots = new Int32Array(128);
+  live = 0;
+
+  constructor(buf: Buffer = Buffer.alloc(0), end = 0) {
+    this.buf = buf;
+    this.end = end;
+  }
+
+  /** Takes the entry that starts at `off` in the buffer (already there); its end. */
+  adopt(off: number): number {
+    const size = HEAD + this.buf.readUInt32LE(off + COUNT_AT) * SUBDIR;
+    if (off + size > this.end) throw new Error('cut short');
+    const age = this.buf[off + AGE_AT]!;
+    this.push(off, age, 0);
+    return off + size;
+  }
+
+  find(key: Uint8Array): number {
+    const mask = this.slots.length - 1;
+    for (let h = hashOf(key, 0) & mask; ; h = (h + 1) & mask) {
+      const s = this.slots[h]!;
+      if (s === 0) return -1;
+      const i = s - 1;
+      const off = this.offsets[i]!;
+      if ((this.flags[i]! & DEAD) === 0 && this.buf.compare(key, 0, ID, off, off + ID) === 0) return i;
+    }
+  }
+
+  /** Entry `i`, marked used. */
+  take(i: number): DirCacheEntry {
+    this.flags[i]! |= USED;
+    const b = this.buf;
+    const off = this.offsets[i]!;
+    const k = b.readUInt32LE(off + COUNT_AT);
+    const rows: number[] = new Array<number>(k);
+    const subtrees: TreeId[] = new Array<TreeId>(k);
+    for (let j = 0, o = off + HEAD; j < k; j++, o += SUBDIR) {
+      rows[j] = b.readUInt32LE(o);
+      subtrees[j] = b.toString('hex', o + 4, o + SUBDIR) as TreeId;
+    }
+    return { tree: b.toString('hex', off + TREE_AT, off + TREE_AT + ID) as TreeId, files: b.readDoubleLE(off + FILES_AT), bytes: b.readDoubleLE(off + FILES_AT + 8), rows, subtrees };
+  }
+
+  /** Adds an entry, used by this run (replacing one of the same key). */
+  add(key: Uint8Array, e: DirCacheEntry): void {
+    const old = this.find(key);
+    if (old >= 0) this.drop(old);
+    const size = HEAD + e.rows.length * SUBDIR;
+    if (this.end + size > this.buf.length) {
+      // A quarter more (and at least 1 MiB): the file's buffer, read whole, is not doubled for a
+      // few changed directories.
+      const grown = Buffer.allocUnsafe(Math.max(this.end + size, Math.floor(1.25 * this.buf.length) + (1 << 20)));
+      this.buf.copy(grown, 0, 0, this.end);
+      this.buf = grown;
+    }
+    const b = this.buf;
+    const off = this.end;
+    b.set(key.subarray(0, ID), off);
+    b[off + AGE_AT] = 0;
+    b.write(e.tree, off + TREE_AT, ID, 'hex');
+    b.writeDoubleLE(e.files, off + FILES_AT);
+    b.writeDoubleLE(e.bytes, off + FILES_AT + 8);
+    b.writeUInt32LE(e.rows.length, off + COUNT_AT);
+    for (let j = 0, o = off + HEAD; j < e.rows.length; j++, o += SUBDIR) {
+      b.writeUInt32LE(e.rows[j]!, o);
+      b.write(e.subtrees[j]!, o + 4, ID, 'hex');
+    }
+    this.end += size;
+    this.push(off, 0, USED);
+  }
+
+  /**
+   * Ages every entry for a save (0 when used by this run, else one more), drops those that reach
+   * DIR_CACHE_AGE, and gives the byte ranges of those kept, their age bytes set.
+   */
+  age(): { ranges: Array<[number, number]>; bytes: number; count: number; buf: Buffer } {
+    const ranges: Array<[number, number]> = [];
+    let bytes = 0;
+    for (let i = 0; i < this.count; i++) {
+      if ((this.flags[i]! & DEAD) !== 0) continue;
+      const age = (this.flags[i]! & USED) !== 0 ? 0 : this.ages[i]! + 1;
+      this.flags[i]! &= ~USED;
+      if (age >= DIR_CACHE_AGE) {
+        this.drop(i);
+        continue;
+      }
+      this.ages[i] = age;
+      const off = this.offsets[i]!;
+      this.buf[off + AGE_AT] = age;
+      const end = off + HEAD + this.buf.readUInt32LE(off + COUNT_AT) * SUBDIR;
+      ranges.push([off, end]);
+      bytes += end - off;
+    }
+    return { ranges, bytes, count: ranges.length, buf: this.buf };
+  }
+
+  private drop(i: number): void {
+    this.flags[i]! |= DEAD;
+    this.live--;
+  }
+
+  private push(off: number, age: number, flags: number): void {
+    if (this.count === this.offsets.length) {
+      const n = 2 * this.count;
+      this.offsets = grow(this.offsets, new Float64Array(n));
+      this.ages = grow(this.ages, new Uint8Array(n));
+      this.flags = grow(this.flags, new Uint8Array(n));
+    }
+    const i = this.count++;
+    this.offsets[i] = off;
+    this.ages[i] = age;
+    this.flags[i] = flags;
+    this.live++;
+    if (2 * this.count > this.slots.length) this.rehash(2 * this.slots.length);
+    else this.place(i);
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    for (let i = 0; i < this.count; i++) if ((this.flags[i]! & DEAD) === 0) this.place(i);
+  }
+
+  private place(i: number): void {
+    const mask = this.slots.length - 1;
+    let h = hashOf(this.buf, this.offsets[i]!) & mask;
+    while (this.slots[h] !== 0) h = (h + 1) & mask;
+    this.slots[h] = i + 1;
+  }
+}
+
+const hashOf = (b: Uint8Array, off: number): number => (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
+
+function grow<T extends Float64Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
 export class DirCache {
   private constructor(
     readonly file: string,
-    private readonly entries: Map<string, Stored>,
+    private readonly entries: Entries,
     private readonly onProblem: (message: string) => void,
   ) {}
 
@@ -73,34 +227,33 @@ export class DirCache {
       bytes = await readFile(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') options.onProblem(`cannot read the directory cache ${file}, every directory is compared with the parent snapshot: ${messageOf(e)}`);
-      return new DirCache(file, new Map(), options.onProblem);
+      return new DirCache(file, new Entries(), options.onProblem);
     }
     let parsed;
     try {
       parsed = decode(bytes);
     } catch (e) {
       options.onProblem(`the directory cache ${file} is damaged (${messageOf(e)}); it is rebuilt, every directory is compared with the parent snapshot`);
-      return new DirCache(file, new Map(), options.onProblem);
+      return new DirCache(file, new Entries(), options.onProblem);
     }
     const present = new Set(options.indexFiles);
     // An index file gone means blobs may be gone (prune, repair index): nothing in the cache holds.
-    const entries = parsed.indexFiles.every((id) => present.has(id)) ? parsed.entries : new Map<string, Stored>();
+    const entries = parsed.indexFiles.every((id) => present.has(id)) ? parsed.entries : new Entries();
     return new DirCache(file, entries, options.onProblem);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.entries.live;
   }
 
   /** The entry for `key`, marked as used by this run. */
   get(key: Uint8Array): DirCacheEntry | undefined {
-    const e = this.entries.get(keyString(key));
-    if (e !== undefined) e.age = -1;
-    return e;
+    const i = this.entries.find(key);
+    return i < 0 ? undefined : this.entries.take(i);
   }
 
   set(key: Uint8Array, entry: DirCacheEntry): void {
-    this.entries.set(keyString(key), { ...entry, age: -1 });
+    this.entries.add(key, entry);
   }
 
   /**
@@ -109,12 +262,7 @@ export class DirCache {
    * DIR_CACHE_AGE are left out. A failure is reported, not thrown: the snapshot is saved already.
    */
   async save(indexFiles: readonly string[]): Promise<void> {
-    const kept: Array<[string, Stored]> = [];
-    for (const [k, e] of this.entries) {
-      if (e.age + 1 >= DIR_CACHE_AGE) this.entries.delete(k);
-      else kept.push([k, e]);
-    }
-    const bytes = encode(indexFiles, kept);
+    const bytes = encode(indexFiles, this.entries.age());
     const tmp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
@@ -123,74 +271,37 @@ export class DirCache {
     } catch (e) {
       await rm(tmp, { force: true }).catch(() => undefined);
       this.onProblem(`cannot write the directory cache ${this.file} (the next snapshot compares every directory with its parent, which is slower): ${messageOf(e)}`);
-    } finally {
-      for (const [, e] of kept) e.age++;
     }
   }
 }
 
-const keyString = (key: Uint8Array): string => Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-
-function encode(indexFiles: readonly string[], entries: ReadonlyArray<readonly [string, Stored]>): Buffer {
-  let size = MAGIC.length + 4 + indexFiles.length * ID + 4;
-  for (const [, e] of entries) size += ID + 1 + ID + 16 + 4 + e.rows.length * (4 + ID);
-  const out = Buffer.alloc(size + ID);
+function encode(indexFiles: readonly string[], kept: ReturnType<Entries['age']>): Buffer {
+  const out = Buffer.alloc(MAGIC.length + 4 + indexFiles.length * ID + 4 + kept.bytes + ID);
   let o = MAGIC.copy(out, 0);
   o = out.writeUInt32LE(indexFiles.length, o);
   for (const id of indexFiles) o += out.write(id, o, ID, 'hex');
-  o = out.writeUInt32LE(entries.length, o);
-  for (const [k, e] of entries) {
-    o += out.write(k, o, ID, 'latin1');
-    o = out.writeUInt8(e.age + 1, o);
-    o += out.write(e.tree, o, ID, 'hex');
-    o = out.writeDoubleLE(e.files, o);
-    o = out.writeDoubleLE(e.bytes, o);
-    o = out.writeUInt32LE(e.rows.length, o);
-    for (let i = 0; i < e.rows.length; i++) {
-      o = out.writeUInt32LE(e.rows[i]!, o);
-      o += out.write(e.subtrees[i]!, o, ID, 'hex');
-    }
-  }
+  o = out.writeUInt32LE(kept.count, o);
+  for (const [start, end] of kept.ranges) o += kept.buf.copy(out, o, start, end);
   createHash('sha256').update(out.subarray(0, o)).digest().copy(out, o);
   return out;
 }
 
-function decode(b: Buffer): { indexFiles: string[]; entries: Map<string, Stored> } {
+function decode(b: Buffer): { indexFiles: string[]; entries: Entries } {
   if (b.length < MAGIC.length + 8 + ID || !b.subarray(0, MAGIC.length).equals(MAGIC)) throw new Error('not a directory cache of this version');
   const body = b.subarray(0, b.length - ID);
   if (!createHash('sha256').update(body).digest().equals(b.subarray(b.length - ID))) throw new Error('checksum mismatch');
   let o = MAGIC.length;
-  const need = (n: number): void => {
-    if (o + n > body.length) throw new Error('cut short');
-  };
-  need(4);
   const n = body.readUInt32LE(o);
   o += 4;
-  need(n * ID);
+  if (o + n * ID + 4 > body.length) throw new Error('cut short');
   const indexFiles: string[] = [];
   for (let i = 0; i < n; i++, o += ID) indexFiles.push(body.toString('hex', o, o + ID));
-  need(4);
   const m = body.readUInt32LE(o);
   o += 4;
-  const entries = new Map<string, Stored>();
+  const entries = new Entries(body, body.length);
   for (let j = 0; j < m; j++) {
-    need(ID + 1 + ID + 16 + 4);
-    const key = body.toString('latin1', o, o + ID);
-    const age = body.readUInt8(o + ID);
-    const tree = body.toString('hex', o + ID + 1, o + 2 * ID + 1) as TreeId;
-    o += 2 * ID + 1;
-    const files = body.readDoubleLE(o);
-    const bytes = body.readDoubleLE(o + 8);
-    const k = body.readUInt32LE(o + 16);
-    o += 20;
-    need(k * (4 + ID));
-    const rows: number[] = [];
-    const subtrees: TreeId[] = [];
-    for (let i = 0; i < k; i++, o += 4 + ID) {
-      rows.push(body.readUInt32LE(o));
-      subtrees.push(body.toString('hex', o + 4, o + 4 + ID) as TreeId);
-    }
-    entries.set(key, { tree, files, bytes, rows, subtrees, age });
+    if (o + HEAD > body.length) throw new Error('cut short');
+    o = entries.adopt(o);
   }
   if (o !== body.length) throw new Error('trailing bytes');
   return { indexFiles, entries };

@@ -44,6 +44,34 @@ describe('the directory cache file', () => {
     expect(again.cache.get(key('c'))).toBeUndefined();
   });
 
+  it('finds what was set last for each key, before and after a save, across growth and replacement (model: a Map)', async () => {
+    const dir = tempDir('cairn-dircache-');
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.nat({ max: 150 }), fc.nat({ max: 3 }), fc.boolean()), { minLength: 100, maxLength: 600, size: 'max' }), async (ops) => {
+        const file = join(dir, `dirs-${run++}`);
+        const { cache } = await open(file);
+        const model = new Map<number, DirCacheEntry>();
+        let sets = 0;
+        for (const [k, subdirs, isSet] of ops) {
+          if (isSet) {
+            const e = entry(`${k} ${subdirs} ${sets++}`, subdirs);
+            cache.set(key(String(k)), e);
+            model.set(k, e);
+          } else {
+            expect(cache.get(key(String(k)))).toEqual(model.get(k));
+          }
+        }
+        expect(cache.size).toBe(model.size);
+        await cache.save(INDEX);
+        const again = await open(file);
+        expect(again.cache.size).toBe(model.size);
+        for (let k = 0; k <= 150; k++) expect(again.cache.get(key(String(k)))).toEqual(model.get(k));
+      }),
+      { seed: 20261125, numRuns: 60 },
+    );
+  });
+
   it(`drops an entry no snapshot used for ${DIR_CACHE_AGE} saves in a row, keeps one used meanwhile`, async () => {
     const file = join(tempDir('cairn-dircache-'), 'dirs');
     const first = await open(file);
