@@ -19,6 +19,8 @@
  * It lives outside the repository (`<cache dir>/<repository ID>/dirs`, mode 0600): restic never
  * sees it. It is a cache: a file that cannot be read, is cut short or fails its checksum is
  * reported and started afresh; an entry not used by DIR_CACHE_AGE snapshots in a row is dropped.
+ * Two snapshots that run at once each write what they read plus their own entries: the last one
+ * written wins, and the other's directories are compared with their parents' trees next time.
  *
  * Layout (little-endian): MAGIC; u32 n, n index IDs (32 bytes each); u32 m, m entries of key (32),
  * age (u8), tree (32), files (f64), bytes (f64), u32 k, k × (row u32, subtree 32); then the
@@ -27,8 +29,8 @@
  * 8 bytes of table: no object, string or map entry per directory).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { messageOf } from '../errors.js';
 import type { TreeId } from '../model/index.js';
 
@@ -271,9 +273,33 @@ export class DirCache {
     } catch (e) {
       await rm(tmp, { force: true }).catch(() => undefined);
       this.onProblem(`cannot write the directory cache ${this.file} (the next snapshot compares every directory with its parent, which is slower): ${messageOf(e)}`);
+      return;
+    }
+    await this.removeStale();
+  }
+
+  /**
+   * Removes what killed runs left: temporary files of this cache an hour old or older (a younger
+   * one may be another snapshot's, being written now). A failure is reported, not thrown.
+   */
+  private async removeStale(): Promise<void> {
+    const dir = dirname(this.file);
+    const prefix = `${basename(this.file)}.`;
+    try {
+      for (const name of await readdir(dir)) {
+        if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+        const path = join(dir, name);
+        const st = await stat(path).catch(() => undefined);
+        if (st !== undefined && Date.now() - st.mtimeMs >= STALE_MS) await rm(path, { force: true });
+      }
+    } catch (e) {
+      this.onProblem(`cannot remove a temporary file an earlier run left in ${dir} (it is safe to delete files named ${prefix}*.tmp there): ${messageOf(e)}`);
     }
   }
 }
+
+/** A temporary cache file this old was left by a run that was killed while writing it. */
+const STALE_MS = 60 * 60 * 1000;
 
 function encode(indexFiles: readonly string[], kept: ReturnType<Entries['age']>): Buffer {
   const out = Buffer.alloc(MAGIC.length + 4 + indexFiles.length * ID + 4 + kept.bytes + ID);

@@ -5,7 +5,7 @@
  * another version is reported and started afresh, never trusted.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +86,21 @@ describe('the directory cache file', () => {
     const last = await open(file);
     expect(last.cache.get(key('used'))?.tree).toBe(id('used'));
     expect(last.cache.get(key('old'))).toBeUndefined();
+  });
+
+  it('removes temporary files a killed run left an hour ago or more, and no younger one', async () => {
+    const dir = tempDir('cairn-dircache-');
+    const file = join(dir, 'dirs');
+    const old = join(dir, 'dirs.0123456789ab.tmp');
+    const young = join(dir, 'dirs.ba9876543210.tmp');
+    const other = join(dir, 'other.0123456789ab.tmp');
+    for (const p of [old, young, other]) writeFileSync(p, 'partial');
+    const hourAgo = new Date(Date.now() - 61 * 60 * 1000);
+    for (const p of [old, other]) utimesSync(p, hourAgo, hourAgo);
+    const { cache, problems } = await open(file);
+    await cache.save(INDEX);
+    expect(problems).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(['dirs', 'dirs.ba9876543210.tmp', 'other.0123456789ab.tmp']);
   });
 
   it('is dropped whole when one of its index files is gone from the repository', async () => {
