@@ -152,6 +152,29 @@ describe('snapshots with the directory cache', () => {
     expect(warnings).toEqual([]);
   }, 120_000);
 
+  it('records the new zone\'s offsets when the time zone changes (the zone is part of the key)', async () => {
+    const base = tempDir('cairn-dircache-walk-');
+    mkdirSync(join(base, 'src', 'a'), { recursive: true });
+    writeFileSync(join(base, 'src', 'a', 'f'), 'f');
+    const cacheFile = join(base, 'dirs');
+    const repo = await Repository.init(new Backend(), 'pw', { kdf: KDF });
+    const zone = process.env['TZ'];
+    try {
+      const take = async (extra: Parameters<typeof snapshot>[2]): Promise<string> => (await repo.loadSnapshot((await snapshot(repo, ['src'], { cwd: base, ...extra })).snapshot_id)).tree;
+      process.env['TZ'] = 'UTC';
+      const utc = await take({ dirCache: cacheFile });
+      expect(await take({ dirCache: cacheFile })).toBe(utc);
+      process.env['TZ'] = 'Asia/Kolkata';
+      const cached = await take({ dirCache: cacheFile });
+      expect(cached).not.toBe(utc);
+      expect(cached).toBe(await take({ force: true }));
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
+      await repo.close();
+    }
+  });
+
   it('takes an unchanged tree from the cache without loading any of the parent\'s trees', async () => {
     const base = tempDir('cairn-dircache-walk-');
     const src = join(base, 'src');
