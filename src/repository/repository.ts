@@ -114,6 +114,12 @@ const BATCH_BLOBS = 64;
  * 16 MiB of blobs not yet stored), so that a run of small files allocates none after its start.
  */
 const FREE_BATCHES = 16;
+/**
+ * Data bytes sealed on this thread before the blob workers start: a run that stores little (a
+ * nightly snapshot of a few changed files) never pays for two worker isolates (~0.1 s of CPU and
+ * ~40 MB each to start); once past this, or once the workers run anyway, they take every batch.
+ */
+const INLINE_DATA_BYTES = 8 << 20;
 /** Data blobs at least this large are opened on a worker thread by `loadBlob`. */
 const WORKER_UNSEAL_MIN = 64 << 10;
 
@@ -130,6 +136,8 @@ export class Repository {
   private readonly pending = new Set<string>();
   /** Packs saved since the last index was written. */
   private unindexed: IndexPack[] = [];
+  /** Data bytes sealed on this thread so far (see INLINE_DATA_BYTES). */
+  private inlineBytes = 0;
   /** Data blobs waiting to go to a blob worker together (sent after this event-loop turn at the latest). */
   private batch: DataBatch | undefined;
   /** Batch buffers the workers gave back, for the next batches. */
@@ -496,7 +504,10 @@ export class Repository {
   async saveBlob(type: BlobType, id: BlobId, plain: Uint8Array): Promise<BlobSaveResult> {
     if (this.hasBlob(type, id)) return { added: false, storedSize: 0 };
     this.pending.add(`${type}:${id}`);
-    if (type === 'data') return { added: true, storedSize: await this.queueData(id, plain) };
+    if (type === 'data' && (this.blobPool !== undefined || this.inlineBytes + plain.length > INLINE_DATA_BYTES)) {
+      return { added: true, storedSize: await this.queueData(id, plain) };
+    }
+    if (type === 'data') this.inlineBytes += plain.length;
     const blob = this.sealBlob(type, id, plain, type === 'tree' ? 'always' : 'auto');
     await this.packers[type].add(blob);
     return { added: true, storedSize: blob.sealed.length };
