@@ -3,7 +3,7 @@
  * location, take a snapshot (of paths, or of a stream), list snapshots, restore, dump a file.
  * Each write operation holds a restic-compatible lock for its duration.
  */
-import { CairnError } from '../errors.js';
+import { CairnError, messageOf } from '../errors.js';
 import { openBackend } from '../backend/index.js';
 import {
   createSelector, DirCache, takeSnapshot, takeStdinSnapshot,
@@ -120,9 +120,15 @@ export async function snapshot(repo: Repository, paths: readonly string[], optio
       ...(selector ? { selector } : {}), ...(scanSelector ? { scanSelector } : {}), ...(cache ? { dirs: { cache, selection } } : {}),
     });
     if (cache !== undefined) {
-      // The index files there are now: every blob the cache's trees name is in one of them.
+      // The index files there are now: every blob the cache's trees name is in one of them. The
+      // snapshot is saved: a listing that fails costs the next run its cache, not this run.
       const now: string[] = [];
-      for await (const id of repo.list('index')) now.push(id);
+      try {
+        for await (const id of repo.list('index')) now.push(id);
+      } catch (e) {
+        options.onWarning?.({ code: 'DEGRADED', path: dirCacheFile!, message: `cannot list the repository's index files, so the directory cache is not written (the next snapshot compares every directory with its parent, which is slower): ${messageOf(e)}` });
+        return summary;
+      }
       await cache.save(now);
     }
     return summary;

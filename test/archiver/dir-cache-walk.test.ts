@@ -11,7 +11,8 @@ import { appendFileSync, chmodSync, mkdirSync, readdirSync, renameSync, rmSync, 
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryBackend } from '../../src/backend/index.js';
+import { MemoryBackend, type FileInfo } from '../../src/backend/index.js';
+import type { FileType } from '../../src/model/index.js';
 import { nativeAvailable, setXattr } from '../../src/fs/index.js';
 import { Repository, snapshot, type SnapshotSummary } from '../../src/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -171,6 +172,32 @@ describe('snapshots with the directory cache', () => {
     } finally {
       if (zone === undefined) delete process.env['TZ'];
       else process.env['TZ'] = zone;
+      await repo.close();
+    }
+  });
+
+  it('reports a failed index listing after the snapshot is saved as a warning, and writes no cache', async () => {
+    const base = tempDir('cairn-dircache-walk-');
+    mkdirSync(join(base, 'src'));
+    writeFileSync(join(base, 'src', 'f'), 'f');
+    const cacheFile = join(base, 'dirs');
+    let listings = 0;
+    class Flaky extends Backend {
+      override async *list(type: FileType): AsyncIterable<FileInfo> {
+        // The snapshot's own listing (loading the index) works; the one after it fails.
+        if (type === 'index' && ++listings === 2) throw new Error('EIO (simulated)');
+        yield* super.list(type);
+      }
+    }
+    const repo = await Repository.init(new Flaky(), 'pw', { kdf: KDF });
+    try {
+      const warnings: string[] = [];
+      const summary = await snapshot(repo, ['src'], { cwd: base, dirCache: cacheFile, onWarning: (w) => warnings.push(`${w.code} ${w.message}`) });
+      expect((await repo.listSnapshots()).map((e) => e.id)).toEqual([summary.snapshot_id]);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^DEGRADED cannot list the repository's index files, so the directory cache is not written .*EIO \(simulated\)/);
+      expect(lstatSync(cacheFile, { throwIfNoEntry: false })).toBeUndefined();
+    } finally {
       await repo.close();
     }
   });
