@@ -69,12 +69,11 @@ const SUBDIR = 4 + ID;
 const USED = 1;
 const DEAD = 2;
 
-/** The entries, in the file's layout, one after the other in `buf`. */
+/** The entries, in the file's layout (each with its age byte), one after the other in `buf`. */
 class Entries {
   private buf: Buffer;
   private end: number;
   private offsets = new Float64Array(64);
-  private ages = new Uint8Array(64);
   private flags = new Uint8Array(64);
   private count = 0;
   /** Entry index + 1 by key (open addressing on the key's first bytes, which are a digest's); 0: free. */
@@ -88,11 +87,15 @@ class Entries {
 
   /** Takes the entry that starts at `off` in the buffer (already there); its end. */
   adopt(off: number): number {
-    const size = HEAD + this.buf.readUInt32LE(off + COUNT_AT) * SUBDIR;
-    if (off + size > this.end) throw new Error('cut short');
-    const age = this.buf[off + AGE_AT]!;
-    this.push(off, age, 0);
-    return off + size;
+    const end = this.endOf(off);
+    if (end > this.end) throw new Error('cut short');
+    this.push(off, 0);
+    return end;
+  }
+
+  /** Where the entry at `off` ends. */
+  private endOf(off: number): number {
+    return off + HEAD + this.buf.readUInt32LE(off + COUNT_AT) * SUBDIR;
   }
 
   find(key: Uint8Array): number {
@@ -146,7 +149,7 @@ class Entries {
       b.write(e.subtrees[j]!, o + 4, ID, 'hex');
     }
     this.end += size;
-    this.push(off, 0, USED);
+    this.push(off, USED);
   }
 
   /**
@@ -158,16 +161,15 @@ class Entries {
     let bytes = 0;
     for (let i = 0; i < this.count; i++) {
       if ((this.flags[i]! & DEAD) !== 0) continue;
-      const age = (this.flags[i]! & USED) !== 0 ? 0 : this.ages[i]! + 1;
+      const off = this.offsets[i]!;
+      const age = (this.flags[i]! & USED) !== 0 ? 0 : this.buf[off + AGE_AT]! + 1;
       this.flags[i]! &= ~USED;
       if (age >= DIR_CACHE_AGE) {
         this.drop(i);
         continue;
       }
-      this.ages[i] = age;
-      const off = this.offsets[i]!;
       this.buf[off + AGE_AT] = age;
-      const end = off + HEAD + this.buf.readUInt32LE(off + COUNT_AT) * SUBDIR;
+      const end = this.endOf(off);
       ranges.push([off, end]);
       bytes += end - off;
     }
@@ -179,16 +181,14 @@ class Entries {
     this.live--;
   }
 
-  private push(off: number, age: number, flags: number): void {
+  private push(off: number, flags: number): void {
     if (this.count === this.offsets.length) {
       const n = 2 * this.count;
       this.offsets = grow(this.offsets, new Float64Array(n));
-      this.ages = grow(this.ages, new Uint8Array(n));
       this.flags = grow(this.flags, new Uint8Array(n));
     }
     const i = this.count++;
     this.offsets[i] = off;
-    this.ages[i] = age;
     this.flags[i] = flags;
     this.live++;
     if (2 * this.count > this.slots.length) this.rehash(2 * this.slots.length);
