@@ -475,6 +475,33 @@ class Window {
 }
 
 /**
+ * Listings of a directory's subdirectories made ahead of their visits: taking the `j`th (of
+ * `count`, in visiting order) starts those of the next DIR_LOOKAHEAD, so that a visit rarely waits
+ * for the disk.
+ */
+class ReadAhead {
+  private readonly reads = new Map<number, Promise<DirRead>>();
+
+  constructor(
+    private readonly count: number,
+    private readonly read: (j: number) => Promise<DirRead>,
+  ) {}
+
+  /** The `j`th listing when it was made ahead (undefined: the visit makes it). */
+  take(j: number): Promise<DirRead> | undefined {
+    for (let k = j + 1; k < Math.min(this.count, j + 1 + DIR_LOOKAHEAD); k++) if (!this.reads.has(k)) this.reads.set(k, this.read(k));
+    const r = this.reads.get(j);
+    this.reads.delete(j);
+    return r;
+  }
+
+  /** Listings made and not taken (a loop that stopped early). */
+  left(): Iterable<Promise<DirRead>> {
+    return this.reads.values();
+  }
+}
+
+/**
  * The local zone as the times in trees show it: TZ and the offset in January and July of every
  * year from 1970 to 2040 (Intl's zone name would cost ~10 ms to learn).
  */
@@ -508,8 +535,8 @@ class Walk {
   journal: ResumeJournal | undefined;
   /** Warnings so far (a directory is cached only when none came while it was visited). */
   private warnings = 0;
-  /** What every directory-cache key starts with (the run's options), when the cache is used. */
-  private readonly dirBase: Buffer | undefined;
+  /** The directory cache, when the walk uses it, and what every key starts with (the run's options). */
+  private readonly dirs: { readonly cache: DirCache; readonly base: Buffer } | undefined;
 
   constructor(
     private readonly repo: ArchiverRepository,
@@ -519,7 +546,7 @@ class Walk {
     this.chunker = repo.createChunker();
     const dirs = options.dirs;
     const usable = dirs !== undefined && options.selector?.inOrder !== true && nativeAvailable();
-    this.dirBase = !usable ? undefined : createHash('sha256').update(JSON.stringify({
+    this.dirs = !usable ? undefined : { cache: dirs.cache, base: createHash('sha256').update(JSON.stringify({
       // Everything else that decides a directory's tree besides its entries: how the selection
       // is made, how files are compared, whether atimes are recorded, and the zone times are in.
       selection: dirs.selection,
@@ -527,7 +554,7 @@ class Walk {
       ignoreInode: options.ignoreInode === true,
       withAtime: options.withAtime === true,
       zone: zoneOffsets(),
-    })).digest();
+    })).digest() };
   }
 
   /** The first failure, once the walk has stopped: what is still running gives up at its next step. */
@@ -675,7 +702,7 @@ class Walk {
    */
   private async readDir(path: Buffer, parentId: TreeId | undefined, rootDevice: bigint): Promise<DirRead> {
     // Without the directory cache, the parent's tree is read while the directory is scanned.
-    const early = this.dirBase === undefined ? this.parentDir(parentId) : undefined;
+    const early = this.dirs === undefined ? this.parentDir(parentId) : undefined;
     let scan;
     try {
       // Names sorted by bytes (compareNames' order), each with its lstat; natively one job.
@@ -685,7 +712,7 @@ class Walk {
     }
     const key = this.dirKey(path, scan, rootDevice);
     if (key !== undefined && parentId !== undefined) {
-      const hit = this.options.dirs!.cache.get(key);
+      const hit = this.dirs!.cache.get(key);
       if (hit !== undefined && hit.tree === parentId && this.repo.hasBlob('tree', parentId)) return { scan, parent: undefined, key, hit };
     }
     return { scan, parent: await (early ?? this.parentDir(parentId)), ...(key !== undefined ? { key } : {}) };
@@ -693,13 +720,15 @@ class Walk {
 
   /** The directory cache's key for a scan of `path` (undefined when the cache is not used). */
   private dirKey(path: Buffer, scan: DirectoryScan, rootDevice: bigint): Buffer | undefined {
-    if (this.dirBase === undefined || scan.fingerprint === undefined) return undefined;
+    if (this.dirs === undefined || scan.fingerprint === undefined) return undefined;
     // The run's options, the device --one-file-system compares with, the path (patterns match it).
-    const head = Buffer.allocUnsafe(this.dirBase.length + 12);
-    this.dirBase.copy(head);
-    head.writeBigUInt64LE(BigInt.asUintN(64, rootDevice), this.dirBase.length);
-    head.writeUInt32LE(path.length, this.dirBase.length + 8);
-    return scan.fingerprint(Buffer.concat([head, path]), this.options.withAtime === true);
+    const { base } = this.dirs;
+    const head = Buffer.allocUnsafe(base.length + 12 + path.length);
+    base.copy(head);
+    head.writeBigUInt64LE(BigInt.asUintN(64, rootDevice), base.length);
+    head.writeUInt32LE(path.length, base.length + 8);
+    head.set(path, base.length + 12);
+    return scan.fingerprint(head, this.options.withAtime === true);
   }
 
   /**
@@ -735,19 +764,13 @@ class Walk {
     try {
       const keep = scope?.keepOnly === undefined ? undefined : new Set(scope.keepOnly.map(nameKey));
       const chosen = names.map((_, i) => i).filter((i) => keep === undefined || keep.has(nameKey(names[i]!)));
-      // Subdirectories are visited in order; up to DIR_CONCURRENCY visits in the whole tree run
-      // beside the walk, the others in line (so the walk stays bounded however wide or deep the
-      // tree), and the next DIR_LOOKAHEAD are listed and stat-ed ahead, so that a visit rarely
-      // waits for the disk. A selector that keeps a stack (.gitignore) gets every visit in line.
+      // Subdirectories are visited in order (some beside the walk: visitSubdir), each listed ahead
+      // of its visit (ReadAhead); those a directory-cache hit visited already are not again.
       const subdirs = chosen.filter((i) => scan.isDirectory(i) && known?.has(i) !== true);
-      const ahead = new Map<number, Promise<DirRead>>();
-      const lookAhead = (from: number): void => {
-        for (let j = from; j < Math.min(subdirs.length, from + DIR_LOOKAHEAD); j++) {
-          const i = subdirs[j]!;
-          if (ahead.has(i)) continue;
-          ahead.set(i, this.readDir(joinPath(path, names[i]!), parentTreeOf(parent?.get(names[i]!)), rootDevice));
-        }
-      };
+      const ahead = new ReadAhead(subdirs.length, (j) => {
+        const n = names[subdirs[j]!]!;
+        return this.readDir(joinPath(path, n), parentTreeOf(parent?.get(n)), rootDevice);
+      });
       let nextSubdir = 0;
       // Files, links and the like are read several at once (a small file costs four round trips
       // to libuv's threads: open, read, fstat, close). Each result goes into its slot of `nodes`,
@@ -770,8 +793,9 @@ class Walk {
           continue;
         }
         const st = scan.stat(i);
-        if (isDir && known?.has(i) === true && !(st instanceof Error)) {
+        if (isDir && known?.has(i) === true) {
           // Visited already (a directory-cache hit whose subdirectories did not all match).
+          if (st instanceof Error) throw st; // the scan's digest says it is the directory it was
           const subtree = known.get(i);
           if (subtree === undefined) continue;
           this.countDir(old, subtree);
@@ -779,21 +803,13 @@ class Walk {
           continue;
         }
         if (isDir) {
-          lookAhead(++nextSubdir);
-          const read = ahead.get(i);
-          ahead.delete(i);
-          const visit = (): Promise<Node | undefined> => this.entry(joinPath(path, n), n, old, rootDevice, st, read);
-          if (sel?.inOrder === true || this.dirsBeside >= DIR_CONCURRENCY) {
-            nodes[slot] = await visit();
-            continue;
-          }
-          this.dirsBeside++;
-          window.run(visit().then((node) => void (nodes[slot] = node)).finally(() => this.dirsBeside--));
+          const read = ahead.take(nextSubdir++);
+          await this.visitSubdir(window, () => this.entry(joinPath(path, n), n, old, rootDevice, st, read), (node) => void (nodes[slot] = node));
         } else {
           window.run(this.entries(() => this.entry(joinPath(path, n), n, old, rootDevice, st)).then((node) => void (nodes[slot] = node)));
         }
       }
-      await window.finish(ahead.values());
+      await window.finish(ahead.left());
       const kept = nodes.filter((node): node is Node => node !== undefined);
       // Every node as the parent has it (both in name order): the parent's tree is this tree
       // (encoding and hashing it again would give its ID), and it is stored already.
@@ -812,29 +828,33 @@ class Walk {
    */
   private async subtrees(path: Buffer, scan: DirectoryScan, hit: DirCacheEntry, rootDevice: bigint): Promise<Array<TreeId | undefined>> {
     const ids = new Array<TreeId | undefined>(hit.rows.length);
-    const ahead = new Map<number, Promise<DirRead>>();
+    const ahead = new ReadAhead(hit.rows.length, (j) => this.readDir(joinPath(path, scan.name(hit.rows[j]!)), hit.subtrees[j], rootDevice));
     const window = this.window();
     for (let k = 0; k < hit.rows.length; k++) {
       if (!(await window.room())) break;
       this.checkAbort();
-      for (let j = k + 1; j < Math.min(hit.rows.length, k + 1 + DIR_LOOKAHEAD); j++) {
-        if (!ahead.has(j)) ahead.set(j, this.readDir(joinPath(path, scan.name(hit.rows[j]!)), hit.subtrees[j], rootDevice));
-      }
-      const read = ahead.get(k);
-      ahead.delete(k);
+      const read = ahead.take(k);
       const i = hit.rows[k]!;
       const st = scan.stat(i);
       if (st instanceof Error) throw st; // the scan's digest says it is the directory it was
-      const visit = this.subdirTree(joinPath(path, scan.name(i)), st, hit.subtrees[k], rootDevice, read);
-      if (this.dirsBeside >= DIR_CONCURRENCY) {
-        ids[k] = await visit;
-        continue;
-      }
-      this.dirsBeside++;
-      window.run(visit.then((id) => void (ids[k] = id)).finally(() => this.dirsBeside--));
+      await this.visitSubdir(window, () => this.subdirTree(joinPath(path, scan.name(i)), st, hit.subtrees[k], rootDevice, read), (id) => void (ids[k] = id));
     }
-    await window.finish(ahead.values());
+    await window.finish(ahead.left());
     return ids;
+  }
+
+  /**
+   * Runs a subdirectory's visit beside the walk while fewer than DIR_CONCURRENCY do (across the
+   * whole tree), else in line, so that the walk stays bounded however wide or deep the tree; a
+   * selector that keeps a stack (.gitignore) gets every visit in line. `done` takes the result.
+   */
+  private async visitSubdir<T>(window: Window, visit: () => Promise<T>, done: (result: T) => void): Promise<void> {
+    if (this.options.selector?.inOrder === true || this.dirsBeside >= DIR_CONCURRENCY) {
+      done(await visit());
+      return;
+    }
+    this.dirsBeside++;
+    window.run(visit().then(done).finally(() => this.dirsBeside--));
   }
 
   /** Records a directory visited without a warning: its tree `id`, built from `nodes` (scan rows `rows`, slot by slot). */
@@ -853,7 +873,7 @@ class Walk {
         bytes += node.size ?? 0;
       }
     }
-    this.options.dirs!.cache.set(key, { tree: id, files, bytes, rows: dirRows, subtrees });
+    this.dirs!.cache.set(key, { tree: id, files, bytes, rows: dirRows, subtrees });
   }
 
   private window(): Window {
