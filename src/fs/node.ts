@@ -121,22 +121,22 @@ export function scannedGives(a: BigInt64Array, index: number, old: Node): boolea
  */
 export function scanFingerprint(prefix: Uint8Array, all: Uint8Array, ends: Float64Array, a: BigInt64Array, withAtime: boolean): Buffer {
   const rows = a.slice();
-  const owners = new Set<string>();
+  const uids = new Set<number>();
+  const gids = new Set<number>();
   for (let o = 0; o < rows.length; o += STAT_STRIDE) {
     rows[o + STAT_BLKSIZE] = 0n;
     rows[o + STAT_BLOCKS] = 0n;
     rows[o + STAT_XATTRS] = 0n;
     if (!withAtime) rows[o + STAT_ATIME] = rows[o + STAT_ATIME + 1] = 0n;
-    owners.add(`${rows[o + STAT_UID]}:${rows[o + STAT_GID]}`);
+    uids.add(Number(rows[o + STAT_UID]));
+    gids.add(Number(rows[o + STAT_GID]));
   }
   const h = createHash('sha256').update(prefix);
   h.update(new Uint8Array(ends.buffer, ends.byteOffset, ends.byteLength)).update(all);
   h.update(new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
   // The names the ids resolve to are recorded too (and /etc/passwd may change between runs).
-  for (const ids of owners) {
-    const [uid, gid] = ids.split(':').map(Number) as [number, number];
-    h.update(`\0${ids}:${userName(uid) ?? ''}:${groupName(gid) ?? ''}`);
-  }
+  for (const uid of uids) h.update(`\0u${uid}=${userName(uid) ?? ''}`);
+  for (const gid of gids) h.update(`\0g${gid}=${groupName(gid) ?? ''}`);
   return h.digest();
 }
 
